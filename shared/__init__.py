@@ -1,0 +1,1 @@
+"""vocdesk's common package: settings, message contracts, bus, store, logging."""

@@ -1,0 +1,231 @@
+"""The bus on RabbitMQ (aio-pika): quorum queues, confirms, dead-letter queues, robust consumers."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import aio_pika
+from aio_pika.abc import (
+    AbstractChannel,
+    AbstractExchange,
+    AbstractIncomingMessage,
+    AbstractRobustConnection,
+)
+
+from shared.bus.base import DELIVERY_LIMIT, BusHealth, Decision, Subscription, decide
+from shared.bus.topology import DLX, EXCHANGE, QUEUES, QueueSpec
+from shared.errors import BusUnavailable, Unroutable
+from shared.logging import correlation_scope
+from shared.messages.base import Envelope
+
+log = logging.getLogger(__name__)
+
+REASON_HEADER = "x-vocdesk-dead-reason"
+
+
+def queue_arguments(spec: QueueSpec) -> dict[str, Any]:
+    """Return the arguments of a work queue: quorum, delivery limit, dead-letter route."""
+    return {
+        "x-queue-type": "quorum",
+        "x-delivery-limit": DELIVERY_LIMIT,
+        "x-dead-letter-exchange": DLX,
+        "x-dead-letter-routing-key": spec.name,
+    }
+
+
+class AmqpBus:
+    """Publish and consume on RabbitMQ; reconnects and restores consumers by itself."""
+
+    kind = "rabbitmq"
+
+    def __init__(
+        self, url: str, *, publish_timeout: float = 2.0, queues: dict[str, QueueSpec] = QUEUES
+    ) -> None:
+        self._url = url
+        self._timeout = publish_timeout
+        self._queues = queues
+        self._connection: AbstractRobustConnection | None = None
+        self._publish_channel: AbstractChannel | None = None
+        self._exchange: AbstractExchange | None = None
+        self._dlx: AbstractExchange | None = None
+        self._subscriptions: list[Subscription] = []
+        self._connect_lock = asyncio.Lock()
+
+    async def connect(self) -> None:
+        """Connect and declare the topology (idempotent)."""
+        async with self._connect_lock:
+            if self._connection is not None and not self._connection.is_closed:
+                return
+            try:
+                self._connection = await asyncio.wait_for(
+                    aio_pika.connect_robust(self._url, timeout=self._timeout), self._timeout
+                )
+            except (TimeoutError, OSError, aio_pika.exceptions.AMQPError) as exc:
+                raise BusUnavailable(f"cannot reach the broker: {type(exc).__name__}") from exc
+            channel = await self._connection.channel(publisher_confirms=True, on_return_raises=True)
+            self._publish_channel = channel
+            self._exchange = await channel.declare_exchange(
+                EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True
+            )
+            self._dlx = await channel.declare_exchange(
+                DLX, aio_pika.ExchangeType.DIRECT, durable=True
+            )
+            for spec in self._queues.values():
+                await self._declare(channel, spec)
+
+    async def _declare(self, channel: AbstractChannel, spec: QueueSpec) -> aio_pika.abc.AbstractQueue:
+        dead = await channel.declare_queue(
+            spec.dead_letter_queue, durable=True, arguments={"x-queue-type": "quorum"}
+        )
+        await dead.bind(DLX, routing_key=spec.name)
+        queue = await channel.declare_queue(spec.name, durable=True, arguments=queue_arguments(spec))
+        for pattern in spec.bindings:
+            await queue.bind(EXCHANGE, routing_key=pattern)
+        return queue
+
+    async def publish(self, envelope: Envelope) -> None:
+        """Publish with confirms and ``mandatory``; raise if not confirmed within the timeout."""
+        try:
+            await asyncio.wait_for(self._publish(envelope), self._timeout)
+        except TimeoutError as exc:
+            raise BusUnavailable(
+                f"broker did not confirm {envelope.type} within {self._timeout}s"
+            ) from exc
+        except aio_pika.exceptions.DeliveryError as exc:
+            raise Unroutable(f"no queue took {envelope.routing_key}") from exc
+        except (OSError, aio_pika.exceptions.AMQPError, RuntimeError) as exc:
+            raise BusUnavailable(f"publish failed: {type(exc).__name__}: {exc}") from exc
+
+    async def _publish(self, envelope: Envelope) -> None:
+        await self.connect()
+        assert self._exchange is not None
+        await self._exchange.publish(
+            to_amqp(envelope), routing_key=envelope.routing_key, mandatory=True
+        )
+
+    async def subscribe(self, subscription: Subscription) -> None:
+        """Consume on a channel of its own, with the subscription's prefetch."""
+        await self.connect()
+        assert self._connection is not None
+        spec = self._queues[subscription.queue]
+        channel = await self._connection.channel()
+        await channel.set_qos(prefetch_count=subscription.prefetch)
+        queue = await self._declare(channel, spec)
+        dlx = await channel.get_exchange(DLX)
+
+        async def on_message(message: AbstractIncomingMessage) -> None:
+            await self._handle(subscription, dlx, message)
+
+        await queue.consume(on_message)
+        self._subscriptions.append(subscription)
+
+    async def _handle(
+        self,
+        subscription: Subscription,
+        dlx: AbstractExchange,
+        message: AbstractIncomingMessage,
+    ) -> None:
+        try:
+            envelope = Envelope.from_json(message.body)
+        except ValueError as exc:
+            await self._dead_letter(dlx, subscription.queue, message, f"unreadable envelope: {exc}")
+            return
+        delivery = _delivery_number(message)
+        with correlation_scope(envelope.correlation_id):
+            decision, reason = await decide(subscription, envelope, delivery=delivery)
+            if decision is Decision.ACK:
+                await message.ack()
+            elif decision is Decision.REQUEUE:
+                log.warning("requeued", extra={"message_id": envelope.id, "delivery": delivery})
+                await message.nack(requeue=True)
+            else:
+                log.error("dead-lettered", extra={"message_id": envelope.id, "reason": reason})
+                await self._dead_letter(dlx, subscription.queue, message, reason)
+
+    async def _dead_letter(
+        self, dlx: AbstractExchange, queue: str, message: AbstractIncomingMessage, reason: str
+    ) -> None:
+        # Republish with the reason (the broker's own dead-lettering cannot carry
+        # one), then ack; if the republish fails, reject so the broker parks it.
+        headers = dict(message.headers or {})
+        headers[REASON_HEADER] = reason[:500]
+        parked = aio_pika.Message(
+            message.body,
+            headers=headers,
+            message_id=message.message_id,
+            type=message.type,
+            content_type=message.content_type,
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+        )
+        try:
+            await dlx.publish(parked, routing_key=queue)
+        except Exception:
+            log.exception("could not park dead letter; rejecting instead")
+            await message.reject(requeue=False)
+            return
+        await message.ack()
+
+    async def health(self) -> BusHealth:
+        """Ask the broker how many consumers each subscribed queue has."""
+        report = BusHealth(kind=self.kind, connected=False)
+        connection = self._connection
+        if connection is None or connection.is_closed:
+            return report
+        try:
+            channel = await asyncio.wait_for(connection.channel(), self._timeout)
+            try:
+                for sub in self._subscriptions:
+                    queue = await channel.declare_queue(sub.queue, passive=True)
+                    result = queue.declaration_result
+                    report.consumers[sub.queue] = int(result.consumer_count or 0)
+            finally:
+                await channel.close()
+        except Exception:
+            log.warning("bus health check failed", exc_info=True)
+            return report
+        report.connected = True
+        return report
+
+    async def close(self) -> None:
+        """Disconnect; unacknowledged deliveries go back to their queues."""
+        if self._connection is not None:
+            await self._connection.close()
+        self._connection = None
+
+
+def to_amqp(envelope: Envelope) -> aio_pika.Message:
+    """Build the AMQP message: properties mirror the envelope."""
+    return aio_pika.Message(
+        envelope.to_json(),
+        message_id=envelope.id,
+        type=envelope.type,
+        content_type="application/json",
+        correlation_id=envelope.correlation_id,
+        timestamp=envelope.occurred_at,
+        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+        headers={
+            "version": envelope.version,
+            "traceparent": _traceparent(envelope),
+        },
+    )
+
+
+def _traceparent(envelope: Envelope) -> str:
+    # W3C trace context: the correlation id seeds the trace id so every hop of
+    # one contact shares a trace.
+    import hashlib
+
+    trace = hashlib.sha256(envelope.correlation_id.encode()).hexdigest()[:32]
+    span = hashlib.sha256(envelope.id.encode()).hexdigest()[:16]
+    return f"00-{trace}-{span}-01"
+
+
+def _delivery_number(message: AbstractIncomingMessage) -> int:
+    # Quorum queues count earlier failed deliveries in x-delivery-count.
+    count = (message.headers or {}).get("x-delivery-count", 0)
+    try:
+        return int(count) + 1  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return 1

@@ -1,0 +1,103 @@
+"""Settings from ``VOCDESK_*`` environment variables (pydantic-settings)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import AnyUrl, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from shared.errors import ConfigError
+
+PLACEHOLDER = "change-me"  # noqa: S105 - the marker that production refuses
+
+CommaList = Annotated[list[str], NoDecode]
+
+
+def _split_commas(value: object) -> object:
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    """Every setting of every service; each service reads what it needs."""
+
+    model_config = SettingsConfigDict(env_prefix="VOCDESK_", env_file=".env", extra="ignore")
+
+    env: Literal["development", "test", "production"] = "development"
+    org: Literal["pea", "or"] = "pea"
+    log_level: str = "INFO"
+    data_dir: Path = Path("var")
+
+    amqp_url: AnyUrl | None = None
+    mongo_url: AnyUrl | None = None
+    mongo_db_prefix: str = "vocdesk"
+    publish_timeout_s: float = Field(default=2.0, gt=0)
+
+    host: str = "127.0.0.1"
+    console_port: int = 8000
+    intake_port: int = 8001
+    privacy_port: int = 8002
+    routing_port: int = 8003
+    notify_port: int = 8004
+    smtp_port: int = 2525
+
+    privacy_url: AnyUrl | None = None
+    routing_url: AnyUrl | None = None
+    notify_url: AnyUrl | None = None
+
+    secret_key: SecretStr = SecretStr(PLACEHOLDER)
+    service_token: SecretStr = SecretStr(PLACEHOLDER)
+    vault_kek: SecretStr = SecretStr(PLACEHOLDER)
+    blind_index_key: SecretStr = SecretStr(PLACEHOLDER)
+    admin_password: SecretStr | None = None
+
+    line_channel_secret: SecretStr = SecretStr(PLACEHOLDER)
+    line_channel_token: SecretStr = SecretStr(PLACEHOLDER)
+    line_api_base: AnyUrl = AnyUrl("https://api.line.me")
+    app_api_keys: CommaList = Field(default_factory=list)
+    cti_tokens: CommaList = Field(default_factory=list)
+    fax_hmac_secret: SecretStr = SecretStr(PLACEHOLDER)
+    smtp_url: AnyUrl | None = None
+    mail_from: str = "vocdesk@localhost"
+
+    _split = field_validator("app_api_keys", "cti_tokens", mode="before")(_split_commas)
+
+    @model_validator(mode="after")
+    def _refuse_placeholders(self) -> Settings:
+        if self.env != "production":
+            return self
+        placeholders = [
+            name
+            for name in (
+                "secret_key",
+                "service_token",
+                "vault_kek",
+                "blind_index_key",
+                "line_channel_secret",
+                "line_channel_token",
+                "fax_hmac_secret",
+            )
+            if getattr(self, name).get_secret_value() in ("", PLACEHOLDER)
+        ]
+        if placeholders:
+            names = ", ".join(f"VOCDESK_{n.upper()}" for n in placeholders)
+            raise ConfigError(f"placeholder secrets refused in production: {names}")
+        return self
+
+    def service_url(self, service: Literal["privacy", "routing", "notify"]) -> str:
+        """Return the base URL of another service's internal HTTP API."""
+        configured: AnyUrl | None = getattr(self, f"{service}_url")
+        if configured is not None:
+            return str(configured).rstrip("/")
+        port: int = getattr(self, f"{service}_port")
+        return f"http://127.0.0.1:{port}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Return the process's settings, read once from the environment."""
+    return Settings()
