@@ -11,6 +11,7 @@
     │   ├── Retry                requeue: a transient failure, try again later
     │   └── Poison               dead-letter now: this message can never succeed
     ├── StoreUnavailable         MongoDB did not answer
+    ├── UpstreamUnavailable      another vocdesk service did not answer
     └── DomainError              a request the domain refuses
         ├── NotFound             404
         ├── Conflict             409
@@ -65,6 +66,10 @@ class Poison(HandlerOutcome):
 
 class StoreUnavailable(VocdeskError):
     """The document store did not answer."""
+
+
+class UpstreamUnavailable(VocdeskError):
+    """Another vocdesk service did not answer or failed."""
 
 
 class DomainError(VocdeskError):

@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     data_dir: Path = Path("var")
 
+    bus: Literal["auto", "rabbitmq", "in-process"] = "auto"
     amqp_url: AnyUrl | None = None
     mongo_url: AnyUrl | None = None
     mongo_db_prefix: str = "vocdesk"

@@ -1,0 +1,247 @@
+"""The ``vocdesk`` command: run one service, run everything, manage users."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import uvicorn
+
+from services.registry import SERVICES, app_factory, port_of
+from shared.bus.base import Bus
+from shared.bus.inproc import InProcessBus
+from shared.embedded import EmbeddedMongo
+from shared.errors import ConfigError, VocdeskError
+from shared.logging import configure_logging
+from shared.runtime import Runtime, make_bus, open_store, resolve_amqp_url
+from shared.settings import Settings
+
+
+def _embedded_store(settings: Settings, name: str) -> EmbeddedMongo:
+    return EmbeddedMongo(settings.data_dir.resolve() / name)
+
+
+def _url_file(settings: Settings) -> Path:
+    # Where `vocdesk up` says which embedded store it runs, so other commands
+    # (users create) use that server instead of opening its locked directory.
+    return settings.data_dir.resolve() / "mongo.url"
+
+
+def _running_embedded_url(settings: Settings) -> str | None:
+    from urllib.parse import urlparse
+
+    from shared.runtime import port_answers
+
+    path = _url_file(settings)
+    if not path.exists():
+        return None
+    url = path.read_text().strip()
+    port = urlparse(url).port
+    return url if port and port_answers(port=port) else None
+
+
+def _server(app: object, settings: Settings, port: int) -> uvicorn.Server:
+    config = uvicorn.Config(
+        app,  # type: ignore[arg-type]
+        host=settings.host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        ws="websockets-sansio",
+    )
+    return uvicorn.Server(config)
+
+
+async def _serve(servers: Sequence[uvicorn.Server]) -> None:
+    await asyncio.gather(*(server.serve() for server in servers))
+
+
+def run_service(service: str, settings: Settings) -> None:
+    """Run one service in this process on RabbitMQ."""
+    configure_logging(service, settings.log_level)
+    embedded = None
+    mongo_url = str(settings.mongo_url) if settings.mongo_url else None
+    if mongo_url is None:
+        embedded = _embedded_store(settings, f"mongo-{service}")
+        mongo_url = embedded.start()
+    try:
+        runtime = Runtime(
+            service=service,
+            settings=settings,
+            bus=make_bus(settings),
+            store=open_store(settings, service, mongo_url),
+        )
+        app = app_factory(service)(runtime)
+        asyncio.run(_serve([_server(app, settings, port_of(settings, service))]))
+    finally:
+        if embedded is not None:
+            embedded.stop()
+
+
+def run_all_in_process(settings: Settings, mongo_url: str) -> None:
+    """Run the five services in one process on the in-process bus."""
+    configure_logging("vocdesk", settings.log_level)
+
+    async def main() -> None:
+        bus: Bus = InProcessBus()
+        servers = []
+        for service in SERVICES:
+            runtime = Runtime(
+                service=service,
+                settings=settings,
+                bus=bus,
+                store=open_store(settings, service, mongo_url),
+                owns_bus=False,
+            )
+            app = app_factory(service)(runtime)
+            servers.append(_server(app, settings, port_of(settings, service)))
+        try:
+            await _serve(servers)
+        finally:
+            await bus.close()
+
+    asyncio.run(main())
+
+
+def run_all_as_processes(settings: Settings, amqp_url: str, mongo_url: str) -> int:
+    """Run each service as its own process on RabbitMQ; stop them all if one stops."""
+    env = {**os.environ, "VOCDESK_AMQP_URL": amqp_url, "VOCDESK_MONGO_URL": mongo_url,
+           "VOCDESK_ENV": settings.env}
+    children = [
+        subprocess.Popen([sys.executable, "-m", "services.cli", "run", service], env=env)  # noqa: S603
+        for service in SERVICES
+    ]
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        while not stopping and all(child.poll() is None for child in children):
+            try:
+                children[0].wait(timeout=0.5)
+            except subprocess.TimeoutExpired:
+                continue
+    finally:
+        stop()
+        for child in children:
+            child.wait()
+    return max((child.returncode or 0) for child in children) if not stopping else 0
+
+
+def up(settings: Settings) -> int:
+    """Run the whole system on one machine and say what it runs on."""
+    embedded = None
+    mongo_url = str(settings.mongo_url) if settings.mongo_url else None
+    if mongo_url is None:
+        embedded = _embedded_store(settings, "mongo")
+        mongo_url = embedded.start()
+        _url_file(settings).write_text(mongo_url)
+        store_text = f"embedded MongoDB-protocol server (SecantusDB), data in {embedded.storage}"
+    else:
+        store_text = "MongoDB at the configured VOCDESK_MONGO_URL"
+    amqp_url = resolve_amqp_url(settings)
+    bus_text = "RabbitMQ, one process per service" if amqp_url else "in-process bus, one process"
+    console = f"http://{settings.host}:{settings.console_port}"
+    print(f"vocdesk: bus: {bus_text}", flush=True)
+    print(f"vocdesk: store: {store_text}", flush=True)
+    print(f"vocdesk: organisation: {settings.org}", flush=True)
+    print(f"vocdesk: console: {console}", flush=True)
+    try:
+        if amqp_url:
+            return run_all_as_processes(settings, amqp_url, mongo_url)
+        run_all_in_process(settings, mongo_url)
+        return 0
+    finally:
+        if embedded is not None:
+            embedded.stop()
+            _url_file(settings).unlink(missing_ok=True)
+
+
+def users_create(settings: Settings, args: argparse.Namespace) -> int:
+    """Create a console user in the console's database."""
+    from services.console import users
+    from shared.clock import SystemClock
+
+    embedded = None
+    mongo_url = str(settings.mongo_url) if settings.mongo_url else _running_embedded_url(settings)
+    if mongo_url is None:
+        embedded = _embedded_store(settings, "mongo")
+        mongo_url = embedded.start()
+
+    async def create() -> None:
+        store = open_store(settings, "console", mongo_url)
+        try:
+            await users.create_user(
+                store, username=args.username, password=args.password, role=args.role,
+                unit=args.unit, at=SystemClock().now(), replace=args.replace,
+            )
+        finally:
+            await store.client.close()
+
+    try:
+        asyncio.run(create())
+    finally:
+        if embedded is not None:
+            embedded.stop()
+    print(f"vocdesk: user {args.username} ({args.role}) created")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    """Return the command-line parser."""
+    root = argparse.ArgumentParser(prog="vocdesk", description=__doc__)
+    commands = root.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="run one service")
+    run.add_argument("service", choices=SERVICES)
+    commands.add_parser("up", help="run all five services on this machine")
+    user_cmd = commands.add_parser("users", help="manage console users")
+    user_sub = user_cmd.add_subparsers(dest="action", required=True)
+    create = user_sub.add_parser("create", help="create a user")
+    create.add_argument("--username", required=True)
+    create.add_argument("--password", required=True)
+    create.add_argument(
+        "--role", required=True,
+        choices=["agent", "supervisor", "unit_member", "manager", "admin", "dpo"],
+    )
+    create.add_argument("--unit")
+    create.add_argument("--replace", action="store_true", help="overwrite an existing user")
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``vocdesk`` command."""
+    args = parser().parse_args(argv)
+    try:
+        settings = Settings()
+        Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
+        if args.command == "run":
+            run_service(args.service, settings)
+            return 0
+        if args.command == "up":
+            return up(settings)
+        if args.command == "users":
+            return users_create(settings, args)
+    except (ConfigError, VocdeskError) as exc:
+        print(f"vocdesk: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 0
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,28 @@
+"""Intake's composition root: channel routes, archive indexes, the bus."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from services.intake import app_channel
+from services.intake.store import INDEXES
+from shared.http import health_router, install_common
+from shared.runtime import Runtime, ServiceParts, running
+
+
+def create_app(runtime: Runtime) -> FastAPI:
+    """Build intake's HTTP app on ``runtime``."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        async with running(runtime, ServiceParts(indexes=INDEXES)):
+            yield
+
+    app = FastAPI(title="vocdesk intake", version="1", lifespan=lifespan)
+    install_common(app)
+    app.include_router(health_router(runtime.readiness))
+    app.include_router(app_channel.router(runtime))
+    return app

@@ -1,0 +1,167 @@
+"""The mobile-app channel: ``POST /v1/app/contacts``."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import unicodedata
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Header, Request
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from services.intake.accept import accept_once
+from shared.errors import Invalid, PayloadTooLarge, Unauthorized
+from shared.ids import new_id
+from shared.messages import Contact, Identity, Location
+from shared.runtime import Runtime
+
+MAX_BODY_BYTES = 256 * 1024
+MAX_TEXT_CHARS = 5000  # code points, not bytes: Thai takes 3 bytes a character
+
+
+class AppCustomer(BaseModel):
+    """The customer's details as the app collected them."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    name: str | None = Field(default=None, max_length=200)
+    phone: str | None = Field(default=None, max_length=40)
+    email: str | None = Field(default=None, max_length=254)
+    national_id: str | None = Field(default=None, max_length=40)
+    address: str | None = Field(default=None, max_length=500)
+
+
+class AppAttachmentMeta(BaseModel):
+    """An attachment the app declares (its bytes come as multipart parts)."""
+
+    name: str = Field(max_length=255)
+    mime: str = Field(max_length=100)
+    size: int = Field(ge=0)
+
+
+class AppLocation(BaseModel):
+    """Where the app says the customer is."""
+
+    lat: float = Field(ge=-90, le=90)
+    long: float = Field(ge=-180, le=180)
+    accuracy_m: float | None = Field(default=None, ge=0)
+
+
+class AppContactIn(BaseModel):
+    """An app submission."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    app_user_id: str = Field(min_length=1, max_length=128)
+    text: str | None = None
+    locale: str = "th-TH"
+    consent_to_disclose: bool = False
+    org: Literal["pea", "or"] | None = None
+    customer: AppCustomer = AppCustomer()
+    platform: str | None = Field(default=None, max_length=20)
+    app_version: str | None = Field(default=None, max_length=40)
+    category_hint: str | None = Field(default=None, max_length=80)
+    attachments: list[AppAttachmentMeta] = Field(default_factory=list, max_length=10)
+    location: AppLocation | None = None
+    submitted_at: datetime | None = None
+
+    @model_validator(mode="after")
+    def _has_content(self) -> AppContactIn:
+        text = unicodedata.normalize("NFC", self.text or "").strip()
+        if not text and not self.attachments:
+            raise ValueError("a contact needs text or at least one attachment")
+        if len(text) > MAX_TEXT_CHARS:
+            raise ValueError(f"text is {len(text)} characters; the limit is {MAX_TEXT_CHARS}")
+        self.text = text
+        return self
+
+
+def authenticate(authorization: str | None, keys: list[str]) -> str:
+    """Return a stable id of the app key in ``authorization``; raise if it is not one of ``keys``."""
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorized("an app API key is required: Authorization: Bearer <key>")
+    if not any(secrets.compare_digest(token, key) for key in keys):
+        raise Unauthorized("unknown app API key")
+    return hashlib.sha256(token.encode()).hexdigest()[:16]
+
+
+def parse_body(raw: bytes) -> AppContactIn:
+    """Validate the JSON body; raise ``Invalid`` naming the field and the reason."""
+    if len(raw) > MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"body is {len(raw)} bytes; the limit is {MAX_BODY_BYTES}")
+    try:
+        return AppContactIn.model_validate_json(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "body"
+        raise Invalid(f"{field}: {first['msg']}", field=field) from exc
+
+
+def build_contact(body: AppContactIn, *, org: str, received_at: datetime) -> Contact:
+    """Normalise an app submission into the canonical contact."""
+    contact_id = new_id()
+    customer = body.customer
+    return Contact.model_validate(
+        {
+            "id": contact_id,
+            "channel": "app",
+            "org": body.org or org,
+            "received_at": received_at,
+            "dedupe_key": f"app:{body.app_user_id}",
+            "text": body.text or "",
+            "language": "en" if body.locale.lower().startswith("en") else "th",
+            "customer": Identity(
+                name=customer.name,
+                phone=customer.phone,
+                email=customer.email,
+                national_id=customer.national_id,
+                address=customer.address,
+                app_user_id=body.app_user_id,
+            ),
+            "consent": "granted" if body.consent_to_disclose else "withheld",
+            "location": Location(**body.location.model_dump()) if body.location else None,
+            "meta": {
+                "platform": body.platform,
+                "app_version": body.app_version,
+                "category_hint": body.category_hint,
+                "declared_attachments": len(body.attachments),
+            },
+            "raw_ref": f"raw-{contact_id}",
+        }
+    )
+
+
+def router(runtime: Runtime) -> APIRouter:
+    """Return the app channel's routes bound to ``runtime``."""
+    api = APIRouter(tags=["app"])
+
+    @api.post("/v1/app/contacts", status_code=202)
+    async def submit(
+        request: Request,
+        authorization: Annotated[str | None, Header()] = None,
+        idempotency_key: Annotated[str | None, Header()] = None,
+    ) -> dict[str, str]:
+        key_id = authenticate(authorization, runtime.settings.app_api_keys)
+        if not idempotency_key or len(idempotency_key) > 200:
+            raise Invalid("Idempotency-Key header is required (at most 200 characters)",
+                          field="Idempotency-Key")
+        raw = await request.body()
+        body = parse_body(raw)
+        canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True).encode()
+        contact = build_contact(body, org=runtime.settings.org, received_at=runtime.clock.now())
+        contact_id = await accept_once(
+            runtime,
+            key=f"app:{key_id}:{idempotency_key}",
+            body_hash=hashlib.sha256(canonical).hexdigest(),
+            contact=contact,
+            raw=raw,
+            content_type="application/json",
+            raw_meta={"app_key": key_id},
+        )
+        return {"id": contact_id, "status": "accepted"}
+
+    return api

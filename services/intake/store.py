@@ -1,0 +1,91 @@
+"""Intake's collections: the raw archive and the idempotency records."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Any, Literal
+
+from pymongo import IndexModel
+from pymongo.errors import DuplicateKeyError
+
+from shared.errors import Conflict
+from shared.store import IndexPlan, Store
+
+RAW = "raw"
+IDEMPOTENCY = "idempotency"
+
+INDEXES: IndexPlan = {
+    RAW: [IndexModel([("channel", 1), ("received_at", 1)]), IndexModel("retention_class")],
+    IDEMPOTENCY: [IndexModel("created_at")],
+}
+
+RetentionClass = Literal["contact", "media", "system"]
+
+
+def sha256_hex(data: bytes) -> str:
+    """Return the hex SHA-256 of ``data``."""
+    return hashlib.sha256(data).hexdigest()
+
+
+async def archive_raw(
+    store: Store,
+    *,
+    raw_id: str,
+    channel: str,
+    body: bytes,
+    content_type: str,
+    received_at: datetime,
+    retention_class: RetentionClass = "contact",
+    meta: dict[str, Any] | None = None,
+) -> None:
+    """Archive a payload exactly as received; the record is never updated afterwards."""
+    await store[RAW].insert_one(
+        {
+            "_id": raw_id,
+            "channel": channel,
+            "body": body,
+            "sha256": sha256_hex(body),
+            "content_type": content_type,
+            "received_at": received_at,
+            "retention_class": retention_class,
+            "meta": meta or {},
+        }
+    )
+
+
+async def discard_raw(store: Store, raw_id: str) -> None:
+    """Remove an archived payload whose contact was never accepted."""
+    await store[RAW].delete_one({"_id": raw_id})
+
+
+async def claim_key(
+    store: Store, *, key: str, body_hash: str, contact_id: str, at: datetime
+) -> dict[str, Any] | None:
+    """Claim an idempotency key; return the earlier record if the key was claimed before."""
+    try:
+        await store[IDEMPOTENCY].insert_one(
+            {
+                "_id": key,
+                "body_hash": body_hash,
+                "contact_id": contact_id,
+                "state": "pending",
+                "created_at": at,
+            }
+        )
+    except DuplicateKeyError:
+        earlier = await store[IDEMPOTENCY].find_one({"_id": key})
+        if earlier is None:  # released between our insert and read: let the client retry
+            raise Conflict("request with this key is being retried; try again") from None
+        return earlier
+    return None
+
+
+async def complete_key(store: Store, key: str) -> None:
+    """Mark an idempotency key's contact as accepted."""
+    await store[IDEMPOTENCY].update_one({"_id": key}, {"$set": {"state": "done"}})
+
+
+async def release_key(store: Store, key: str) -> None:
+    """Forget a claimed key whose contact was not accepted, so the client may retry."""
+    await store[IDEMPOTENCY].delete_one({"_id": key, "state": "pending"})

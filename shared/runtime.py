@@ -1,0 +1,134 @@
+"""What a running service is wired to: settings, bus, store, clock; built in the lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from shared.bus.base import Bus, Subscription
+from shared.clock import Clock, SystemClock
+from shared.errors import BusUnavailable, ConfigError
+from shared.settings import Settings
+from shared.store import IndexPlan, MongoInbox, Store, connect
+
+log = logging.getLogger(__name__)
+
+LOCAL_BROKER = "amqp://guest:guest@127.0.0.1:5672/"
+
+
+def port_answers(host: str = "127.0.0.1", port: int = 5672, timeout: float = 0.5) -> bool:
+    """Return True if something accepts TCP connections on ``host``:``port``."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def resolve_amqp_url(settings: Settings, *, probe: bool = True) -> str | None:
+    """Return the broker URL: configured, else a local broker if one answers, else None."""
+    if settings.bus == "in-process":
+        return None
+    if settings.amqp_url is not None:
+        return str(settings.amqp_url)
+    if (probe or settings.bus == "rabbitmq") and port_answers():
+        return LOCAL_BROKER
+    return None
+
+
+def make_bus(settings: Settings) -> Bus:
+    """Return the RabbitMQ bus for this process's settings."""
+    from shared.bus.amqp import AmqpBus
+
+    url = resolve_amqp_url(settings)
+    if url is None:
+        raise ConfigError(
+            "no broker: set VOCDESK_AMQP_URL or start RabbitMQ "
+            "(or use `vocdesk up`, which runs everything in one process without one)"
+        )
+    return AmqpBus(url, publish_timeout=settings.publish_timeout_s)
+
+
+@dataclass
+class Runtime:
+    """A service's connections, shared by its API, consumers and handlers."""
+
+    service: str
+    settings: Settings
+    bus: Bus
+    store: Store
+    clock: Clock = field(default_factory=SystemClock)
+    owns_bus: bool = True
+    subscriptions: list[Subscription] = field(default_factory=list)
+    tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+
+    def inbox(self) -> MongoInbox:
+        """Return the service's idempotency inbox."""
+        return MongoInbox(self.store)
+
+    async def readiness(self) -> dict[str, object]:
+        """Report whether the bus has its consumers and the store answers."""
+        bus = await self.bus.health()
+        store_ok = await self.store.ping()
+        expected = {s.queue for s in self.subscriptions}
+        consumers_ok = bus.connected and all(bus.consumers.get(q, 0) > 0 for q in expected)
+        return {
+            "ready": consumers_ok and store_ok,
+            "service": self.service,
+            "bus": {"kind": bus.kind, "connected": bus.connected, "consumers": bus.consumers},
+            "store": {"ok": store_ok},
+        }
+
+
+@dataclass
+class ServiceParts:
+    """What a service declares: its indexes, its consumers and its background loops."""
+
+    indexes: IndexPlan = field(default_factory=dict)
+    subscriptions: Sequence[Subscription] = ()
+    background: Sequence[Callable[[], Awaitable[None]]] = ()
+
+
+async def _connect_bus(runtime: Runtime, subscriptions: Sequence[Subscription]) -> None:
+    # Keep trying: a service that starts before the broker must still come up
+    # and answer /readyz with 503 until it has its consumers.
+    delay = 0.5
+    while True:
+        try:
+            await runtime.bus.connect()
+            for sub in subscriptions:
+                await runtime.bus.subscribe(sub)
+            return
+        except BusUnavailable as exc:
+            log.warning("bus not reachable yet: %s", exc)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10)
+
+
+@contextlib.asynccontextmanager
+async def running(runtime: Runtime, parts: ServiceParts) -> AsyncIterator[Runtime]:
+    """Bootstrap indexes, connect the bus, start consumers and loops; undo on exit."""
+    await runtime.store.ensure_indexes({**MongoInbox.INDEXES, **parts.indexes})
+    runtime.subscriptions.extend(parts.subscriptions)
+    runtime.tasks.append(asyncio.create_task(_connect_bus(runtime, parts.subscriptions)))
+    for loop in parts.background:
+        runtime.tasks.append(asyncio.create_task(loop()))
+    try:
+        yield runtime
+    finally:
+        for task in runtime.tasks:
+            task.cancel()
+        await asyncio.gather(*runtime.tasks, return_exceptions=True)
+        if runtime.owns_bus:
+            await runtime.bus.close()
+        await runtime.store.client.close()
+
+
+def open_store(settings: Settings, service: str, mongo_url: str) -> Store:
+    """Return the service's own database on ``mongo_url``."""
+    return connect(mongo_url, f"{settings.mongo_db_prefix}_{service}")
