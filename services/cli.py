@@ -112,8 +112,12 @@ def run_all_in_process(settings: Settings, mongo_url: str) -> None:
 
 def run_all_as_processes(settings: Settings, amqp_url: str, mongo_url: str) -> int:
     """Run each service as its own process on RabbitMQ; stop them all if one stops."""
-    env = {**os.environ, "VOCDESK_AMQP_URL": amqp_url, "VOCDESK_MONGO_URL": mongo_url,
-           "VOCDESK_ENV": settings.env}
+    env = {
+        **os.environ,
+        "VOCDESK_AMQP_URL": amqp_url,
+        "VOCDESK_MONGO_URL": mongo_url,
+        "VOCDESK_ENV": settings.env,
+    }
     children = [
         subprocess.Popen([sys.executable, "-m", "services.cli", "run", service], env=env)  # noqa: S603
         for service in SERVICES
@@ -186,8 +190,13 @@ def users_create(settings: Settings, args: argparse.Namespace) -> int:
         store = open_store(settings, "console", mongo_url)
         try:
             await users.create_user(
-                store, username=args.username, password=args.password, role=args.role,
-                unit=args.unit, at=SystemClock().now(), replace=args.replace,
+                store,
+                username=args.username,
+                password=args.password,
+                role=args.role,
+                unit=args.unit,
+                at=SystemClock().now(),
+                replace=args.replace,
             )
         finally:
             await store.client.close()
@@ -214,7 +223,8 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("--username", required=True)
     create.add_argument("--password", required=True)
     create.add_argument(
-        "--role", required=True,
+        "--role",
+        required=True,
         choices=["agent", "supervisor", "unit_member", "manager", "admin", "dpo"],
     )
     create.add_argument("--unit")

@@ -40,7 +40,9 @@ class EmbeddedMongo:
 
     def start(self, *, timeout: float = 30.0) -> str:
         """Start the server and wait until it accepts connections; return its URL."""
-        executable = shutil.which("secantusd-py") or str(Path(sys.executable).parent / "secantusd-py")
+        executable = shutil.which("secantusd-py") or str(
+            Path(sys.executable).parent / "secantusd-py"
+        )
         if not Path(executable).exists():
             raise ConfigError(
                 "VOCDESK_MONGO_URL is unset and the embedded store is not installed: "

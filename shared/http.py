@@ -20,9 +20,9 @@ from shared.errors import (
     PayloadTooLarge,
     RateLimited,
     StoreUnavailable,
-    UpstreamUnavailable,
     Unauthorized,
     Unroutable,
+    UpstreamUnavailable,
     VocdeskError,
 )
 from shared.ids import new_id

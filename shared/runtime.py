@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -91,7 +91,7 @@ class ServiceParts:
 
     indexes: IndexPlan = field(default_factory=dict)
     subscriptions: Sequence[Subscription] = ()
-    background: Sequence[Callable[[], Awaitable[None]]] = ()
+    background: Sequence[Callable[[], Coroutine[Any, Any, None]]] = ()
 
 
 async def _connect_bus(runtime: Runtime, subscriptions: Sequence[Subscription]) -> None:

@@ -11,7 +11,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from shared.errors import ConfigError
 
-PLACEHOLDER = "change-me"  # noqa: S105 - the marker that production refuses
+PLACEHOLDER = "change-me"
 
 CommaList = Annotated[list[str], NoDecode]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from pymongo import AsyncMongoClient, IndexModel
 from pymongo.asynchronous.collection import AsyncCollection
@@ -57,7 +57,9 @@ class MongoInbox:
     """The bus inbox in MongoDB: one document per handled (consumer, message id)."""
 
     COLLECTION = "inbox"
-    INDEXES: IndexPlan = {COLLECTION: [IndexModel("at", expireAfterSeconds=14 * 24 * 3600)]}
+    INDEXES: ClassVar[IndexPlan] = {
+        COLLECTION: [IndexModel("at", expireAfterSeconds=14 * 24 * 3600)]
+    }
 
     def __init__(self, store: Store) -> None:
         self._collection = store[self.COLLECTION]

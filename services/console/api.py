@@ -1,7 +1,7 @@
 """The public REST API ``/api/v1``: auth, cases, units, live events."""
 
-from __future__ import annotations
-
+# Annotations stay evaluated (no postponed annotations): FastAPI must resolve
+# the route-local Annotated aliases when it builds the routes.
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Header, Query, WebSocket
@@ -54,8 +54,13 @@ def router(runtime: Runtime, *, routing: ServiceClient, hub: LiveHub) -> APIRout
         params = {
             key: value
             for key, value in {
-                "status": status, "channel": channel, "topic": topic, "unit": unit, "q": q,
-                "page": page, "per_page": per_page,
+                "status": status,
+                "channel": channel,
+                "topic": topic,
+                "unit": unit,
+                "q": q,
+                "page": page,
+                "per_page": per_page,
             }.items()
             if value is not None
         }

@@ -33,8 +33,13 @@ async def ensure_admin(runtime: Runtime) -> None:
         return
     password = configured.get_secret_value() if configured else secrets.token_urlsafe(12)
     await users.create_user(
-        runtime.store, username="admin", password=password, role="admin", unit=None,
-        at=runtime.clock.now(), replace=True,
+        runtime.store,
+        username="admin",
+        password=password,
+        role="admin",
+        unit=None,
+        at=runtime.clock.now(),
+        replace=True,
     )
     if configured is None:
         # Printed, not logged: the log must never hold a credential.

@@ -54,7 +54,9 @@ class ServiceClient:
             kind = _ERRORS.get(response.status_code)
             if kind is not None:
                 raise kind(reason)
-            raise UpstreamUnavailable(f"{self._base}{path} answered {response.status_code}: {reason}")
+            raise UpstreamUnavailable(
+                f"{self._base}{path} answered {response.status_code}: {reason}"
+            )
         return response.json()
 
 

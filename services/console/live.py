@@ -47,7 +47,7 @@ class LiveHub:
         message = envelope.message()
         if not isinstance(message, CaseEvent):
             return
-        payload = {
+        payload: dict[str, object] = {
             "type": message.type,
             "seq": message.seq,
             "case": {

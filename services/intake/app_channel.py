@@ -80,7 +80,7 @@ class AppContactIn(BaseModel):
 
 
 def authenticate(authorization: str | None, keys: list[str]) -> str:
-    """Return a stable id of the app key in ``authorization``; raise if it is not one of ``keys``."""
+    """Return a stable id of the app key in ``authorization``; raise if it is unknown."""
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized("an app API key is required: Authorization: Bearer <key>")
@@ -147,8 +147,10 @@ def router(runtime: Runtime) -> APIRouter:
     ) -> dict[str, str]:
         key_id = authenticate(authorization, runtime.settings.app_api_keys)
         if not idempotency_key or len(idempotency_key) > 200:
-            raise Invalid("Idempotency-Key header is required (at most 200 characters)",
-                          field="Idempotency-Key")
+            raise Invalid(
+                "Idempotency-Key header is required (at most 200 characters)",
+                field="Idempotency-Key",
+            )
         raw = await request.body()
         body = parse_body(raw)
         canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True).encode()

@@ -1,7 +1,7 @@
 """Privacy's internal API: contacts as the caller's role may see them, audited reveals."""
 
-from __future__ import annotations
-
+# Annotations stay evaluated (no postponed annotations): FastAPI must resolve
+# the route-local Annotated aliases when it builds the routes.
 import json
 from typing import Annotated, Any, Literal
 
@@ -63,12 +63,20 @@ def router(runtime: Runtime, *, ring: KeyRing) -> APIRouter:
         except NotFound:
             return view  # erased: masked text is all that is left
         await pstore.append_audit(
-            runtime.store, at=runtime.clock.now(), actor=who.user, role=who.role,
-            action="reveal", subject_ref=doc["subject_ref"], case_id=case_id,
-            purpose=purpose, reason=reason or f"{purpose} by {who.role}",
+            runtime.store,
+            at=runtime.clock.now(),
+            actor=who.user,
+            role=who.role,
+            action="reveal",
+            subject_ref=doc["subject_ref"],
+            case_id=case_id,
+            purpose=purpose,
+            reason=reason or f"{purpose} by {who.role}",
         )
         view.update(
-            text=clear["text"], subject=clear["subject"], identity=clear["identity"],
+            text=clear["text"],
+            subject=clear["subject"],
+            identity=clear["identity"],
             revealed=True,
         )
         return view
@@ -82,19 +90,32 @@ def router(runtime: Runtime, *, ring: KeyRing) -> APIRouter:
             raise NotFound("unknown reply handle")
         clear = await open_vault(runtime, ring, doc)
         await pstore.append_audit(
-            runtime.store, at=runtime.clock.now(), actor=who.user, role=who.role,
-            action="reveal", subject_ref=doc["subject_ref"], case_id=case_id,
-            purpose="notify_customer", reason="address to tell the customer about their case",
+            runtime.store,
+            at=runtime.clock.now(),
+            actor=who.user,
+            role=who.role,
+            action="reveal",
+            subject_ref=doc["subject_ref"],
+            case_id=case_id,
+            purpose="notify_customer",
+            reason="address to tell the customer about their case",
         )
-        return {"subject_ref": doc["subject_ref"], **clear["reply"],
-                "name": (clear["identity"] or {}).get("name")}
+        return {
+            "subject_ref": doc["subject_ref"],
+            **clear["reply"],
+            "name": (clear["identity"] or {}).get("name"),
+        }
 
     @api.get("/audit/verify")
     async def verify(who: Caller) -> dict[str, Any]:
         if who.role not in ("dpo", "admin", "system"):
             raise Forbidden("only the data protection officer verifies the audit log")
         result = verify_chain(await pstore.audit_entries(runtime.store))
-        return {"ok": result.ok, "checked": result.checked,
-                "first_bad_seq": result.first_bad_seq, "reason": result.reason}
+        return {
+            "ok": result.ok,
+            "checked": result.checked,
+            "first_bad_seq": result.first_bad_seq,
+            "reason": result.reason,
+        }
 
     return api

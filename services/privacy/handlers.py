@@ -29,7 +29,9 @@ class Privacy:
         # The screened message's id is derived from the received one, so a
         # redelivery republishes the same message and consumers skip it.
         out = Envelope.of(
-            screened, causation=envelope, message_id=f"{envelope.id}-screened",
+            screened,
+            causation=envelope,
+            message_id=f"{envelope.id}-screened",
             occurred_at=message.contact.received_at,
         )
         await self._runtime.bus.publish(out)
@@ -39,7 +41,8 @@ class Privacy:
         """Return privacy's consumers."""
         return [
             Subscription(
-                queue="privacy.contacts", handler=self.on_contact_received,
+                queue="privacy.contacts",
+                handler=self.on_contact_received,
                 inbox=self._runtime.inbox(),
             )
         ]

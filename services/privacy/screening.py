@@ -72,7 +72,10 @@ class Screener:
             subject=mask(contact.subject, known_names=names) if contact.subject else None,
             attachments=tuple(
                 ScreenedAttachment(
-                    **{**a.model_dump(), "text": mask(a.text, known_names=names) if a.text else None}
+                    **{
+                        **a.model_dump(),
+                        "text": mask(a.text, known_names=names) if a.text else None,
+                    }
                 )
                 for a in contact.attachments
             ),
@@ -113,7 +116,9 @@ class Screener:
         return screened
 
     async def _resolve(self, contact: Contact, *, at: datetime) -> tuple[str, list[str]]:
-        indexes = {k: v for k, v in self._indexer.indexes(contact.customer).items()}
+        indexes: dict[str, str] = {
+            str(k): v for k, v in self._indexer.indexes(contact.customer).items()
+        }
         matches = await pstore.subjects_for(self._store, list(indexes.values()))
         refs = {m["subject_ref"] for m in matches}
         flags: list[str] = []

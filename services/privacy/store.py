@@ -48,7 +48,11 @@ async def append_audit(store: Store, *, at: datetime, **fields: Any) -> AuditEnt
     """Append an entry to the hash-chained audit log (retrying if another writer won)."""
     for _ in range(20):
         last = await store[AUDIT].find_one(sort=[("seq", DESCENDING)])
-        prev = AuditEntry.model_validate({k: v for k, v in last.items() if k != "_id"}) if last else None
+        prev = (
+            AuditEntry.model_validate({k: v for k, v in last.items() if k != "_id"})
+            if last
+            else None
+        )
         entry = chain_entry(prev, at=at, **fields)
         try:
             await store[AUDIT].insert_one({"_id": entry.seq, **entry.model_dump()})
@@ -61,4 +65,6 @@ async def append_audit(store: Store, *, at: datetime, **fields: Any) -> AuditEnt
 async def audit_entries(store: Store) -> list[AuditEntry]:
     """Return the whole audit log in order."""
     cursor = store[AUDIT].find().sort("seq", ASCENDING)
-    return [AuditEntry.model_validate({k: v for k, v in d.items() if k != "_id"}) async for d in cursor]
+    return [
+        AuditEntry.model_validate({k: v for k, v in d.items() if k != "_id"}) async for d in cursor
+    ]

@@ -1,7 +1,7 @@
 """Routing's internal HTTP API (service-to-service: service token plus acting user)."""
 
-from __future__ import annotations
-
+# Annotations stay evaluated (no postponed annotations): FastAPI must resolve
+# the route-local Annotated aliases when it builds the routes.
 import re
 from typing import Annotated, Any
 
@@ -45,9 +45,7 @@ def case_view(case: Case) -> dict[str, Any]:
             }
             for c in case.contacts
         ],
-        "timeline": [
-            {**event, "at": event["at"].isoformat()} for event in case.timeline
-        ],
+        "timeline": [{**event, "at": event["at"].isoformat()} for event in case.timeline],
     }
 
 
@@ -69,8 +67,12 @@ def router(runtime: Runtime, *, org: OrgConfig) -> APIRouter:
         per_page: Annotated[int, Query(ge=1, le=200)] = 50,
     ) -> dict[str, Any]:
         filters: dict[str, Any] = {}
-        for field, value in (("status", status), ("channels", channel), ("topic", topic),
-                             ("unit", unit)):
+        for field, value in (
+            ("status", status),
+            ("channels", channel),
+            ("topic", topic),
+            ("unit", unit),
+        ):
             if value:
                 filters[field] = value
         if q:

@@ -149,7 +149,9 @@ def open_case(
         created_at=at,
         updated_at=at,
     )
-    case.record("case.opened", at=at, causation=causation, detail={"contact_id": message.contact_id})
+    case.record(
+        "case.opened", at=at, causation=causation, detail={"contact_id": message.contact_id}
+    )
     return case
 
 

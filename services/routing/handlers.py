@@ -36,7 +36,10 @@ class Routing:
         now = self._runtime.clock.now()
         serial = await case_store.next_serial(store, now.year)
         case = open_case(
-            message, case_id=new_id(), number=case_number(now.year, serial), at=now,
+            message,
+            case_id=new_id(),
+            number=case_number(now.year, serial),
+            at=now,
             causation=envelope,
         )
         self._assign(case, envelope)

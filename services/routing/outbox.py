@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 from services.routing import store as case_store
@@ -34,10 +35,8 @@ class OutboxRelay:
                 log.warning("outbox relay waiting for the bus: %s", exc)
             except Exception:
                 log.exception("outbox relay failed; will retry")
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._poll_s)
-            except TimeoutError:
-                pass
             self._wake.clear()
 
     async def relay_once(self) -> int:

@@ -11,7 +11,7 @@ from shared.bus.base import (
     Subscription,
     decide,
 )
-from shared.bus.topology import EXCHANGE, DLX, QUEUES, QueueSpec, topic_matches
+from shared.bus.topology import DLX, EXCHANGE, QUEUES, QueueSpec, topic_matches
 
 __all__ = [
     "DELIVERY_LIMIT",

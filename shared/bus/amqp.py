@@ -75,12 +75,16 @@ class AmqpBus:
             for spec in self._queues.values():
                 await self._declare(channel, spec)
 
-    async def _declare(self, channel: AbstractChannel, spec: QueueSpec) -> aio_pika.abc.AbstractQueue:
+    async def _declare(
+        self, channel: AbstractChannel, spec: QueueSpec
+    ) -> aio_pika.abc.AbstractQueue:
         dead = await channel.declare_queue(
             spec.dead_letter_queue, durable=True, arguments={"x-queue-type": "quorum"}
         )
         await dead.bind(DLX, routing_key=spec.name)
-        queue = await channel.declare_queue(spec.name, durable=True, arguments=queue_arguments(spec))
+        queue = await channel.declare_queue(
+            spec.name, durable=True, arguments=queue_arguments(spec)
+        )
         for pattern in spec.bindings:
             await queue.bind(EXCHANGE, routing_key=pattern)
         return queue

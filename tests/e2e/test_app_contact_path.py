@@ -34,8 +34,10 @@ def _find_case(cluster: Cluster, token: str, marker: str, timeout: float = 30) -
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         response = httpx.get(
-            cluster.url("console") + "/api/v1/cases", params={"q": marker},
-            headers={"Authorization": f"Bearer {token}"}, timeout=10,
+            cluster.url("console") + "/api/v1/cases",
+            params={"q": marker},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=10,
         )
         response.raise_for_status()
         items = response.json()["items"]
@@ -68,15 +70,30 @@ def test_app_contact_becomes_a_case_listed_by_the_console(cluster: Cluster) -> N
     assert isinstance(contacts, list)
     assert contacts[0]["id"] == contact_id
     assert "081-245-7730" not in contacts[0]["text"]  # masked on the way through privacy
-    for field in ("id", "number", "status", "category", "topic", "urgency", "unit", "sla",
-                  "created_at", "updated_at"):
+    for field in (
+        "id",
+        "number",
+        "status",
+        "category",
+        "topic",
+        "urgency",
+        "unit",
+        "sla",
+        "created_at",
+        "updated_at",
+    ):
         assert field in case
 
 
 def test_retried_app_contact_with_same_key_is_one_contact(cluster: Cluster) -> None:
     marker = f"R{new_id()[-10:]}"
-    body = {"app_user_id": f"u-{marker}", "text": f"มิเตอร์หมุนเร็วผิดปกติ {marker}",
-            "locale": "th-TH", "consent_to_disclose": True, "customer": {}}
+    body = {
+        "app_user_id": f"u-{marker}",
+        "text": f"มิเตอร์หมุนเร็วผิดปกติ {marker}",
+        "locale": "th-TH",
+        "consent_to_disclose": True,
+        "customer": {},
+    }
     key = new_id()
     first = _post_contact(cluster, body, key)
     second = _post_contact(cluster, body, key)

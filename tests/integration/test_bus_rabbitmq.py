@@ -65,8 +65,9 @@ async def test_publishing_to_an_unreachable_broker_fails_within_the_timeout() ->
 async def test_publishing_to_a_hung_broker_fails_within_the_timeout() -> None:
     spec = unique_spec()
     async with blackhole() as port:
-        bus = AmqpBus(f"amqp://guest:guest@127.0.0.1:{port}/", publish_timeout=1.0,
-                      queues={spec.name: spec})
+        bus = AmqpBus(
+            f"amqp://guest:guest@127.0.0.1:{port}/", publish_timeout=1.0, queues={spec.name: spec}
+        )
         started = time.monotonic()
         with pytest.raises(BusUnavailable, match="broker"):
             await bus.publish(topic_envelope(_topic(spec)))

@@ -32,7 +32,9 @@ async def delete_queues(*specs: QueueSpec) -> None:
                     await channel.queue_delete(name)
 
 
-async def get_dead(spec: QueueSpec, *, timeout: float = 10.0) -> aio_pika.abc.AbstractIncomingMessage:
+async def get_dead(
+    spec: QueueSpec, *, timeout: float = 10.0
+) -> aio_pika.abc.AbstractIncomingMessage:
     """Wait for a message in ``spec``'s dead-letter queue and return it (acknowledged)."""
     connection = await aio_pika.connect(AMQP_URL)
     async with connection:
@@ -52,7 +54,9 @@ def close_all_connections() -> None:
     """Make the broker drop every client connection, as a restart would."""
     subprocess.run(
         ["rabbitmqctl", "close_all_connections", "test: simulated broker restart"],
-        check=True, capture_output=True, timeout=60,
+        check=True,
+        capture_output=True,
+        timeout=60,
     )
 
 

@@ -47,18 +47,30 @@ class Cluster:
         """Return a bearer token for ``username``."""
         response = httpx.post(
             self.url("console") + "/api/v1/auth/token",
-            data={"username": username, "password": password}, timeout=10,
+            data={"username": username, "password": password},
+            timeout=10,
         )
         response.raise_for_status()
         return str(response.json()["access_token"])
 
     def create_user(self, username: str, password: str, role: str, unit: str | None = None) -> None:
         """Create a console user through the ``vocdesk users create`` command."""
-        args = [sys.executable, "-m", "services.cli", "users", "create", "--username", username,
-                "--password", password, "--role", role]
+        args = [
+            sys.executable,
+            "-m",
+            "services.cli",
+            "users",
+            "create",
+            "--username",
+            username,
+            "--password",
+            password,
+            "--role",
+            role,
+        ]
         if unit:
             args += ["--unit", unit]
-        subprocess.run(args, env=self.env, check=True, capture_output=True, timeout=60)  # noqa: S603
+        subprocess.run(args, env=self.env, check=True, capture_output=True, timeout=60)
 
 
 def wait_ready(url: str, *, timeout: float = 60.0, path: str = "/readyz") -> None:
@@ -92,8 +104,11 @@ def running_cluster(mongo_url: str, tmp: Path, **extra_env: str) -> Iterator[Clu
         "VOCDESK_APP_API_KEYS": APP_KEY,
         "VOCDESK_DATA_DIR": str(tmp / "var"),
         "VOCDESK_SMTP_PORT": str(ports["smtp"]),
-        **{f"VOCDESK_{service.upper()}_PORT": str(port) for service, port in ports.items()
-           if service != "smtp"},
+        **{
+            f"VOCDESK_{service.upper()}_PORT": str(port)
+            for service, port in ports.items()
+            if service != "smtp"
+        },
         **extra_env,
     }
     log_dir = tmp / "logs"
@@ -102,9 +117,12 @@ def running_cluster(mongo_url: str, tmp: Path, **extra_env: str) -> Iterator[Clu
     try:
         for service in SERVICES:
             log = (log_dir / f"{service}.log").open("wb")
-            cluster.processes[service] = subprocess.Popen(  # noqa: S603
+            cluster.processes[service] = subprocess.Popen(
                 [sys.executable, "-m", "services.cli", "run", service],
-                env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
+                env=env,
+                cwd=REPO,
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
         for service in SERVICES:
             wait_ready(cluster.url(service))

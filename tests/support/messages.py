@@ -53,8 +53,11 @@ def topic_envelope(topic: str, **data: object) -> Envelope:
     from shared.messages import ReplyRequested
 
     message = ReplyRequested(
-        request_id=new_id(), case_id="c", case_number="VOC-2026-000001",
-        text=str(data.get("text", "hello")), author="tester",
+        request_id=new_id(),
+        case_id="c",
+        case_number="VOC-2026-000001",
+        text=str(data.get("text", "hello")),
+        author="tester",
     )
     envelope = Envelope.of(message)
     return envelope.model_copy(update={"routing_key": topic})

@@ -39,9 +39,17 @@ def test_screened_contact_has_no_identity_field() -> None:
 def test_routed_case_event_is_published_under_its_unit() -> None:
     event = CaseEvent.model_validate(
         {
-            "type": "case.routed", "seq": 2, "at": contact().received_at,
-            "case": {"id": "c1", "number": "VOC-2026-000001", "org": "pea", "status": "routed",
-                     "unit": "pea-triage", "channel": "app"},
+            "type": "case.routed",
+            "seq": 2,
+            "at": contact().received_at,
+            "case": {
+                "id": "c1",
+                "number": "VOC-2026-000001",
+                "org": "pea",
+                "status": "routed",
+                "unit": "pea-triage",
+                "channel": "app",
+            },
         }
     )
     assert event.routing_key() == "case.routed.pea-triage"
@@ -55,8 +63,15 @@ def test_production_refuses_placeholder_secrets() -> None:
 def test_production_starts_with_real_secrets() -> None:
     secrets = {
         name: "s3cret-" + name
-        for name in ("secret_key", "service_token", "vault_kek", "blind_index_key",
-                     "line_channel_secret", "line_channel_token", "fax_hmac_secret")
+        for name in (
+            "secret_key",
+            "service_token",
+            "vault_kek",
+            "blind_index_key",
+            "line_channel_secret",
+            "line_channel_token",
+            "fax_hmac_secret",
+        )
     }
     assert Settings(env="production", **secrets).env == "production"  # type: ignore[arg-type]
 
