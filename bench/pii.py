@@ -1,0 +1,85 @@
+"""Measure the personal-data detector on the shared PII examples.
+
+Prints character-level recall and precision per kind and overall, and how
+many look-alike (decoy) spans had any character masked.
+
+    python bench/pii.py [--misses]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from services.privacy.detect import detect
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "data" / "pii_examples.jsonl"
+
+
+def chars(spans: Sequence[Mapping[str, object]], kind: str | None = None) -> set[int]:
+    """Return the character offsets covered by spans, optionally of one kind."""
+    return {
+        i
+        for s in spans
+        if kind is None or s["kind"] == kind
+        for i in range(int(str(s["start"])), int(str(s["end"])))
+    }
+
+
+def main() -> None:
+    """Score every example and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--misses", action="store_true", help="print each wrong character run")
+    args = parser.parse_args()
+    hits: Counter[str] = Counter()
+    gold_total: Counter[str] = Counter()
+    pred_total: Counter[str] = Counter()
+    leaks = 0
+    for line in EXAMPLES.read_text(encoding="utf-8").splitlines():
+        example = json.loads(line)
+        text, gold = example["text"], example["pii"]
+        pred = [{"start": s.start, "end": s.end, "kind": s.kind} for s in detect(text)]
+        for kind in {*(s["kind"] for s in gold), *(s["kind"] for s in pred)} | {None}:
+            key = kind or "overall"
+            g, p = chars(gold, kind), chars(pred, kind)
+            hits[key] += len(g & p)
+            gold_total[key] += len(g)
+            pred_total[key] += len(p)
+        masked = chars(pred)
+        leaks += sum(1 for d in example["decoys"] if chars([d]) & masked)
+        if args.misses:
+            report_misses(example["id"], text, chars(gold), masked)
+    print(f"{'kind':<14}{'recall':>8}{'precision':>11}{'gold':>7}{'masked':>8}")
+    for key in sorted(gold_total, key=lambda k: (k == "overall", k)):
+        recall = hits[key] / gold_total[key] if gold_total[key] else 1.0
+        precision = hits[key] / pred_total[key] if pred_total[key] else 1.0
+        print(f"{key:<14}{recall:>8.4f}{precision:>11.4f}{gold_total[key]:>7}{pred_total[key]:>8}")
+    print(f"decoy spans leaked: {leaks}")
+
+
+def report_misses(example_id: str, text: str, gold: set[int], masked: set[int]) -> None:
+    """Print runs of characters missed or masked wrongly in one example."""
+    for label, wrong in (("missed", gold - masked), ("extra", masked - gold)):
+        for run in runs(sorted(wrong)):
+            print(f"{example_id} {label}: {text[run[0] : run[-1] + 1]!r}")
+
+
+def runs(offsets: list[int]) -> list[list[int]]:
+    """Group sorted offsets into runs of consecutive numbers."""
+    grouped: list[list[int]] = []
+    for i in offsets:
+        if grouped and grouped[-1][-1] == i - 1:
+            grouped[-1].append(i)
+        else:
+            grouped.append([i])
+    return grouped
+
+
+if __name__ == "__main__":
+    main()
