@@ -13,7 +13,7 @@ import httpx
 from fastapi import FastAPI
 from fastapi.responses import FileResponse
 
-from services.console import api, users
+from services.console import api, cases, users, walkin
 from services.console.clients import ServiceClient
 from services.console.live import LiveHub
 from shared.bus import Subscription
@@ -52,8 +52,9 @@ def create_app(runtime: Runtime) -> FastAPI:
     http = httpx.AsyncClient(timeout=10.0)
     token = runtime.settings.service_token.get_secret_value()
     routing = ServiceClient(runtime.settings.service_url("routing"), token=token, http=http)
+    privacy = ServiceClient(runtime.settings.service_url("privacy"), token=token, http=http)
     parts = ServiceParts(
-        indexes=users.INDEXES,
+        indexes={**users.INDEXES, **walkin.INDEXES},
         subscriptions=[Subscription(queue="console.events", handler=hub.on_event, prefetch=16)],
     )
 
@@ -68,6 +69,11 @@ def create_app(runtime: Runtime) -> FastAPI:
     install_common(app)
     app.include_router(health_router(runtime.readiness))
     app.include_router(api.router(runtime, routing=routing, hub=hub))
+    current_user = api.user_dependency(runtime.settings.secret_key.get_secret_value())
+    app.include_router(
+        cases.router(current_user=current_user, routing=routing, privacy=privacy)
+    )
+    app.include_router(walkin.router(runtime, current_user=current_user))
 
     @app.get("/", include_in_schema=False)
     async def index() -> FileResponse:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,6 +29,11 @@ class User:
             raise Forbidden(f"role {self.role} may not do this")
 
 
+def _signing_key(secret: str) -> bytes:
+    # Derived so a short configured secret still yields a full-length HMAC key.
+    return hashlib.sha256(b"vocdesk console token v1:" + secret.encode()).digest()
+
+
 def issue_token(user: dict[str, Any], *, secret: str, now: datetime) -> str:
     """Return a signed bearer token for ``user``."""
     claims = {
@@ -37,13 +43,13 @@ def issue_token(user: dict[str, Any], *, secret: str, now: datetime) -> str:
         "iat": int(now.timestamp()),
         "exp": int((now + TOKEN_TTL).timestamp()),
     }
-    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+    return jwt.encode(claims, _signing_key(secret), algorithm=ALGORITHM)
 
 
 def read_token(token: str, *, secret: str) -> User:
     """Return the user a bearer token names; raise ``Unauthorized`` if it is not valid."""
     try:
-        claims = jwt.decode(token, secret, algorithms=[ALGORITHM])
+        claims = jwt.decode(token, _signing_key(secret), algorithms=[ALGORITHM])
     except jwt.PyJWTError as exc:
         raise Unauthorized(f"invalid token: {exc}") from exc
     return User(username=claims["sub"], role=claims["role"], unit=claims.get("unit"))

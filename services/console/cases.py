@@ -1,0 +1,131 @@
+"""Cases in the public API: list, view (contacts as the caller may see them), act on them."""
+
+# Annotations stay evaluated (no postponed annotations): FastAPI must resolve
+# the route-local Annotated aliases when it builds the routes.
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Depends, Query
+
+from services.console.auth import User
+from services.console.clients import ServiceClient
+from shared.errors import NotFound
+
+# Case actions the console passes to routing unchanged; routing checks roles again.
+CaseAction = Literal[
+    "acknowledge",
+    "transfer",
+    "request-info",
+    "replies",
+    "resolve",
+    "reopen",
+    "satisfaction",
+    "acknowledge-on-behalf",
+    "certify-closure",
+]
+
+
+async def visible_contacts(
+    privacy: ServiceClient, case: dict[str, Any], user: User
+) -> list[dict[str, Any]]:
+    """Return the case's contacts as ``user``'s role may see them (reveals are audited)."""
+    contacts: list[dict[str, Any]] = case.get("contacts", [])
+    if not contacts:
+        return contacts
+    view = await privacy.call(
+        "POST",
+        "/internal/v1/cases/view",
+        user=user,
+        json={
+            "case_id": case["id"],
+            "consent": case.get("consent", "unknown"),
+            "contact_ids": [c["id"] for c in contacts],
+            "purpose": "handle_case",
+            "reason": f"viewing case {case.get('number')}",
+        },
+    )
+    seen = {item["id"]: item for item in view.get("contacts", [])}
+    merged = []
+    for contact in contacts:
+        shown = seen.get(contact["id"], {})
+        merged.append(
+            {
+                **contact,
+                "text": shown.get("text", contact["text"]),
+                "subject": shown.get("subject", contact.get("subject")),
+                "identity": shown.get("identity"),
+                "revealed": bool(shown.get("revealed")),
+            }
+        )
+    return merged
+
+
+def router(
+    *, current_user: Callable[..., User], routing: ServiceClient, privacy: ServiceClient
+) -> APIRouter:
+    """Return the case routes."""
+    api = APIRouter(prefix="/api/v1", tags=["cases"])
+    CurrentUser = Annotated[User, Depends(current_user)]
+
+    async def load(case_id: str, user: User) -> dict[str, Any]:
+        case: dict[str, Any] = await routing.call("GET", f"/internal/v1/cases/{case_id}", user=user)
+        if user.role == "unit_member" and case.get("unit") != user.unit:
+            raise NotFound(f"no case {case_id}")  # a unit does not learn of others' cases
+        return case
+
+    @api.get("/cases")
+    async def list_cases(
+        user: CurrentUser,
+        status: str | None = None,
+        channel: str | None = None,
+        topic: str | None = None,
+        unit: str | None = None,
+        q: Annotated[str | None, Query(max_length=200)] = None,
+        page: Annotated[int, Query(ge=1)] = 1,
+        per_page: Annotated[int, Query(ge=1, le=200)] = 50,
+    ) -> Any:
+        if user.role == "unit_member":
+            unit = user.unit  # a unit sees its own cases only
+        params = {
+            key: value
+            for key, value in {
+                "status": status,
+                "channel": channel,
+                "topic": topic,
+                "unit": unit,
+                "q": q,
+                "page": page,
+                "per_page": per_page,
+            }.items()
+            if value is not None
+        }
+        return await routing.call("GET", "/internal/v1/cases", user=user, params=params)
+
+    @api.get("/cases/{case_id}")
+    async def get_case(case_id: str, user: CurrentUser) -> Any:
+        case = await load(case_id, user)
+        case["contacts"] = await visible_contacts(privacy, case, user)
+        return case
+
+    @api.patch("/cases/{case_id}")
+    async def update_case(
+        case_id: str, user: CurrentUser, changes: Annotated[dict[str, Any], Body()]
+    ) -> Any:
+        case = await load(case_id, user)
+        return await routing.call(
+            "PATCH", f"/internal/v1/cases/{case['id']}", user=user, json=changes
+        )
+
+    @api.post("/cases/{case_id}/{action}")
+    async def act(
+        case_id: str,
+        action: CaseAction,
+        user: CurrentUser,
+        body: Annotated[dict[str, Any] | None, Body()] = None,
+    ) -> Any:
+        case = await load(case_id, user)
+        return await routing.call(
+            "POST", f"/internal/v1/cases/{case['id']}/{action}", user=user, json=body or {}
+        )
+
+    return api
