@@ -59,8 +59,13 @@ def _contact_reaches_console(ports: dict[str, int]) -> None:
     marker = f"RUN{new_id()[-8:]}"
     answer = httpx.post(
         f"http://127.0.0.1:{ports['intake']}/v1/app/contacts",
-        json={"app_user_id": "u-run", "text": f"ไฟกระพริบ {marker}", "locale": "th-TH",
-              "consent_to_disclose": True, "customer": {"name": "ทดสอบ"}},
+        json={
+            "app_user_id": "u-run",
+            "text": f"ไฟกระพริบ {marker}",
+            "locale": "th-TH",
+            "consent_to_disclose": True,
+            "customer": {"name": "ทดสอบ"},
+        },
         headers={"Authorization": "Bearer run-key", "Idempotency-Key": new_id()},
         timeout=10,
     )
@@ -68,13 +73,16 @@ def _contact_reaches_console(ports: dict[str, int]) -> None:
     console = f"http://127.0.0.1:{ports['console']}"
     token = httpx.post(
         console + "/api/v1/auth/token",
-        data={"username": "admin", "password": "admin-password-run"}, timeout=10,
+        data={"username": "admin", "password": "admin-password-run"},
+        timeout=10,
     ).json()["access_token"]
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         items = httpx.get(
-            console + "/api/v1/cases", params={"q": marker},
-            headers={"Authorization": f"Bearer {token}"}, timeout=10,
+            console + "/api/v1/cases",
+            params={"q": marker},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=10,
         ).json()["items"]
         if items:
             return

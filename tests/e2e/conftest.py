@@ -1,0 +1,17 @@
+"""One running system shared by the end-to-end tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.cluster import Cluster, running_cluster
+
+
+@pytest.fixture(scope="session")
+def cluster(mongo_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    """The five services as processes on RabbitMQ and the embedded store."""
+    with running_cluster(mongo_url, Path(tmp_path_factory.mktemp("cluster"))) as running:
+        yield running
