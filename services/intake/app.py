@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from services.intake import app_channel
+from services.intake import app_channel, line_channel, line_media, phone_channel
 from services.intake.store import INDEXES
 from shared.http import health_router, install_common
 from shared.runtime import Runtime, ServiceParts, running
@@ -16,13 +16,21 @@ from shared.runtime import Runtime, ServiceParts, running
 def create_app(runtime: Runtime) -> FastAPI:
     """Build intake's HTTP app on ``runtime``."""
 
+    media = line_media.MediaFetcher(runtime)
+    parts = ServiceParts(
+        indexes={**INDEXES, **line_media.INDEXES, **phone_channel.INDEXES},
+        background=[media.run],
+    )
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        async with running(runtime, ServiceParts(indexes=INDEXES)):
+        async with running(runtime, parts):
             yield
 
     app = FastAPI(title="vocdesk intake", version="1", lifespan=lifespan)
     install_common(app)
     app.include_router(health_router(runtime.readiness))
     app.include_router(app_channel.router(runtime))
+    app.include_router(line_channel.router(runtime, media=media))
+    app.include_router(phone_channel.router(runtime))
     return app

@@ -152,12 +152,19 @@ class CallRecord(Frozen):
         return self.ended_at is not None
 
     @property
+    def answered(self) -> bool:
+        """Return True once someone answered: an answer was seen or the hangup reports talk."""
+        # Talk time proves an answer even when the hangup is the only event seen
+        # (events may arrive out of order, and the call is published at hangup).
+        return self.answered_at is not None or bool(self.talk_s)
+
+    @property
     def abandoned(self) -> bool:
         """Return True for an inbound call that hung up before anyone answered."""
         return (
             self.direction == "in"
             and self.complete
-            and (self.cause == "cancel" or self.answered_at is None)
+            and (self.cause == "cancel" or not self.answered)
         )
 
 

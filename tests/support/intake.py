@@ -33,14 +33,19 @@ class IntakeUnderTest:
 
     def published(self) -> list[Contact]:
         """Return the contacts waiting in privacy's queue, in publish order."""
-        assert isinstance(self.bus, InProcessBus)
-        queue = self.bus._queues["privacy.contacts"].pending
-        contacts = []
-        for body, _ in list(queue._queue):  # type: ignore[attr-defined]
-            message = Envelope.from_json(body).message()
-            assert isinstance(message, ContactReceived)
-            contacts.append(message.contact)
-        return contacts
+        return published(self.bus)
+
+
+def published(bus: Bus) -> list[Contact]:
+    """Return the contacts waiting in privacy's queue of an in-process bus, in publish order."""
+    assert isinstance(bus, InProcessBus)
+    queue = bus._queues["privacy.contacts"].pending  # nobody consumes in these tests
+    contacts = []
+    for body, _ in list(queue._queue):  # type: ignore[attr-defined]
+        message = Envelope.from_json(body).message()
+        assert isinstance(message, ContactReceived)
+        contacts.append(message.contact)
+    return contacts
 
 
 class FlakyBus(InProcessBus):
@@ -69,6 +74,7 @@ def running_intake(mongo_url: str, bus: Bus, **settings: Any) -> Iterator[Intake
         store=open_store(config, "intake", mongo_url),
     )
     name = f"{config.mongo_db_prefix}_intake"
-    with TestClient(create_app(runtime)) as client, MongoClient(mongo_url) as raw:
+    raw: MongoClient[dict[str, Any]] = MongoClient(mongo_url)
+    with TestClient(create_app(runtime)) as client, raw:
         yield IntakeUnderTest(client, bus, raw[name])
         raw.drop_database(name)

@@ -155,6 +155,11 @@ def test_hangup_seen_first_still_dates_the_call_from_its_duration() -> None:
     assert fold(None, hangup).started_at == bkk(8, 2, 11)
 
 
+def test_answered_call_whose_hangup_is_seen_first_is_not_abandoned() -> None:
+    hangup = next(e for e in cti_events() if e.call_id == FIRST_CALL and e.event == "hangup")
+    assert not fold(None, hangup).abandoned
+
+
 def test_folding_an_event_of_another_call_is_invalid() -> None:
     calls = records()
     event = next(e for e in cti_events() if e.call_id == ABANDONED_CALL)

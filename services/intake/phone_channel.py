@@ -1,0 +1,302 @@
+"""The phone channel: ``POST /v1/phone/events``, the generic CTI webhook.
+
+Each PBX authenticates with a token of its own. Every event is stored once per
+call id + event + timestamp in ``calls`` and the call's record is folded from
+all its events, so a replayed or out-of-order event changes nothing twice.
+When the call hangs up, its one contact is published; the event is answered
+202 only once it is stored and, if it completed the call, once the contact is
+confirmed on the bus.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from fastapi import APIRouter, Header, Request
+from pymongo import IndexModel
+from pymongo.errors import DuplicateKeyError
+
+from services.intake.accept import accept_once
+from services.intake.limits import PBX_LIMIT, RateLimiter, read_body
+from services.intake.phone_events import (
+    CallRecord,
+    CtiEvent,
+    callback_of,
+    fold,
+    parse_cti_event,
+    topic_hint,
+)
+from services.intake.store import sha256_hex
+from shared.errors import BusError, Invalid, Unauthorized
+from shared.ids import new_id
+from shared.messages import Contact, Identity, ThreadKeys
+from shared.runtime import Runtime
+from shared.store import IndexPlan, Store
+
+Org = Literal["pea", "or"]
+
+CALLS = "calls"
+INDEXES: IndexPlan = {CALLS: [IndexModel("updated_at"), IndexModel("contact_id")]}
+
+MAX_BODY_BYTES = 256 * 1024
+MAX_EVENTS_PER_REQUEST = 500  # a PBX flushing its spool sends batches, not its history
+
+# The organisations' YAML names each one's hotline; the number a call reached
+# (or, for a callback, came from) decides whose contact it is.
+CONFIG_DIR = Path(__file__).resolve().parents[2] / "deploy" / "config"
+
+_CAUSE_TEXT = {
+    "normalClearing": "วางสายปกติ",
+    "busy": "สายไม่ว่าง",
+    "cancel": "ผู้โทรวางสายก่อนมีผู้รับ",
+    "noAnswer": "ไม่มีผู้รับสาย",
+    "failed": "ต่อสายไม่สำเร็จ",
+}
+
+
+def authenticate(authorization: str | None, tokens: list[str]) -> str:
+    """Return a stable id of the PBX's bearer token; raise unless it is one of ``tokens``."""
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorized("a PBX token is required: Authorization: Bearer <token>")
+    if not any(secrets.compare_digest(token.encode(), known.encode()) for known in tokens):
+        raise Unauthorized("unknown PBX token")
+    return sha256_hex(token.encode())[:16]
+
+
+def parse_events(raw: bytes) -> list[tuple[dict[str, Any], CtiEvent]]:
+    """Return each event of a body holding one CTI event or a list of them, as sent and parsed."""
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:
+        raise Invalid(f"CTI body is not JSON: {exc}") from exc
+    items = data if isinstance(data, list) else [data]
+    if len(items) > MAX_EVENTS_PER_REQUEST:
+        raise Invalid(f"{len(items)} events in one request; the limit is {MAX_EVENTS_PER_REQUEST}")
+    parsed: list[tuple[dict[str, Any], CtiEvent]] = []
+    for index, item in enumerate(items):
+        where = f"[{index}]" if isinstance(data, list) else ""
+        if not isinstance(item, dict):
+            raise Invalid(f"CTI event{where} is not an object", field=where or None)
+        try:
+            parsed.append((item, parse_cti_event(item)))
+        except Invalid as exc:
+            field = f"{where}.{exc.field}" if where and exc.field else exc.field
+            raise Invalid(f"{where} {exc.reason}".strip(), field=field) from exc
+    return parsed
+
+
+def event_key(event: CtiEvent) -> str:
+    """Return the key that makes a replayed event a duplicate: event and instant."""
+    # In UTC, so the same instant written with another offset is the same key.
+    return f"{event.event}@{event.timestamp.astimezone(UTC).isoformat()}"
+
+
+async def record_event(
+    store: Store, event: CtiEvent, sent: dict[str, Any], *, pbx: str, at: datetime
+) -> bool:
+    """Store ``event`` on its call unless it is already there; return True if it was new."""
+    key = event_key(event)
+    unseen = {"_id": event.call_id, "events.key": {"$ne": key}}
+    push = {
+        "$push": {"events": {"key": key, "event": sent, "pbx": pbx, "received_at": at}},
+        "$set": {"updated_at": at},
+        "$setOnInsert": {"created_at": at},
+    }
+    try:
+        await store[CALLS].update_one(unseen, push, upsert=True)
+    except DuplicateKeyError:
+        # The call exists: either it holds this event already, or another
+        # request created it a moment ago and this event still has to go in.
+        result = await store[CALLS].update_one(unseen, push)
+        return result.modified_count == 1
+    return True
+
+
+async def forget_event(store: Store, call_id: str, key: str) -> None:
+    """Remove an event whose call could not be published, so its retry counts as new."""
+    await store[CALLS].update_one({"_id": call_id}, {"$pull": {"events": {"key": key}}})
+
+
+def fold_call(events: list[dict[str, Any]]) -> CallRecord:
+    """Fold a call's stored events into its record."""
+    record: CallRecord | None = None
+    for entry in events:
+        record = fold(record, parse_cti_event(entry["event"]))
+    assert record is not None, "a stored call has at least one event"
+    return record
+
+
+@lru_cache(maxsize=1)
+def hotline_orgs(config_dir: Path = CONFIG_DIR) -> dict[str, Org]:
+    """Return each organisation's hotline number mapped to the organisation."""
+    orgs: dict[str, Org] = {}
+    for path in sorted(config_dir.glob("*.yaml")):
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError):
+            continue  # routing refuses a broken config at start; here it only loses a hint
+        if isinstance(data, dict) and data.get("org") in ("pea", "or") and data.get("hotline"):
+            orgs[str(data["hotline"])] = data["org"]
+    return orgs
+
+
+def summary(record: CallRecord) -> str:
+    """Describe the call in Thai for the agent: where it went, who took it, how long."""
+    hint = topic_hint(record.ivr_path)
+    menu = f" เมนู {hint}" if hint else ""
+    cause = _CAUSE_TEXT.get(record.cause or "", "")
+    if record.direction == "out":
+        agent = f" โดย {record.agent}" if record.agent else ""
+        head = f"โทรกลับจาก {record.caller or '-'}{agent}"
+        if record.answered:
+            return f"{head} สนทนา {record.talk_s or 0} วินาที"
+        return f"{head} {cause}".strip()
+    head = f"สายเข้า {record.dialled or '-'}" + ("" if record.caller else " (ไม่แสดงหมายเลข)")
+    if record.abandoned:
+        queue = f" คิว {record.queue}" if record.queue else ""
+        return f"{head}{menu} ไม่ได้รับสาย {cause}{queue} รอ {record.duration_s or 0} วินาที"
+    agent = f" รับสายโดย {record.agent}" if record.agent else " รับสาย"
+    return f"{head}{menu}{agent} สนทนา {record.talk_s or 0} วินาที"
+
+
+def hotline_of(record: CallRecord) -> str | None:
+    """Return the organisation's number on the call: the one dialled in, or called back from."""
+    return record.dialled if record.direction == "in" else record.caller
+
+
+def customer_number(record: CallRecord) -> str | None:
+    """Return the customer's number in E.164: the caller, or the number a callback dialled."""
+    number = callback_of(record) if record.direction == "out" else record.caller
+    # Short codes and extensions are ours, never a customer's.
+    return number if number and number.startswith("+") else None
+
+
+def build_contact(
+    record: CallRecord, *, org: Org, received_at: datetime, pbx: str, ref_key: bytes
+) -> Contact:
+    """Normalise a completed call into the canonical contact."""
+    contact_id = new_id()
+    number = customer_number(record)
+    flags: list[str] = []
+    if record.abandoned:
+        flags.append("abandoned")  # a callback to make, not a complaint
+    if record.direction == "out":
+        flags.append("callback_attempt")
+    number_ref = None
+    if number and flags:
+        # Links callback attempts to the abandoned call without the number
+        # itself travelling past privacy.
+        digest = hmac.new(ref_key, f"callback-number\x00{number}".encode(), hashlib.sha256)
+        number_ref = "cbn-" + digest.hexdigest()[:32]
+    ivr_path = ">".join(
+        ":".join(p for p in (step.menu, step.key, step.meaning) if p) for step in record.ivr_path
+    )
+    meta = {
+        "direction": record.direction,
+        "cause": record.cause,
+        "hotline": hotline_of(record),
+        "ivr_path": ivr_path or None,
+        "topic_hint": topic_hint(record.ivr_path),
+        "queue": record.queue,
+        "agent": record.agent,
+        "duration_s": record.duration_s,
+        "talk_s": record.talk_s,
+        "recording_url": record.recording_url,
+        "call_started_at": record.started_at.isoformat(),
+        "call_answered_at": record.answered_at.isoformat() if record.answered_at else None,
+        "call_ended_at": record.ended_at.isoformat() if record.ended_at else None,
+        "pbx": pbx,
+        "callback_number_ref": number_ref,
+    }
+    return Contact(
+        id=contact_id,
+        channel="phone",
+        org=org,
+        received_at=received_at,
+        dedupe_key=f"phone:{record.call_id}",
+        text=summary(record),
+        customer=Identity(phone=number),
+        thread=ThreadKeys(call_id=record.call_id),
+        flags=tuple(flags),
+        meta={k: v for k, v in meta.items() if v is not None},
+        raw_ref=f"raw-{contact_id}",
+    )
+
+
+async def take_event(
+    runtime: Runtime, event: CtiEvent, sent: dict[str, Any], *, pbx: str
+) -> tuple[bool, str | None]:
+    """Store one event and publish its call if it is complete; return (new, contact id)."""
+    store, now = runtime.store, runtime.clock.now()
+    new = await record_event(store, event, sent, pbx=pbx, at=now)
+    call = await store[CALLS].find_one({"_id": event.call_id})
+    assert call is not None
+    record = fold_call(call["events"])
+    await store[CALLS].update_one(
+        {"_id": event.call_id}, {"$set": {"record": record.model_dump(mode="json")}}
+    )
+    # Also for a replayed event: a call stored complete but never published (a
+    # crash, or a broker outage on the first try) is published now.
+    if not record.complete or call.get("contact_id"):
+        return new, None
+    contact = build_contact(
+        record,
+        org=hotline_orgs().get(hotline_of(record) or "", runtime.settings.org),
+        received_at=now,
+        pbx=pbx,
+        ref_key=runtime.settings.secret_key.get_secret_value().encode(),
+    )
+    try:
+        contact_id = await accept_once(
+            runtime,
+            key=contact.dedupe_key,
+            body_hash=sha256_hex(record.call_id.encode()),  # one contact per call, whatever came
+            contact=contact,
+            raw=json.dumps([e["event"] for e in call["events"]], ensure_ascii=False).encode(),
+            content_type="application/json",
+            raw_meta={"pbx": pbx, "call_id": record.call_id},
+        )
+    except BusError:
+        if new:
+            await forget_event(store, event.call_id, event_key(event))
+        raise
+    await store[CALLS].update_one({"_id": event.call_id}, {"$set": {"contact_id": contact_id}})
+    return new, contact_id
+
+
+def router(runtime: Runtime, *, limiter: RateLimiter | None = None) -> APIRouter:
+    """Return the CTI webhook route bound to ``runtime``."""
+    api = APIRouter(tags=["phone"])
+    limits = limiter or RateLimiter(PBX_LIMIT)
+
+    @api.post("/v1/phone/events", status_code=202)
+    async def receive(
+        request: Request, authorization: Annotated[str | None, Header()] = None
+    ) -> dict[str, Any]:
+        pbx = authenticate(authorization, runtime.settings.cti_tokens)
+        limits.check(f"pbx:{pbx}")
+        events = parse_events(await read_body(request, MAX_BODY_BYTES))
+        stored = 0
+        contacts: list[str] = []
+        for sent, event in events:  # in order: a batch replays the PBX's own sequence
+            new, contact_id = await take_event(runtime, event, sent, pbx=pbx)
+            stored += new
+            if contact_id is not None:
+                contacts.append(contact_id)
+        return {
+            "events": len(events),
+            "stored": stored,
+            "duplicates": len(events) - stored,
+            "contacts": contacts,
+        }
+
+    return api
