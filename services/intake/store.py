@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from pymongo import IndexModel
@@ -19,6 +19,9 @@ INDEXES: IndexPlan = {
     RAW: [IndexModel([("channel", 1), ("received_at", 1)]), IndexModel("retention_class")],
     IDEMPOTENCY: [IndexModel("created_at")],
 }
+
+# A claim still pending after this long belongs to a request that died mid-way.
+PENDING_CLAIM_TTL = timedelta(seconds=30)
 
 RetentionClass = Literal["contact", "media", "system"]
 
@@ -77,8 +80,22 @@ async def claim_key(
         earlier = await store[IDEMPOTENCY].find_one({"_id": key})
         if earlier is None:  # released between our insert and read: let the client retry
             raise Conflict("request with this key is being retried; try again") from None
+        if earlier["state"] == "pending" and _stale(earlier["created_at"], at):
+            # The process that claimed it died before publishing: take the claim over.
+            taken = await store[IDEMPOTENCY].update_one(
+                {"_id": key, "state": "pending", "created_at": earlier["created_at"]},
+                {"$set": {"body_hash": body_hash, "contact_id": contact_id, "created_at": at}},
+            )
+            if taken.modified_count == 1:
+                return None
         return earlier
     return None
+
+
+def _stale(claimed_at: datetime, now: datetime) -> bool:
+    if claimed_at.tzinfo is None:
+        claimed_at = claimed_at.replace(tzinfo=UTC)
+    return now - claimed_at > PENDING_CLAIM_TTL
 
 
 async def complete_key(store: Store, key: str) -> None:

@@ -119,3 +119,21 @@ def test_broker_down_answers_503_with_retry_after_and_keeps_nothing(mongo_url: s
         db = raw[f"{settings.mongo_db_prefix}_intake"]
         assert db["raw"].count_documents({}) == 0
         assert db["idempotency"].count_documents({}) == 0
+
+
+def test_claim_left_pending_by_a_crashed_request_is_taken_over(intake) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime, timedelta
+
+    client, _, db = intake
+    keys = db["idempotency"]
+    answer = _post(client, BODY, key="k-crash")
+    (claim,) = list(keys.find())
+    # Simulate a request that claimed the key and died before publishing.
+    keys.update_one(
+        {"_id": claim["_id"]},
+        {"$set": {"state": "pending", "created_at": datetime.now(UTC) - timedelta(minutes=5)}},
+    )
+    retry = _post(client, BODY, key="k-crash")
+    assert retry.status_code == 202
+    assert retry.json()["id"] != answer.json()["id"]
+    assert keys.find_one({"_id": claim["_id"]})["state"] == "done"
