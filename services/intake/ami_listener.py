@@ -1,4 +1,4 @@
-"""An optional Asterisk AMI listener (panoramisk) that produces the same call contacts as the CTI webhook."""
+"""An optional Asterisk AMI listener (panoramisk): the same call contacts as the CTI webhook."""
 
 from __future__ import annotations
 
