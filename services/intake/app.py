@@ -7,7 +7,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from services.intake import app_channel, line_channel, line_media, phone_channel
+from services.intake import app_channel, fax_channel, line_channel, line_media, phone_channel
+from services.intake.mail_channel import mail_loops
 from services.intake.store import INDEXES
 from shared.http import health_router, install_common
 from shared.runtime import Runtime, ServiceParts, running
@@ -19,7 +20,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     media = line_media.MediaFetcher(runtime)
     parts = ServiceParts(
         indexes={**INDEXES, **line_media.INDEXES, **phone_channel.INDEXES},
-        background=[media.run],
+        background=[media.run, *mail_loops(runtime)],
     )
 
     @asynccontextmanager
@@ -33,4 +34,5 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(app_channel.router(runtime))
     app.include_router(line_channel.router(runtime, media=media))
     app.include_router(phone_channel.router(runtime))
+    app.include_router(fax_channel.router(runtime))
     return app

@@ -92,7 +92,7 @@ def decode_bytes(data: bytes, charset: str | None) -> str:
         return nfc(_guess(data))
     try:
         return nfc(data.decode(label, errors="replace"))
-    except LookupError:  # unknown label, or a bytes-to-bytes codec such as "hex"
+    except (LookupError, ValueError):  # unknown or malformed label (a NUL in it), or "hex"
         return nfc(_guess(data))
 
 

@@ -48,7 +48,11 @@ class Bounce(Frozen):
 
 
 def _header(msg: Message, name: str) -> str:
-    return " ".join(str(msg.get(name, "")).split())
+    # The raw value: policy.default's header registry raises on some malformed
+    # address headers (an AttributeError or IndexError inside CPython's parser).
+    wanted = name.lower()
+    value = next((v for k, v in msg.raw_items() if k.lower() == wanted), "")
+    return " ".join(str(value).split())
 
 
 def _first_token(value: str) -> str:
