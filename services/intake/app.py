@@ -8,7 +8,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from services.intake import app_channel, fax_channel, line_channel, line_media, phone_channel
+from services.intake.ami_listener import AmiListener
 from services.intake.mail_channel import mail_loops
+from services.intake.settings import IntakeSettings
 from services.intake.store import INDEXES
 from shared.http import health_router, install_common
 from shared.runtime import Runtime, ServiceParts, running
@@ -18,9 +20,20 @@ def create_app(runtime: Runtime) -> FastAPI:
     """Build intake's HTTP app on ``runtime``."""
 
     media = line_media.MediaFetcher(runtime)
+    settings = IntakeSettings()
+    loops = [media.run, *mail_loops(runtime, settings)]
+    if settings.ami_host and settings.ami_user:
+        ami = AmiListener(
+            runtime,
+            host=settings.ami_host,
+            port=settings.ami_port,
+            username=settings.ami_user,
+            secret=settings.ami_secret.get_secret_value(),
+        )
+        loops.append(ami.run)
     parts = ServiceParts(
         indexes={**INDEXES, **line_media.INDEXES, **phone_channel.INDEXES},
-        background=[media.run, *mail_loops(runtime)],
+        background=loops,
     )
 
     @asynccontextmanager

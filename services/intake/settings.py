@@ -41,6 +41,12 @@ class IntakeSettings(BaseSettings):
     imap_poll_s: float = Field(default=60.0, gt=0)
     imap_timeout_s: float = Field(default=60.0, gt=0)
 
+    # Optional Asterisk manager interface; the listener runs only when a host is set.
+    ami_host: str | None = None
+    ami_port: int = Field(default=5038, gt=0, lt=65536)
+    ami_user: str | None = None
+    ami_secret: SecretStr = SecretStr("")
+
     @field_validator("mail_orgs", "fax_gateway_addresses", "fax_gateway_hosts", mode="before")
     @classmethod
     def _split(cls, value: object) -> object:
@@ -51,6 +57,8 @@ class IntakeSettings(BaseSettings):
     @model_validator(mode="after")
     def _check(self) -> IntakeSettings:
         self.org_routes()  # refuse a malformed VOCDESK_MAIL_ORGS at start, not per mail
+        if self.ami_host and not (self.ami_user and self.ami_secret.get_secret_value()):
+            raise ConfigError("VOCDESK_AMI_HOST needs VOCDESK_AMI_USER and VOCDESK_AMI_SECRET")
         if self.imap_host and not (self.imap_user and self.imap_password.get_secret_value()):
             raise ConfigError("VOCDESK_IMAP_HOST needs VOCDESK_IMAP_USER and VOCDESK_IMAP_PASSWORD")
         return self
