@@ -22,6 +22,7 @@ import httpx
 from pymongo import IndexModel, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
+from services.intake.blobs import drop_blob, put_blob
 from services.intake.store import sha256_hex
 from shared.runtime import Runtime
 from shared.store import IndexPlan, Store
@@ -34,8 +35,8 @@ INDEXES: IndexPlan = {
     MEDIA: [IndexModel([("state", 1), ("next_at", 1)]), IndexModel("contact_id")],
 }
 
-# One attachment is one document, and a document holds at most 16 MiB.
-MAX_CONTENT_BYTES = 15 * 1024 * 1024
+# LINE allows videos and files up to 200 MB; we keep what a case realistically needs.
+MAX_CONTENT_BYTES = 50 * 1024 * 1024
 FETCH_TIMEOUT_S = 30.0
 # Longer than a download may take, so a live claim is never taken twice.
 LEASE = timedelta(minutes=2)
@@ -131,21 +132,26 @@ async def expect_media(store: Store, *, message_id: str, contact_id: str, at: da
 async def store_attachment(store: Store, *, data: bytes, content_type: str, at: datetime) -> str:
     """Store ``data`` once under its SHA-256 and return the hash."""
     digest = sha256_hex(data)
+    if await store[ATTACHMENTS].find_one({"_id": digest}, {"_id": 1}) is not None:
+        return digest
+    held = await put_blob(store, data, name=f"attachment/{digest}", content_type=content_type)
     # The same bytes may arrive through another message at the same moment.
     with contextlib.suppress(DuplicateKeyError):
-        await store[ATTACHMENTS].update_one(
+        result = await store[ATTACHMENTS].update_one(
             {"_id": digest},
             {
                 "$setOnInsert": {
-                    "data": data,
+                    **held,
                     "content_type": content_type,
-                    "size": len(data),
                     "created_at": at,
                     "retention_class": "media",
                 }
             },
             upsert=True,
         )
+        if result.upserted_id is not None:
+            return digest
+    await drop_blob(store, held)  # another writer stored the same bytes first
     return digest
 
 

@@ -47,9 +47,8 @@ from shared.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
-# The raw archive keeps a mail in one document and a document holds at most
-# 16 MiB, so the limit stays under that rather than at the common 25 MB.
-MAX_MAIL_BYTES = 15 * 1024 * 1024
+# The common limit of mail servers; large payloads go to GridFS (intake/blobs.py).
+MAX_MAIL_BYTES = 25 * 1024 * 1024
 
 Ocr = Callable[[bytes, str], Awaitable[OcrResult]]
 

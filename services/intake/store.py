@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pymongo import IndexModel
 from pymongo.errors import DuplicateKeyError
 
+from services.intake.blobs import drop_blob, put_blob
 from shared.errors import Conflict
 from shared.store import IndexPlan, Store
 
@@ -43,11 +44,14 @@ async def archive_raw(
     meta: dict[str, Any] | None = None,
 ) -> None:
     """Archive a payload exactly as received; the record is never updated afterwards."""
+    held = await put_blob(
+        store, body, name=f"raw/{raw_id}", content_type=content_type, field="body"
+    )
     await store[RAW].insert_one(
         {
             "_id": raw_id,
             "channel": channel,
-            "body": body,
+            **held,
             "sha256": sha256_hex(body),
             "content_type": content_type,
             "received_at": received_at,
@@ -59,7 +63,9 @@ async def archive_raw(
 
 async def discard_raw(store: Store, raw_id: str) -> None:
     """Remove an archived payload whose contact was never accepted."""
-    await store[RAW].delete_one({"_id": raw_id})
+    doc = await store[RAW].find_one_and_delete({"_id": raw_id})
+    if doc is not None:
+        await drop_blob(store, doc)
 
 
 async def claim_key(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import re
 import time
 from collections.abc import AsyncIterator
@@ -10,6 +11,7 @@ from collections.abc import AsyncIterator
 import aiosmtplib
 import pytest
 
+from services.intake.blobs import get_blob
 from services.intake.fax import OcrResult, PageImage, ocr_unavailable_reason
 from services.intake.mail_accept import MAX_MAIL_BYTES
 from services.intake.mail_parse import parse_mail
@@ -212,15 +214,21 @@ async def test_ehlo_advertises_the_size_limit(smtp: Smtp) -> None:
 
 
 async def test_mail_just_under_the_limit_keeps_its_attachment(smtp: Smtp) -> None:
-    under = build_eml(10.5, message_id="<just-under@example.com>")
-    assert MAX_MAIL_BYTES - 1024 * 1024 < len(under) < MAX_MAIL_BYTES
+    under = build_eml(17, message_id="<just-under@example.com>")  # 24,394,129 bytes
+    assert MAX_MAIL_BYTES - 2 * 1024 * 1024 < len(under) < MAX_MAIL_BYTES
     assert (await deliver(smtp.port, under))[0] == 250
     (contact,) = smtp.contacts()
     (video,) = contact.attachments
-    assert (video.name, video.size) == ("หลักฐาน.mp4", int(10.5 * 1024 * 1024))
+    assert (video.name, video.size) == ("หลักฐาน.mp4", 17 * 1024 * 1024)
     stored = await smtp.store["attachments"].find_one({"_id": video.sha256})
     assert stored is not None
-    assert len(stored["data"]) == video.size
+    assert stored["gridfs_id"] is not None  # beyond one document's 16 MiB
+    data = await get_blob(smtp.store, stored)
+    assert len(data) == video.size
+    assert hashlib.sha256(data).hexdigest() == video.sha256
+    raw = await smtp.store["raw"].find_one({"_id": contact.raw_ref})
+    archived = await get_blob(smtp.store, raw, field="body")
+    assert archived.endswith(under.split(b"\r\n", 1)[1])  # as received, after Return-Path
 
 
 async def test_mail_without_a_from_address_is_refused_with_a_reason(smtp: Smtp) -> None:
