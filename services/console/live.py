@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from fastapi import WebSocket
 
 from services.console.auth import User
-from shared.messages import CaseEvent, Envelope
+from shared.messages import CASE_EVENT_TYPES, CaseEvent, Envelope
 
 log = logging.getLogger(__name__)
 
@@ -43,10 +43,15 @@ class LiveHub:
             self._listeners.discard(listener)
 
     async def on_event(self, envelope: Envelope) -> None:
-        """Push a case event to every listener allowed to see its case."""
-        message = envelope.message()
-        if not isinstance(message, CaseEvent):
+        """Push a case event or a delivery problem to every listener allowed to see it."""
+        if envelope.type.startswith("notification."):
+            # Owned by notify; forwarded as data (it carries no personal data).
+            await self._push({"type": envelope.type, **envelope.data}, unit=None)
             return
+        if envelope.type not in CASE_EVENT_TYPES:
+            return  # a newer event kind this console does not show yet
+        message = envelope.message()
+        assert isinstance(message, CaseEvent)
         payload: dict[str, object] = {
             "type": message.type,
             "seq": message.seq,
@@ -59,10 +64,13 @@ class LiveHub:
                 "topic": message.case.topic,
             },
         }
+        await self._push(payload, unit=message.case.unit)
+
+    async def _push(self, payload: dict[str, object], *, unit: str | None) -> None:
         targets = [
             listener
             for listener in list(self._listeners)
-            if listener.user.role != "unit_member" or listener.user.unit == message.case.unit
+            if listener.user.role != "unit_member" or (unit and listener.user.unit == unit)
         ]
         await asyncio.gather(*(self._send(listener, payload) for listener in targets))
 
