@@ -175,16 +175,53 @@ def up(settings: Settings) -> int:
             _url_file(settings).unlink(missing_ok=True)
 
 
+def _command_store_url(settings: Settings) -> tuple[str, EmbeddedMongo | None]:
+    """Return the store a one-off command uses, starting the embedded one if none runs."""
+    mongo_url = str(settings.mongo_url) if settings.mongo_url else _running_embedded_url(settings)
+    if mongo_url is not None:
+        return mongo_url, None
+    embedded = _embedded_store(settings, "mongo")
+    return embedded.start(), embedded
+
+
+def audit_verify(settings: Settings) -> int:
+    """Check the hash chain of privacy's audit log; exit 1 if it is broken."""
+    from services.privacy.commands import describe_verify, verify_audit
+
+    mongo_url, embedded = _command_store_url(settings)
+    try:
+        result = asyncio.run(verify_audit(settings, mongo_url))
+    finally:
+        if embedded is not None:
+            embedded.stop()
+    line, code = describe_verify(result)
+    print(f"vocdesk: {line}", file=sys.stderr if code else sys.stdout)
+    return code
+
+
+def keys_rotate(settings: Settings) -> int:
+    """Re-wrap every customer's data key under the newest KEK in VOCDESK_VAULT_KEK."""
+    from services.privacy.commands import rotate_data_keys
+
+    mongo_url, embedded = _command_store_url(settings)
+    try:
+        report = asyncio.run(rotate_data_keys(settings, mongo_url))
+    finally:
+        if embedded is not None:
+            embedded.stop()
+    print(
+        f"vocdesk: data keys re-wrapped {report.rewrapped}, "
+        f"already current {report.current}, erased {report.erased}"
+    )
+    return 0
+
+
 def users_create(settings: Settings, args: argparse.Namespace) -> int:
     """Create a console user in the console's database."""
     from services.console import users
     from shared.clock import SystemClock
 
-    embedded = None
-    mongo_url = str(settings.mongo_url) if settings.mongo_url else _running_embedded_url(settings)
-    if mongo_url is None:
-        embedded = _embedded_store(settings, "mongo")
-        mongo_url = embedded.start()
+    mongo_url, embedded = _command_store_url(settings)
 
     async def create() -> None:
         store = open_store(settings, "console", mongo_url)
@@ -229,6 +266,12 @@ def parser() -> argparse.ArgumentParser:
     )
     create.add_argument("--unit")
     create.add_argument("--replace", action="store_true", help="overwrite an existing user")
+    audit_cmd = commands.add_parser("audit", help="privacy's audit log of access to personal data")
+    audit_sub = audit_cmd.add_subparsers(dest="action", required=True)
+    audit_sub.add_parser("verify", help="check the hash chain; exit 1 if an entry was altered")
+    keys_cmd = commands.add_parser("keys", help="privacy's customer data keys")
+    keys_sub = keys_cmd.add_subparsers(dest="action", required=True)
+    keys_sub.add_parser("rotate", help="re-wrap every data key under the newest KEK")
     return root
 
 
@@ -245,6 +288,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return up(settings)
         if args.command == "users":
             return users_create(settings, args)
+        if args.command == "audit":
+            return audit_verify(settings)
+        if args.command == "keys":
+            return keys_rotate(settings)
     except (ConfigError, VocdeskError) as exc:
         print(f"vocdesk: {exc}", file=sys.stderr)
         return 2

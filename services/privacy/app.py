@@ -1,26 +1,48 @@
-"""Privacy's composition root: the screening consumer and the internal API."""
+"""Privacy's composition root: the screening consumer, the internal API, background loops."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 from fastapi import FastAPI
 
 from services.privacy import api
+from services.privacy.consent_book import ConsentBook
 from services.privacy.handlers import Privacy
+from services.privacy.retention import Retention, RoutingCases
+from services.privacy.reveal import Revealer
+from services.privacy.rights import Rights
 from services.privacy.screening import Screener, blind_indexer, key_ring
+from services.privacy.settings import PrivacySettings
 from services.privacy.store import INDEXES
+from services.privacy.vaulting import SubjectVault
 from shared.http import health_router, install_common
 from shared.runtime import Runtime, ServiceParts, running
 
 
-def create_app(runtime: Runtime) -> FastAPI:
+def create_app(runtime: Runtime, *, settings: PrivacySettings | None = None) -> FastAPI:
     """Build privacy's HTTP app on ``runtime``."""
-    ring = key_ring(runtime.settings)
-    screener = Screener(runtime.store, ring=ring, indexer=blind_indexer(runtime.settings))
-    privacy = Privacy(runtime, screener=screener)
-    parts = ServiceParts(indexes=INDEXES, subscriptions=privacy.subscriptions())
+    own = settings or PrivacySettings()
+    store, clock = runtime.store, runtime.clock
+    token = runtime.settings.service_token.get_secret_value()
+    indexer = blind_indexer(runtime.settings)
+    vault = SubjectVault(store, key_ring(runtime.settings))
+    consents = ConsentBook(store, bus=runtime.bus, clock=clock)
+    retention = Retention(
+        store,
+        vault=vault,
+        cases=RoutingCases(runtime.settings.service_url("routing"), token=token),
+        settings=own,
+        clock=clock,
+    )
+    privacy = Privacy(runtime, screener=Screener(store, vault=vault, indexer=indexer))
+    parts = ServiceParts(
+        indexes=INDEXES,
+        subscriptions=privacy.subscriptions(),
+        background=[partial(consents.run_relay, own.consent_relay_interval_s), retention.run],
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -30,5 +52,13 @@ def create_app(runtime: Runtime) -> FastAPI:
     app = FastAPI(title="vocdesk privacy", version="1", lifespan=lifespan)
     install_common(app)
     app.include_router(health_router(runtime.readiness))
-    app.include_router(api.router(runtime, ring=ring))
+    app.include_router(
+        api.router(
+            token=token,
+            store=store,
+            revealer=Revealer(store, vault=vault, consents=consents, clock=clock),
+            consents=consents,
+            rights=Rights(store, vault=vault, indexer=indexer, consents=consents, clock=clock),
+        )
+    )
     return app

@@ -18,7 +18,7 @@ from pydantic import AwareDatetime
 from shared.errors import Invalid
 from shared.messages.base import Frozen
 
-AuditAction = Literal["reveal", "export", "erase", "consent_change", "purge"]
+AuditAction = Literal["reveal", "export", "erase", "consent_change", "purge", "lookup"]
 Purpose = Literal[
     "handle_case",
     "notify_customer",
@@ -30,7 +30,7 @@ Purpose = Literal[
 GENESIS_HASH = "0" * 64
 FIRST_SEQ = 1
 # Access to clear data has to say why; the other actions are explained by their case.
-_NEEDS_PURPOSE: frozenset[AuditAction] = frozenset({"reveal", "export"})
+_NEEDS_PURPOSE: frozenset[AuditAction] = frozenset({"reveal", "export", "lookup"})
 
 
 class AuditEntry(Frozen):

@@ -6,6 +6,7 @@ treated as withheld. Every change is kept, with where it came from and who made 
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Literal
 
@@ -13,7 +14,7 @@ from pydantic import AwareDatetime
 
 from shared.errors import Invalid
 from shared.messages.base import Frozen
-from shared.messages.contacts import Consent
+from shared.messages.contacts import Consent, Contact, MetaValue
 
 ConsentSource = Literal[
     "app_form",
@@ -24,6 +25,21 @@ ConsentSource = Literal[
     "agent",
     "customer",
 ]
+# The meta key a channel sets when the customer answered the consent question
+# (a LINE quick reply, an IVR menu choice): "granted" or "withheld".
+CONSENT_CHOICE_META = "consent_choice"
+# A LINE quick-reply button posts back "action=consent&choice=granted", which
+# intake passes on as postback_action and postback_choice.
+_POSTBACK_ACTION, _POSTBACK_CHOICE = "postback_action", "postback_choice"
+_CHOICE_SOURCES: dict[str, ConsentSource] = {"line": "line_quick_reply", "phone": "ivr"}
+_FORM_SOURCES: dict[str, ConsentSource] = {"app": "app_form", "walk_in": "walk_in_form"}
+# Who may record a decision, and as coming from where: staff record their own
+# decision or what the customer told them; the system relays the customer's own choices.
+_RECORDS: dict[str, frozenset[ConsentSource]] = {
+    "agent": frozenset({"agent", "customer"}),
+    "supervisor": frozenset({"agent", "customer"}),
+    "system": frozenset({"customer", "line_quick_reply", "ivr", "app_form", "walk_in_form"}),
+}
 # Roles that handle the customer directly, and the data protection officer.
 _SEES_IDENTITY = frozenset({"agent", "supervisor", "dpo"})
 _SEES_IDENTITY_WITH_CONSENT = frozenset({"unit_member"})
@@ -48,6 +64,48 @@ class ConsentRecord(Frozen):
     def state(self) -> Consent:
         """Return the latest decision, or unknown if none was ever recorded."""
         return self.history[-1].state if self.history else "unknown"
+
+
+def choice_in(meta: Mapping[str, MetaValue]) -> Consent | None:
+    """Return the consent choice a channel put in ``meta``, or None if there is none."""
+    choice = meta.get(CONSENT_CHOICE_META)
+    if choice is None and meta.get(_POSTBACK_ACTION) == "consent":
+        choice = meta.get(_POSTBACK_CHOICE)
+    if choice == "granted":
+        return "granted"
+    if choice == "withheld":
+        return "withheld"
+    return None
+
+
+def captured(contact: Contact) -> tuple[Consent, ConsentSource | None]:
+    """Return the consent the contact's channel captured and its source (None: never asked)."""
+    choice = choice_in(contact.meta)
+    if choice is not None:
+        return choice, _CHOICE_SOURCES.get(contact.channel, "customer")
+    form = _FORM_SOURCES.get(contact.channel)
+    if form is not None:
+        return contact.consent, form
+    if contact.channel == "email":
+        return "unknown", "email_default"
+    # LINE, phone and fax carry a decision only when the customer made one.
+    return contact.consent, ("customer" if contact.consent != "unknown" else None)
+
+
+def may_record(role: str, source: ConsentSource) -> bool:
+    """Return True if ``role`` may record a consent decision coming from ``source``."""
+    return source in _RECORDS.get(role, frozenset())
+
+
+def merged(record: ConsentRecord, changes: Iterable[ConsentChange]) -> ConsentRecord:
+    """Return ``record`` with ``changes`` (channel captures learned late) placed in time order."""
+    known = set(record.history)
+    fresh = [c for c in changes if c not in known]
+    if not fresh:
+        return record
+    # Stable sort: at equal times what was recorded first stays first.
+    history = tuple(sorted((*record.history, *fresh), key=lambda c: c.at))
+    return record.model_copy(update={"history": history})
 
 
 def discloses(state: Consent) -> bool:

@@ -1,34 +1,61 @@
-"""Screening a received contact: vault the identity, recognise the customer, mask the text."""
+"""Screening a received contact: vault the identity, recognise the customer, mask the text.
+
+Recognition uses blind indexes of the identifiers the channel gave (explicit)
+and, for kinds the channel did not give, of the one phone, email or national
+ID the customer wrote in the text (stated): on LINE the number typed into the
+chat is how the same person is found again when they call. When identifiers
+point at different customers nothing is merged: the contact is flagged
+``identity_conflict`` and the conflict recorded for an agent to settle.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
 from services.privacy import store as pstore
-from services.privacy.identifiers import BlindIndexer
-from services.privacy.masking import mask
-from services.privacy.vault import (
-    KeyRing,
-    WrappedKey,
-    decrypt_identity,
-    derive_key,
-    encrypt_identity,
+from services.privacy.consent import captured
+from services.privacy.detect import Span
+from services.privacy.identifiers import (
+    NORMALISERS,
+    BlindIndexer,
+    IdentifierKind,
+    normalise_national_id,
 )
+from services.privacy.masking import mask_text
+from services.privacy.redaction import (
+    REPLY_META_PREFIX,
+    nfc,
+    redact,
+    redact_file_name,
+    redact_meta,
+    scan,
+)
+from services.privacy.vault import KeyRing, derive_key
+from services.privacy.vaulting import SubjectVault
 from shared.ids import new_id
 from shared.messages import Contact, ContactScreened, ScreenedAttachment
+from shared.messages.contacts import Consent
 from shared.settings import Settings
 from shared.store import Store
 
 log = logging.getLogger(__name__)
 
 # Which identifier decides when several customers match: the most specific first.
-_STRENGTH = ("national_id", "phone", "email", "line_user_id", "app_user_id")
-# Channel metadata that addresses the customer travels in the vault, not on the bus.
-_REPLY_META_PREFIX = "reply_"
+_STRENGTH: tuple[IdentifierKind, ...] = (
+    "national_id",
+    "phone",
+    "email",
+    "line_user_id",
+    "app_user_id",
+)
+# What a customer may state about themselves in free text and be recognised by.
+_STATED: tuple[IdentifierKind, ...] = ("national_id", "phone", "email")
 
 
 def blind_indexer(settings: Settings) -> BlindIndexer:
@@ -42,12 +69,33 @@ def key_ring(settings: Settings) -> KeyRing:
     return KeyRing.from_setting(settings.vault_kek.get_secret_value())
 
 
+def stated_identifiers(text: str, spans: Sequence[Span]) -> dict[IdentifierKind, str]:
+    """Return the identifiers stated in ``text``, one per kind; a kind stated twice is dropped."""
+    found: dict[IdentifierKind, str] = {}
+    for kind in _STATED:
+        normalise = NORMALISERS[kind]
+        values = {normalise(text[s.start : s.end]) for s in spans if s.kind == kind} - {None}
+        # Two numbers in one message may be the customer's and a neighbour's: neither is used.
+        if len(values) == 1:
+            found[kind] = str(values.pop())
+    return found
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """Who the contact's customer is, what screening noticed, and the names to mask."""
+
+    subject_ref: str
+    flags: tuple[str, ...]
+    names: tuple[str, ...]
+
+
 class Screener:
     """Turn ``contact.received`` into ``contact.screened`` and vault what it must not carry."""
 
-    def __init__(self, store: Store, *, ring: KeyRing, indexer: BlindIndexer) -> None:
+    def __init__(self, store: Store, *, vault: SubjectVault, indexer: BlindIndexer) -> None:
         self._store = store
-        self._ring = ring
+        self._vault = vault
         self._indexer = indexer
 
     async def screen(self, contact: Contact, *, at: datetime) -> ContactScreened:
@@ -55,57 +103,41 @@ class Screener:
         existing = await self._store[pstore.CONTACTS].find_one({"_id": contact.id})
         if existing is not None:
             return ContactScreened.model_validate(existing["screened"])
-        subject_ref, flags = await self._resolve(contact, at=at)
-        data_key = await self._data_key(subject_ref)
-        names = [contact.customer.name] if contact.customer.name else []
+        text = nfc(contact.text)
+        given_names = (contact.customer.name,) if contact.customer.name else ()
+        spans = scan(text, given_names)
+        resolution = await self._resolve(contact, stated_identifiers(text, spans), at=at)
+        if resolution.names != given_names:
+            spans = scan(text, resolution.names)  # a name known from earlier contacts
+        consent, source = captured(contact)
         reply_handle = f"rh_{new_id()}"
-        screened = ContactScreened(
-            contact_id=contact.id,
-            channel=contact.channel,
-            org=contact.org,
-            received_at=contact.received_at,
-            subject_ref=subject_ref,
+        screened = _screened(
+            contact,
+            masked_text=mask_text(text, spans),
+            resolution=resolution,
+            consent=consent,
             reply_handle=reply_handle,
-            consent=contact.consent,
-            language=contact.language,
-            text=mask(contact.text, known_names=names),
-            subject=mask(contact.subject, known_names=names) if contact.subject else None,
-            attachments=tuple(
-                ScreenedAttachment(
-                    **{
-                        **a.model_dump(),
-                        "text": mask(a.text, known_names=names) if a.text else None,
-                    }
-                )
-                for a in contact.attachments
-            ),
-            location=contact.location,
-            thread=contact.thread,
-            flags=tuple(contact.flags) + tuple(flags),
-            meta={
-                k: (mask(v, known_names=names) if isinstance(v, str) else v)
-                for k, v in contact.meta.items()
-                if not k.startswith(_REPLY_META_PREFIX)
-            },
         )
-        aad = subject_ref.encode()
+        data_key = await self._vault.data_key(resolution.subject_ref)
         clear = {
             "text": contact.text,
             "subject": contact.subject,
             "identity": contact.customer.model_dump(),
-            "attachments": {a.ref: a.text for a in contact.attachments if a.text},
+            "attachments": {a.ref: {"name": a.name, "text": a.text} for a in contact.attachments},
             "reply": _reply_target(contact),
         }
         try:
             await self._store[pstore.CONTACTS].insert_one(
                 {
                     "_id": contact.id,
-                    "subject_ref": subject_ref,
+                    "subject_ref": resolution.subject_ref,
                     "channel": contact.channel,
                     "received_at": contact.received_at,
-                    "consent": contact.consent,
+                    "consent": consent,
+                    "consent_source": source,
+                    "case_id": None,
                     "reply_handle": reply_handle,
-                    "vault": encrypt_identity(_flatten(clear), data_key, aad=aad),
+                    "vault": self._vault.seal(clear, data_key, subject_ref=resolution.subject_ref),
                     "screened": screened.model_dump(mode="json"),
                 }
             )
@@ -115,64 +147,123 @@ class Screener:
             return ContactScreened.model_validate(existing["screened"])
         return screened
 
-    async def _resolve(self, contact: Contact, *, at: datetime) -> tuple[str, list[str]]:
-        indexes: dict[str, str] = {
-            str(k): v for k, v in self._indexer.indexes(contact.customer).items()
+    async def _resolve(
+        self, contact: Contact, stated: Mapping[IdentifierKind, str], *, at: datetime
+    ) -> Resolution:
+        explicit = self._indexer.indexes(contact.customer)
+        stated_ix = {
+            kind: self._indexer.index(kind, value)
+            for kind, value in stated.items()
+            if kind not in explicit
         }
-        matches = await pstore.subjects_for(self._store, list(indexes.values()))
-        refs = {m["subject_ref"] for m in matches}
+        explicit_hits = await self._hits(explicit)
+        stated_hits = await self._hits(stated_ix)
         flags: list[str] = []
-        if not refs:
-            subject_ref = await self._new_subject(at)
+        new = False
+        if explicit_hits:
+            subject_ref = next(explicit_hits[k] for k in _STRENGTH if k in explicit_hits)
+        elif len(set(stated_hits.values())) == 1:
+            subject_ref = next(iter(stated_hits.values()))
+            flags.append("matched_on_stated_identifier")
         else:
-            by_kind = {m["kind"]: m["subject_ref"] for m in matches}
-            subject_ref = next(by_kind[k] for k in _STRENGTH if k in by_kind)
-            if len(refs) > 1:
-                # Identifiers point at different customers: keep them apart and
-                # let an agent decide rather than merging identities by guess.
-                flags.append("identity_conflict")
-                log.warning("identity conflict", extra={"contact_id": contact.id})
-        await pstore.add_indexes(self._store, subject_ref, indexes)
-        await self._merge_identity(subject_ref, contact, at=at)
-        return subject_ref, flags
+            subject_ref, new = await self._vault.new_subject(at), True
+        refs = {*explicit_hits.values(), *stated_hits.values()}
+        given = contact.customer.model_dump()
+        if len(refs) > 1:
+            # Identifiers point at different customers: keep them apart and let
+            # an agent decide rather than merging identities by guess.
+            flags.append("identity_conflict")
+            await self._record_conflict(contact, refs, {**explicit_hits, **stated_hits}, at=at)
+            if not new:
+                held = await self._vault.identity(subject_ref)
+                return Resolution(subject_ref, tuple(flags), _names(contact, held))
+            stated_ix = {}
+        await pstore.add_indexes(self._store, subject_ref, {**stated_ix, **explicit})
+        fallback = {str(kind): value for kind, value in stated.items() if kind in stated_ix}
+        held = await self._vault.merge_identity(subject_ref, given, fallback=fallback, at=at)
+        return Resolution(subject_ref, tuple(flags), _names(contact, held))
 
-    async def _new_subject(self, at: datetime) -> str:
-        subject_ref = f"sub_{new_id()}"
-        await self._store[pstore.SUBJECTS].insert_one(
+    async def _hits(self, indexes: Mapping[IdentifierKind, str]) -> dict[IdentifierKind, str]:
+        """Return, per kind, the living customer an index of that kind points at."""
+        entries = await pstore.subjects_for(self._store, list(indexes.values()))
+        kind_of = {value: kind for kind, value in indexes.items()}
+        pointed = {kind_of[e["_id"]]: str(e["subject_ref"]) for e in entries}
+        # An erased customer's indexes are deleted; checking the key as well
+        # covers an erasure that happens while this contact is screened.
+        alive = await self._vault.live(set(pointed.values()))
+        return {kind: ref for kind, ref in pointed.items() if ref in alive}
+
+    async def _record_conflict(
+        self,
+        contact: Contact,
+        refs: set[str],
+        hits: Mapping[IdentifierKind, str],
+        *,
+        at: datetime,
+    ) -> None:
+        log.warning("identity conflict", extra={"contact_id": contact.id})
+        await self._store[pstore.CONFLICTS].update_one(
+            {"_id": contact.id},
             {
-                "_id": subject_ref,
-                "data_key": self._ring.new_data_key().model_dump(),
-                "identity": None,
-                "created_at": at,
-                "updated_at": at,
-            }
+                "$setOnInsert": {
+                    "subject_refs": sorted(refs),
+                    "matches": [{"kind": k, "subject_ref": r} for k, r in sorted(hits.items())],
+                    "channel": contact.channel,
+                    "at": at,
+                    "resolved": False,
+                }
+            },
+            upsert=True,
         )
-        return subject_ref
 
-    async def _data_key(self, subject_ref: str) -> bytes:
-        doc = await self._store[pstore.SUBJECTS].find_one({"_id": subject_ref})
-        assert doc is not None
-        wrapped = WrappedKey.model_validate(doc["data_key"]) if doc.get("data_key") else None
-        return self._ring.unwrap(wrapped)
 
-    async def _merge_identity(self, subject_ref: str, contact: Contact, *, at: datetime) -> None:
-        doc = await self._store[pstore.SUBJECTS].find_one({"_id": subject_ref})
-        assert doc is not None
-        if doc.get("data_key") is None:
-            return  # erased: keep nothing new about this customer
-        key = self._ring.unwrap(WrappedKey.model_validate(doc["data_key"]))
-        aad = subject_ref.encode()
-        held = decrypt_identity(doc["identity"], key, aad=aad) if doc.get("identity") else {}
-        given = {k: v for k, v in contact.customer.model_dump().items() if v}
-        merged = {**held, **given}
-        await self._store[pstore.SUBJECTS].update_one(
-            {"_id": subject_ref},
-            {"$set": {"identity": encrypt_identity(merged, key, aad=aad), "updated_at": at}},
-        )
+def _screened(
+    contact: Contact,
+    *,
+    masked_text: str,
+    resolution: Resolution,
+    consent: Consent,
+    reply_handle: str,
+) -> ContactScreened:
+    names = resolution.names
+    flags = [*contact.flags, *resolution.flags]
+    if contact.customer.national_id and not normalise_national_id(contact.customer.national_id):
+        flags.append("invalid_national_id")  # kept in the vault, never matched on
+    return ContactScreened(
+        contact_id=contact.id,
+        channel=contact.channel,
+        org=contact.org,
+        received_at=contact.received_at,
+        subject_ref=resolution.subject_ref,
+        reply_handle=reply_handle,
+        consent=consent,
+        language=contact.language,
+        text=masked_text,
+        subject=redact(contact.subject, names),
+        attachments=tuple(
+            ScreenedAttachment(
+                **{
+                    **a.model_dump(),
+                    "name": redact_file_name(a.name, names),
+                    "text": redact(a.text, names),
+                }
+            )
+            for a in contact.attachments
+        ),
+        location=contact.location,
+        thread=contact.thread,
+        flags=tuple(dict.fromkeys(flags)),
+        meta=redact_meta(contact.meta, names, line_user_id=contact.customer.line_user_id),
+    )
+
+
+def _names(contact: Contact, held: Mapping[str, str | None]) -> tuple[str, ...]:
+    names = [contact.customer.name, held.get("name")]
+    return tuple(dict.fromkeys(n for n in names if n))
 
 
 def _reply_target(contact: Contact) -> dict[str, Any]:
-    reply = {k: v for k, v in contact.meta.items() if k.startswith(_REPLY_META_PREFIX)}
+    reply = {k: v for k, v in contact.meta.items() if k.startswith(REPLY_META_PREFIX)}
     return {
         "channel": contact.channel,
         "line_user_id": contact.customer.line_user_id,
@@ -184,10 +275,3 @@ def _reply_target(contact: Contact) -> dict[str, Any]:
         "conversation": contact.thread.conversation,
         **reply,
     }
-
-
-def _flatten(clear: dict[str, Any]) -> dict[str, str | None]:
-    # The vault encrypts a flat mapping of strings; nested values go as JSON.
-    import json
-
-    return {k: json.dumps(v, ensure_ascii=False, default=str) for k, v in clear.items()}

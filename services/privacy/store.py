@@ -1,7 +1,8 @@
-"""Privacy's collections: vaulted subjects, blind indexes, screened contacts, audit log."""
+"""Privacy's collections: vaulted subjects, blind indexes, screened contacts, consent, audit log."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -9,22 +10,35 @@ from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError
 
 from services.privacy.audit import AuditEntry, chain_entry
+from services.privacy.identifiers import IdentifierKind
+from services.privacy.masking import mask
 from shared.errors import Conflict
 from shared.store import IndexPlan, Store
 
 SUBJECTS = "subjects"
 BLIND = "blind_index"
 CONTACTS = "contacts"
+CONSENTS = "consents"
+CONFLICTS = "identity_conflicts"
 AUDIT = "audit"
 
 INDEXES: IndexPlan = {
+    SUBJECTS: [IndexModel("updated_at")],
     BLIND: [IndexModel("subject_ref")],
     CONTACTS: [
         IndexModel("subject_ref"),
         IndexModel("reply_handle", unique=True, sparse=True),
         IndexModel("received_at"),
+        IndexModel("case_id"),
     ],
-    AUDIT: [IndexModel("seq", unique=True), IndexModel("subject_ref")],
+    # The relay looks for records with messages still to publish.
+    CONSENTS: [IndexModel("subject_refs"), IndexModel("pending")],
+    CONFLICTS: [IndexModel("subject_refs")],
+    AUDIT: [
+        IndexModel("seq", unique=True),
+        IndexModel("subject_ref"),
+        IndexModel("case_id"),
+    ],
 }
 
 
@@ -35,7 +49,9 @@ async def subjects_for(store: Store, indexes: list[str]) -> list[dict[str, Any]]
     return [doc async for doc in store[BLIND].find({"_id": {"$in": indexes}})]
 
 
-async def add_indexes(store: Store, subject_ref: str, indexes: dict[str, str]) -> None:
+async def add_indexes(
+    store: Store, subject_ref: str, indexes: Mapping[IdentifierKind, str]
+) -> None:
     """Point each blind index at ``subject_ref`` unless it already points somewhere."""
     for kind, value in indexes.items():
         try:
@@ -46,13 +62,12 @@ async def add_indexes(store: Store, subject_ref: str, indexes: dict[str, str]) -
 
 async def append_audit(store: Store, *, at: datetime, **fields: Any) -> AuditEntry:
     """Append an entry to the hash-chained audit log (retrying if another writer won)."""
+    # Reasons are typed by people and may quote the customer: the log keeps them masked.
+    if fields.get("reason"):
+        fields["reason"] = mask(str(fields["reason"]))
     for _ in range(20):
         last = await store[AUDIT].find_one(sort=[("seq", DESCENDING)])
-        prev = (
-            AuditEntry.model_validate({k: v for k, v in last.items() if k != "_id"})
-            if last
-            else None
-        )
+        prev = _entry(last) if last else None
         entry = chain_entry(prev, at=at, **fields)
         try:
             await store[AUDIT].insert_one({"_id": entry.seq, **entry.model_dump()})
@@ -62,9 +77,17 @@ async def append_audit(store: Store, *, at: datetime, **fields: Any) -> AuditEnt
     raise Conflict("audit log is too busy; try again")
 
 
-async def audit_entries(store: Store) -> list[AuditEntry]:
-    """Return the whole audit log in order."""
-    cursor = store[AUDIT].find().sort("seq", ASCENDING)
-    return [
-        AuditEntry.model_validate({k: v for k, v in d.items() if k != "_id"}) async for d in cursor
-    ]
+async def audit_entries(
+    store: Store, *, last: int | None = None, **filters: Any
+) -> list[AuditEntry]:
+    """Return the audit log in order: all of it, or the ``last`` entries matching ``filters``."""
+    query = {k: v for k, v in filters.items() if v is not None}
+    if last is None:
+        cursor = store[AUDIT].find(query).sort("seq", ASCENDING)
+        return [_entry(d) async for d in cursor]
+    cursor = store[AUDIT].find(query).sort("seq", DESCENDING).limit(last)
+    return [_entry(d) async for d in cursor][::-1]
+
+
+def _entry(doc: dict[str, Any]) -> AuditEntry:
+    return AuditEntry.model_validate({k: v for k, v in doc.items() if k != "_id"})

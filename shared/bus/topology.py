@@ -29,6 +29,7 @@ QUEUES: dict[str, QueueSpec] = {
         QueueSpec("privacy.contacts", ("contact.received.*",)),
         QueueSpec("routing.contacts", ("contact.screened",)),
         QueueSpec("routing.feedback", ("feedback.*",)),
+        QueueSpec("routing.consent", ("consent.changed",)),
         QueueSpec("notify.events", ("case.#", "reply.requested")),
         QueueSpec("console.events", ("case.#", "notification.#")),
     )

@@ -17,6 +17,7 @@ import pytest
 from services.registry import SERVICES
 from shared.embedded import free_port
 from shared.ids import new_id
+from tests.support.broker import private_vhost
 from tests.support.cluster import REPO, wait_ready
 
 pytestmark = pytest.mark.e2e
@@ -105,7 +106,10 @@ def test_run_command_on_embedded_defaults_serves_the_console(tmp_path: Path) -> 
 
 
 def test_run_command_uses_rabbitmq_when_a_broker_answers(tmp_path: Path) -> None:
-    with _run_command(tmp_path) as (ports, out):
+    with (
+        private_vhost("run") as amqp_url,
+        _run_command(tmp_path, VOCDESK_AMQP_URL=amqp_url) as (ports, out),
+    ):
         for service in SERVICES:
             wait_ready(f"http://127.0.0.1:{ports[service]}", timeout=60)
         _contact_reaches_console(ports)

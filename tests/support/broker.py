@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import subprocess
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from urllib.parse import quote
 
 import aio_pika
 
@@ -48,6 +49,24 @@ async def get_dead(
                 return message
             await asyncio.sleep(0.1)
     raise AssertionError(f"nothing dead-lettered in {spec.dead_letter_queue}")
+
+
+def _rabbitmqctl(*args: str) -> None:
+    subprocess.run(["rabbitmqctl", *args], check=True, capture_output=True, timeout=60)
+
+
+@contextlib.contextmanager
+def private_vhost(prefix: str = "test") -> Iterator[str]:
+    """Yield the URL of a virtual host of this run's own, removed afterwards."""
+    # Queue names are fixed, so systems started by other tests on the same
+    # broker would otherwise compete for each other's messages.
+    name = f"{prefix}-{new_id().lower()}"
+    _rabbitmqctl("add_vhost", name)
+    try:
+        _rabbitmqctl("set_permissions", "-p", name, "guest", ".*", ".*", ".*")
+        yield f"amqp://guest:guest@127.0.0.1:5672/{quote(name, safe='')}"
+    finally:
+        _rabbitmqctl("delete_vhost", name)
 
 
 def close_all_connections() -> None:

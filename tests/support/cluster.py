@@ -16,6 +16,7 @@ import httpx
 from services.registry import SERVICES
 from shared.embedded import free_port
 from shared.ids import new_id
+from tests.support.broker import private_vhost
 
 REPO = Path(__file__).resolve().parents[2]
 ADMIN_PASSWORD = "admin-password-e2e"
@@ -91,13 +92,25 @@ def wait_ready(url: str, *, timeout: float = 60.0, path: str = "/readyz") -> Non
 
 @contextmanager
 def running_cluster(mongo_url: str, tmp: Path, **extra_env: str) -> Iterator[Cluster]:
-    """Start the five services as processes on RabbitMQ with a database prefix of their own."""
+    """Start the five services as processes with a virtual host and databases of their own."""
+    if "VOCDESK_AMQP_URL" in extra_env:
+        with _started(mongo_url, tmp, **extra_env) as cluster:
+            yield cluster
+        return
+    with (
+        private_vhost("e2e") as amqp_url,
+        _started(mongo_url, tmp, VOCDESK_AMQP_URL=amqp_url, **extra_env) as cluster,
+    ):
+        yield cluster
+
+
+@contextmanager
+def _started(mongo_url: str, tmp: Path, **extra_env: str) -> Iterator[Cluster]:
     ports = {service: free_port() for service in SERVICES}
     ports["smtp"] = free_port()
     env = {
         **os.environ,
         "VOCDESK_ENV": "development",
-        "VOCDESK_AMQP_URL": "amqp://guest:guest@127.0.0.1:5672/",
         "VOCDESK_MONGO_URL": mongo_url,
         "VOCDESK_MONGO_DB_PREFIX": f"e2e{new_id().lower()[-8:]}",
         "VOCDESK_ADMIN_PASSWORD": ADMIN_PASSWORD,

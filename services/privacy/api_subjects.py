@@ -1,0 +1,95 @@
+"""Privacy's routes for the data protection officer: find, export, erase, and the audit log."""
+
+# Annotations stay evaluated (no postponed annotations): FastAPI must resolve
+# the route-local Annotated aliases when it builds the routes.
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.privacy import store as pstore
+from services.privacy.audit import AuditAction, verify_chain
+from services.privacy.identifiers import IdentifierKind
+from services.privacy.rights import Rights
+from services.privacy.roles import AUDIT_READERS, DPO, require_role
+from shared.http import ServiceCaller
+from shared.store import Store
+
+
+class RequestIn(BaseModel):
+    """Why the officer makes a request; written to the audit log."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class LookupIn(RequestIn):
+    """Identifiers the customer gave the officer; any one is enough."""
+
+    phone: str | None = Field(default=None, max_length=40)
+    email: str | None = Field(default=None, max_length=254)
+    national_id: str | None = Field(default=None, max_length=40)
+    line_user_id: str | None = Field(default=None, max_length=64)
+    app_user_id: str | None = Field(default=None, max_length=128)
+
+    def identifiers(self) -> dict[IdentifierKind, str]:
+        """Return the identifiers given, by kind."""
+        given: dict[IdentifierKind, str | None] = {
+            "phone": self.phone,
+            "email": self.email,
+            "national_id": self.national_id,
+            "line_user_id": self.line_user_id,
+            "app_user_id": self.app_user_id,
+        }
+        return {kind: value for kind, value in given.items() if value}
+
+
+def router(caller: Any, rights: Rights, store: Store) -> APIRouter:
+    """Return the data-subject and audit routes."""
+    api = APIRouter()
+    Caller = Annotated[ServiceCaller, caller]
+
+    @api.post("/subjects/lookup")
+    async def lookup(body: LookupIn, who: Caller) -> dict[str, Any]:
+        require_role(who.role, DPO, to="look customers up")
+        return await rights.lookup(
+            body.identifiers(), reason=body.reason, actor=who.user, role=who.role
+        )
+
+    @api.post("/subjects/{subject_ref}/export")
+    async def export(subject_ref: str, body: RequestIn, who: Caller) -> dict[str, Any]:
+        require_role(who.role, DPO, to="export a customer's data")
+        return await rights.export(subject_ref, reason=body.reason, actor=who.user, role=who.role)
+
+    @api.post("/subjects/{subject_ref}/erase")
+    async def erase(subject_ref: str, body: RequestIn, who: Caller) -> dict[str, Any]:
+        require_role(who.role, DPO, to="erase a customer's data")
+        return await rights.erase(subject_ref, reason=body.reason, actor=who.user, role=who.role)
+
+    @api.get("/audit")
+    async def audit(
+        who: Caller,
+        subject_ref: str | None = None,
+        case_id: str | None = None,
+        action: AuditAction | None = None,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    ) -> dict[str, Any]:
+        require_role(who.role, AUDIT_READERS, to="read the audit log")
+        entries = await pstore.audit_entries(
+            store, last=limit, subject_ref=subject_ref, case_id=case_id, action=action
+        )
+        return {"items": [e.model_dump(mode="json") for e in entries]}
+
+    @api.get("/audit/verify")
+    async def verify(who: Caller) -> dict[str, Any]:
+        require_role(who.role, AUDIT_READERS, to="verify the audit log")
+        result = verify_chain(await pstore.audit_entries(store))
+        return {
+            "ok": result.ok,
+            "checked": result.checked,
+            "first_bad_seq": result.first_bad_seq,
+            "reason": result.reason,
+        }
+
+    return api

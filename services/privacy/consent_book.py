@@ -1,0 +1,246 @@
+"""Each case's consent record: channel captures, later decisions, and ``consent.changed``.
+
+A case's record holds its history (``consent.ConsentRecord``), the customers it
+concerns, and an outbox: a ``consent.changed`` message is written in the same
+update as the change it announces and published afterwards by a relay, so a
+crash between the write and the publish loses nothing.
+
+Privacy does not see cases being opened; it learns which contacts form a case
+when a caller names them (a consent change, a case view) and then adds those
+contacts' channel captures to the case's history.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+from pymongo.errors import DuplicateKeyError
+
+from services.privacy import store as pstore
+from services.privacy.consent import (
+    ConsentChange,
+    ConsentRecord,
+    ConsentSource,
+    change,
+    may_record,
+    merged,
+)
+from services.privacy.messages import ConsentChanged
+from shared.bus import Bus
+from shared.clock import Clock
+from shared.errors import BusError, Conflict, Forbidden, Invalid, NotFound
+from shared.logging import current_correlation_id
+from shared.messages import Consent, Envelope
+from shared.store import Store
+
+log = logging.getLogger(__name__)
+
+_WRITE_ATTEMPTS = 10
+
+
+class ConsentBook:
+    """Keep every case's consent with its history, and announce changes on the bus."""
+
+    def __init__(self, store: Store, *, bus: Bus, clock: Clock) -> None:
+        self._store = store
+        self._bus = bus
+        self._clock = clock
+        self._said_unbound = False
+
+    async def get(self, case_id: str) -> ConsentRecord | None:
+        """Return the case's record, or None if privacy has not seen the case."""
+        doc = await self._store[pstore.CONSENTS].find_one({"_id": case_id})
+        return _record(case_id, doc) if doc else None
+
+    async def for_subject(self, subject_ref: str) -> list[ConsentRecord]:
+        """Return the records of every case that concerns ``subject_ref``."""
+        cursor = self._store[pstore.CONSENTS].find({"subject_refs": subject_ref})
+        return [_record(doc["_id"], doc) async for doc in cursor]
+
+    async def link(self, case_id: str, contact_ids: Sequence[str]) -> ConsentRecord:
+        """Tie contacts to their case and add their channel captures to its history."""
+        record, _ = await self._link(case_id, contact_ids)
+        return record
+
+    async def record(
+        self,
+        case_id: str,
+        state: Consent,
+        *,
+        source: ConsentSource,
+        actor: str,
+        role: str,
+        reason: str,
+        contact_ids: Sequence[str] = (),
+        subject_ref: str | None = None,
+    ) -> ConsentRecord:
+        """Record a decision for the case, audit it, and announce it if the state changed."""
+        if not may_record(role, source):
+            raise Forbidden(f"a {role} cannot record consent coming from {source}")
+        if role != "system" and not reason.strip():
+            raise Invalid("a consent change by staff must give a reason", field="reason")
+        if not contact_ids and not subject_ref:
+            raise Invalid("name the case's contacts or its customer", field="contact_ids")
+        subjects: set[str] = set()
+        if contact_ids:
+            _, subjects = await self._link(case_id, contact_ids)
+        if subject_ref:
+            if not await self._store[pstore.SUBJECTS].find_one({"_id": subject_ref}, {"_id": 1}):
+                raise NotFound(f"no subject {subject_ref}")
+            subjects.add(subject_ref)
+        now = self._clock.now()
+
+        def decide(rec: ConsentRecord) -> ConsentRecord:
+            # A capture stamped by another machine's clock may be a little ahead.
+            at = max(now, rec.history[-1].at) if rec.history else now
+            return change(rec, state, source=source, actor=actor, at=at)
+
+        updated = await self._write(case_id, decide, subjects=subjects, announce_new=True)
+        for subject in sorted(subjects):
+            await pstore.append_audit(
+                self._store,
+                at=now,
+                actor=actor,
+                role=role,
+                action="consent_change",
+                subject_ref=subject,
+                case_id=case_id,
+                reason=reason or f"{state} via {source}",
+            )
+        await self.relay(case_id)
+        return updated
+
+    async def relay(self, case_id: str | None = None) -> int:
+        """Publish pending ``consent.changed`` messages in order; return how many went out."""
+        query: dict[str, Any] = {"pending": {"$gt": 0}}
+        if case_id is not None:
+            query["_id"] = case_id
+        sent = 0
+        async for doc in self._store[pstore.CONSENTS].find(query):
+            for raw in doc["outbox"]:
+                envelope = Envelope.model_validate(raw)
+                try:
+                    await self._bus.publish(envelope)
+                except BusError as exc:
+                    self._held_back(exc)
+                    break  # keep this case's messages in order: retry from here later
+                await self._store[pstore.CONSENTS].update_one(
+                    {"_id": doc["_id"], "outbox.id": envelope.id},
+                    {"$pull": {"outbox": {"id": envelope.id}}, "$inc": {"pending": -1}},
+                )
+                sent += 1
+        return sent
+
+    async def run_relay(self, interval_s: float) -> None:
+        """Relay pending messages every ``interval_s`` until cancelled."""
+        while True:
+            try:
+                await self.relay()
+            except Exception:
+                log.exception("consent relay failed; retrying")
+            await asyncio.sleep(interval_s)
+
+    def _held_back(self, exc: BusError) -> None:
+        # Until a queue binds consent.changed the broker returns it: say so once.
+        if not self._said_unbound:
+            log.warning("consent.changed kept for later: %s", exc)
+            self._said_unbound = True
+
+    async def _link(
+        self, case_id: str, contact_ids: Sequence[str]
+    ) -> tuple[ConsentRecord, set[str]]:
+        docs = await self._contacts(case_id, contact_ids)
+        captures = [
+            ConsentChange(
+                at=d["received_at"],
+                state=d["consent"],
+                source=d["consent_source"],
+                actor="customer",
+            )
+            for d in docs
+            if d.get("consent_source")
+        ]
+        subjects = {str(d["subject_ref"]) for d in docs}
+        # A capture learned late changes what routing was told only if the case
+        # already had a history; a new record repeats what the contact said.
+        record = await self._write(
+            case_id, lambda rec: merged(rec, captures), subjects=subjects, announce_new=False
+        )
+        return record, subjects
+
+    async def _contacts(self, case_id: str, contact_ids: Sequence[str]) -> list[dict[str, Any]]:
+        ids = list(dict.fromkeys(contact_ids))
+        cursor = self._store[pstore.CONTACTS].find({"_id": {"$in": ids}}, {"vault": 0})
+        docs = [doc async for doc in cursor]
+        missing = set(ids) - {d["_id"] for d in docs}
+        if missing:
+            raise NotFound(f"privacy has not screened contact {sorted(missing)[0]}")
+        elsewhere = [d["_id"] for d in docs if d.get("case_id") not in (None, case_id)]
+        if elsewhere:
+            raise Conflict(f"contact {elsewhere[0]} belongs to another case")
+        await self._store[pstore.CONTACTS].update_many(
+            {"_id": {"$in": ids}, "case_id": None}, {"$set": {"case_id": case_id}}
+        )
+        return docs
+
+    async def _write(
+        self,
+        case_id: str,
+        update: Callable[[ConsentRecord], ConsentRecord],
+        *,
+        subjects: set[str],
+        announce_new: bool,
+    ) -> ConsentRecord:
+        collection = self._store[pstore.CONSENTS]
+        for _ in range(_WRITE_ATTEMPTS):
+            doc = await collection.find_one({"_id": case_id})
+            version = int(doc["version"]) if doc else 0
+            record = _record(case_id, doc)
+            updated = update(record)
+            known = set(doc["subject_refs"]) if doc else set()
+            if doc and updated == record and subjects <= known:
+                return record
+            changes: dict[str, Any] = {
+                "$set": {
+                    "history": [c.model_dump() for c in updated.history],
+                    "state": updated.state,
+                    "version": version + 1,
+                },
+                "$addToSet": {"subject_refs": {"$each": sorted(subjects)}},
+            }
+            told = bool(record.history) or announce_new
+            if told and updated.state != record.state:
+                changes["$push"] = {"outbox": _announcement(updated, version + 1)}
+                changes["$inc"] = {"pending": 1}
+            else:
+                changes["$setOnInsert"] = {"outbox": [], "pending": 0}
+            try:
+                await collection.update_one(
+                    {"_id": case_id, "version": version}, changes, upsert=True
+                )
+            except DuplicateKeyError:
+                continue  # another writer changed the record: apply ours on top of theirs
+            return updated
+        raise Conflict("the case's consent is being changed concurrently; try again")
+
+
+def _announcement(record: ConsentRecord, version: int) -> dict[str, Any]:
+    at: datetime = record.history[-1].at
+    message = ConsentChanged(case_id=record.case_id, state=record.state, at=at)
+    # One id per version: a republished message is recognised as the same one.
+    envelope = Envelope.of(
+        message,
+        correlation_id=current_correlation_id(),  # the request that changed it, if any
+        message_id=f"consent-{record.case_id}-{version}",
+        occurred_at=at,
+    )
+    return envelope.model_dump(mode="json")
+
+
+def _record(case_id: str, doc: dict[str, Any] | None) -> ConsentRecord:
+    history = doc.get("history", []) if doc else []
+    return ConsentRecord.model_validate({"case_id": case_id, "history": history})

@@ -1,0 +1,164 @@
+"""The data subject's rights under the PDPA: find the customer, export what is held, erase it.
+
+Each request is audited before it is answered, so an export lists itself.
+Cases belong to routing: an export names the cases privacy has seen the
+contacts joined to, and lists the others by contact id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+from services.privacy import store as pstore
+from services.privacy.audit import AuditAction, Purpose
+from services.privacy.consent_book import ConsentBook
+from services.privacy.identifiers import BlindIndexer, IdentifierKind
+from services.privacy.vault import KeyDestroyed
+from services.privacy.vaulting import SubjectVault
+from shared.clock import Clock
+from shared.errors import Invalid, NotFound
+from shared.store import Store
+
+EXPORT_FORMAT = 1
+
+
+class Rights:
+    """Answer access and erasure requests, and help the officer find the customer."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        vault: SubjectVault,
+        indexer: BlindIndexer,
+        consents: ConsentBook,
+        clock: Clock,
+    ) -> None:
+        self._store = store
+        self._vault = vault
+        self._indexer = indexer
+        self._consents = consents
+        self._clock = clock
+
+    async def lookup(
+        self, identifiers: Mapping[IdentifierKind, str], *, reason: str, actor: str, role: str
+    ) -> dict[str, Any]:
+        """Return the customer known by any of ``identifiers``; every lookup is audited."""
+        if not identifiers:
+            raise Invalid("give a phone, email, national ID or LINE user id", field="body")
+        indexes = {self._indexer.index(kind, value): kind for kind, value in identifiers.items()}
+        entries = await pstore.subjects_for(self._store, list(indexes))
+        matches = sorted(
+            ({"kind": indexes[e["_id"]], "subject_ref": e["subject_ref"]} for e in entries),
+            key=lambda m: (m["kind"], m["subject_ref"]),
+        )
+        refs = sorted({m["subject_ref"] for m in matches})
+        for ref in refs or [None]:
+            await self._audit("lookup", ref, "access_request", reason, actor=actor, role=role)
+        if not refs:
+            raise NotFound("no customer is known by these identifiers")
+        return {"subject_ref": refs[0], "conflict": len(refs) > 1, "matches": matches}
+
+    async def export(
+        self, subject_ref: str, *, reason: str, actor: str, role: str
+    ) -> dict[str, Any]:
+        """Return everything privacy holds about the customer, in clear, as JSON-ready data."""
+        subject = await self._subject(subject_ref)
+        await self._audit("export", subject_ref, "access_request", reason, actor=actor, role=role)
+        erased = subject.get("data_key") is None
+        contacts = [c async for c in self._contacts(subject_ref)]
+        cases: dict[str, dict[str, Any]] = {}
+        for contact in contacts:
+            if contact["case_id"]:
+                case = cases.setdefault(
+                    contact["case_id"],
+                    {"case_id": contact["case_id"], "number": None, "contact_ids": []},
+                )
+                case["number"] = case["number"] or contact["case_number"]
+                case["contact_ids"].append(contact["id"])
+        identifiers = self._store[pstore.BLIND].find({"subject_ref": subject_ref}, {"kind": 1})
+        return {
+            "format": EXPORT_FORMAT,
+            "subject_ref": subject_ref,
+            "exported_at": self._clock.now().isoformat(),
+            "erased": erased,
+            "first_seen": subject["created_at"].isoformat(),
+            "last_seen": subject["updated_at"].isoformat(),
+            "identity": None if erased else await self._vault.identity(subject_ref),
+            "identifiers_known": sorted({doc["kind"] async for doc in identifiers}),
+            "contacts": contacts,
+            "cases": list(cases.values()),
+            "contacts_without_known_case": [c["id"] for c in contacts if not c["case_id"]],
+            "consents": [
+                {"state": r.state, **r.model_dump(mode="json")}
+                for r in await self._consents.for_subject(subject_ref)
+            ],
+            "audit": [
+                e.model_dump(mode="json")
+                for e in await pstore.audit_entries(self._store, subject_ref=subject_ref)
+            ],
+        }
+
+    async def erase(
+        self, subject_ref: str, *, reason: str, actor: str, role: str
+    ) -> dict[str, Any]:
+        """Destroy the customer's data key, identity and blind indexes; masked text stays."""
+        await self._subject(subject_ref)
+        at = self._clock.now()
+        destroyed = await self._vault.destroy(subject_ref, at=at)
+        await self._audit("erase", subject_ref, "erasure_request", reason, actor=actor, role=role)
+        contacts = await self._store[pstore.CONTACTS].count_documents({"subject_ref": subject_ref})
+        return {
+            "subject_ref": subject_ref,
+            "erased": True,
+            "already_erased": not destroyed,
+            "contacts_kept_masked": contacts,
+        }
+
+    async def _contacts(self, subject_ref: str) -> AsyncIterator[dict[str, Any]]:
+        cursor = self._store[pstore.CONTACTS].find({"subject_ref": subject_ref}).sort("received_at")
+        async for doc in cursor:
+            try:
+                clear: dict[str, Any] | None = await self._vault.open_contact(doc)
+            except KeyDestroyed:
+                clear = None
+            yield {
+                "id": doc["_id"],
+                "channel": doc["channel"],
+                "received_at": doc["received_at"].isoformat(),
+                "case_id": doc.get("case_id"),
+                "case_number": doc.get("case_number"),
+                "consent": doc["consent"],
+                "consent_source": doc.get("consent_source"),
+                "masked_text": doc["screened"]["text"],
+                "clear": clear,
+                "purged": clear is None,
+            }
+
+    async def _subject(self, subject_ref: str) -> dict[str, Any]:
+        doc = await self._store[pstore.SUBJECTS].find_one({"_id": subject_ref})
+        if doc is None:
+            raise NotFound(f"no subject {subject_ref}")
+        return doc
+
+    async def _audit(
+        self,
+        action: AuditAction,
+        subject_ref: str | None,
+        purpose: Purpose,
+        reason: str,
+        *,
+        actor: str,
+        role: str,
+    ) -> None:
+        await pstore.append_audit(
+            self._store,
+            at=self._clock.now(),
+            actor=actor,
+            role=role,
+            action=action,
+            subject_ref=subject_ref,
+            purpose=purpose,
+            reason=reason,
+        )

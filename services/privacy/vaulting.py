@@ -1,0 +1,143 @@
+"""Customers' sealed data in the store: subjects with their data keys, and vaulted contacts.
+
+Every clear value privacy keeps is encrypted under the customer's own data key
+(``vault.py``); this module is the one place that reads or writes those keys.
+Destroying a subject removes its key, its identity and its blind indexes, and
+strips the sealed part of its contacts, so nothing of it can be recovered.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from services.privacy import store as pstore
+from services.privacy.vault import (
+    KeyDestroyed,
+    KeyRing,
+    WrappedKey,
+    decrypt_identity,
+    encrypt_identity,
+)
+from shared.errors import NotFound
+from shared.ids import new_id
+from shared.store import Store
+
+Clear = dict[str, Any]
+
+
+class SubjectVault:
+    """Seal and open one customer's data with their data key, wrapped by the key ring."""
+
+    def __init__(self, store: Store, ring: KeyRing) -> None:
+        self._store = store
+        self._ring = ring
+
+    async def new_subject(self, at: datetime) -> str:
+        """Create a customer with a fresh data key and no identity yet; return its ref."""
+        subject_ref = f"sub_{new_id()}"
+        await self._store[pstore.SUBJECTS].insert_one(
+            {
+                "_id": subject_ref,
+                "data_key": self._ring.new_data_key().model_dump(),
+                "identity": None,
+                "created_at": at,
+                "updated_at": at,
+            }
+        )
+        return subject_ref
+
+    async def live(self, subject_refs: set[str]) -> set[str]:
+        """Return those of ``subject_refs`` that still have their data key."""
+        if not subject_refs:
+            return set()
+        cursor = self._store[pstore.SUBJECTS].find(
+            {"_id": {"$in": sorted(subject_refs)}, "data_key": {"$ne": None}}, {"_id": 1}
+        )
+        return {doc["_id"] async for doc in cursor}
+
+    async def data_key(self, subject_ref: str) -> bytes:
+        """Return the customer's clear data key; raise ``KeyDestroyed`` if they were erased."""
+        doc = await self._subject(subject_ref)
+        return self._unwrap(doc)
+
+    async def identity(self, subject_ref: str) -> dict[str, str | None]:
+        """Return the customer's identity in clear (empty if none is held yet)."""
+        doc = await self._subject(subject_ref)
+        key = self._unwrap(doc)
+        if not doc.get("identity"):
+            return {}
+        return decrypt_identity(doc["identity"], key, aad=subject_ref.encode())
+
+    async def merge_identity(
+        self,
+        subject_ref: str,
+        given: Mapping[str, str | None],
+        *,
+        fallback: Mapping[str, str] | None = None,
+        at: datetime,
+    ) -> dict[str, str | None]:
+        """Add what a contact gave to the customer's identity; ``fallback`` only fills gaps."""
+        doc = await self._subject(subject_ref)
+        key = self._unwrap(doc)
+        aad = subject_ref.encode()
+        held = decrypt_identity(doc["identity"], key, aad=aad) if doc.get("identity") else {}
+        merged: dict[str, str | None] = {**(fallback or {}), **held}
+        merged.update({k: v for k, v in given.items() if v})
+        await self._store[pstore.SUBJECTS].update_one(
+            {"_id": subject_ref, "data_key": {"$ne": None}},
+            {"$set": {"identity": encrypt_identity(merged, key, aad=aad), "updated_at": at}},
+        )
+        return merged
+
+    def seal(self, clear: Clear, data_key: bytes, *, subject_ref: str) -> dict[str, Any]:
+        """Return ``clear`` encrypted for storage beside a contact of ``subject_ref``."""
+        # The vault encrypts a flat mapping of strings; nested values go as JSON.
+        flat = {k: json.dumps(v, ensure_ascii=False, default=str) for k, v in clear.items()}
+        return encrypt_identity(flat, data_key, aad=subject_ref.encode())
+
+    async def open_contact(self, contact: Mapping[str, Any]) -> Clear:
+        """Return what was sealed with a contact; raise ``KeyDestroyed`` if it is gone."""
+        if not contact.get("vault"):
+            raise KeyDestroyed("the contact's clear data was purged")
+        subject_ref = str(contact["subject_ref"])
+        key = await self.data_key(subject_ref)
+        flat = decrypt_identity(contact["vault"], key, aad=subject_ref.encode())
+        return {k: json.loads(v) if v is not None else None for k, v in flat.items()}
+
+    async def purge_contacts(self, contact_ids: list[str], *, at: datetime) -> int:
+        """Strip the sealed clear data from contacts; their masked copy stays."""
+        if not contact_ids:
+            return 0
+        result = await self._store[pstore.CONTACTS].update_many(
+            {"_id": {"$in": contact_ids}, "vault": {"$ne": None}},
+            {"$unset": {"vault": ""}, "$set": {"purged_at": at}},
+        )
+        return result.modified_count
+
+    async def destroy(self, subject_ref: str, *, at: datetime) -> bool:
+        """Destroy the customer's key, identity, blind indexes and contacts' clear data."""
+        result = await self._store[pstore.SUBJECTS].update_one(
+            {"_id": subject_ref, "data_key": {"$ne": None}},
+            {"$set": {"data_key": None, "identity": None, "erased_at": at, "updated_at": at}},
+        )
+        # Indexes and sealed contacts go even if the key was already gone, so an
+        # erasure interrupted half-way finishes when it is asked again.
+        await self._store[pstore.BLIND].delete_many({"subject_ref": subject_ref})
+        await self._store[pstore.CONTACTS].update_many(
+            {"subject_ref": subject_ref, "vault": {"$ne": None}},
+            {"$unset": {"vault": ""}, "$set": {"purged_at": at}},
+        )
+        return result.modified_count == 1
+
+    async def _subject(self, subject_ref: str) -> dict[str, Any]:
+        doc = await self._store[pstore.SUBJECTS].find_one({"_id": subject_ref})
+        if doc is None:
+            raise NotFound(f"no subject {subject_ref}")
+        return doc
+
+    def _unwrap(self, doc: Mapping[str, Any]) -> bytes:
+        wrapped = WrappedKey.model_validate(doc["data_key"]) if doc.get("data_key") else None
+        return self._ring.unwrap(wrapped)
