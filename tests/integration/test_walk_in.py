@@ -48,7 +48,7 @@ def _samples() -> list[dict[str, Any]]:
 
 
 def _published(bus: InProcessBus) -> list[ContactReceived]:
-    queue = bus._queues["privacy.contacts"].pending  # noqa: SLF001 - nobody consumes here
+    queue = bus._queues["privacy.contacts"].pending
     items = []
     while not queue.empty():
         body, _ = queue.get_nowait()
