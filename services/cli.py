@@ -216,6 +216,17 @@ def keys_rotate(settings: Settings) -> int:
     return 0
 
 
+def classifier_train(settings: Settings, args: argparse.Namespace) -> int:
+    """Train the case classifier on the seed data plus agents' corrections; save an artifact."""
+    from services.routing.models import train
+
+    orgs = ["pea", "or"] if args.org == "all" else [args.org]
+    for org in orgs:
+        path = train(org, settings.data_dir, examples=[Path(p) for p in args.examples])
+        print(f"vocdesk: classifier for {org} saved as {path} (routing loads it at start)")
+    return 0
+
+
 def users_create(settings: Settings, args: argparse.Namespace) -> int:
     """Create a console user in the console's database."""
     from services.console import users
@@ -272,6 +283,13 @@ def parser() -> argparse.ArgumentParser:
     keys_cmd = commands.add_parser("keys", help="privacy's customer data keys")
     keys_sub = keys_cmd.add_subparsers(dest="action", required=True)
     keys_sub.add_parser("rotate", help="re-wrap every data key under the newest KEK")
+    classifier_cmd = commands.add_parser("classifier", help="routing's case classifier")
+    classifier_sub = classifier_cmd.add_subparsers(dest="action", required=True)
+    train_cmd = classifier_sub.add_parser(
+        "train", help="train on the seed data, agents' corrections and --examples JSONL files"
+    )
+    train_cmd.add_argument("--org", choices=["pea", "or", "all"], default="all")
+    train_cmd.add_argument("--examples", nargs="*", default=[], help="more labelled JSONL files")
     return root
 
 
@@ -292,6 +310,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return audit_verify(settings)
         if args.command == "keys":
             return keys_rotate(settings)
+        if args.command == "classifier":
+            return classifier_train(settings, args)
     except (ConfigError, VocdeskError) as exc:
         print(f"vocdesk: {exc}", file=sys.stderr)
         return 2

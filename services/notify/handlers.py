@@ -1,70 +1,72 @@
-"""Notify's use cases: decide which customer message a case event calls for."""
+"""Notify's consumer: record the notification each case event or reply calls for, then ack."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
-from services.notify import store as notify_store
+from services.notify.directory import OrgDirectory
+from services.notify.domain import SILENT_UNIT_KINDS, Intent, intent_for, reachability_change
+from services.notify.reachability import Reachability
 from shared.bus import Subscription
-from shared.messages import CaseEvent, Envelope, ReplyRequested
+from shared.messages import Envelope
 from shared.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
-# Which case events tell the customer something, and what.
-EVENT_KINDS = {
-    "case.opened": "acknowledged",
-    "case.routed": "routed",
-    "case.info_requested": "info_requested",
-    "case.resolved": "resolved",
-    "case.reopened": "reopened",
-}
-
 
 class Notify:
-    """Turn case events and agents' replies into notifications."""
+    """Turn case events and agents' replies into recorded, due deliveries."""
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        *,
+        directory: OrgDirectory,
+        reachability: Reachability,
+        enqueue: Callable[[Intent], Awaitable[bool]],
+    ) -> None:
         self._runtime = runtime
+        self._directory = directory
+        self._reachability = reachability
+        self._enqueue = enqueue
 
     async def on_event(self, envelope: Envelope) -> None:
-        """Record the notification an event calls for (once per event)."""
-        message = envelope.message()
-        if isinstance(message, CaseEvent):
-            kind = EVENT_KINDS.get(message.type)
-            if kind is None:
-                return
-            doc = {
-                "kind": kind,
-                "case_id": message.case.id,
-                "case_number": message.case.number,
-                "channel": message.case.channel,
-                "reply_handle": message.case.reply_handle,
-                "language": message.case.language,
-                "event_id": envelope.id,
-            }
-        elif isinstance(message, ReplyRequested):
-            doc = {
-                "kind": "reply",
-                "case_id": message.case_id,
-                "case_number": message.case_number,
-                "reply_handle": message.reply_handle,
-                "language": message.language,
-                "event_id": envelope.id,
-            }
-        else:
+        """Record the notification an event calls for (once per event) for the worker."""
+        change = reachability_change(envelope)
+        if change is not None:
+            subject_ref, reachable = change
+            await self._reachability.set(
+                subject_ref,
+                channel="line",
+                reachable=reachable,
+                reason="follow" if reachable else "unfollow",
+            )
+        intent = intent_for(envelope)
+        if intent is None:
             return
-        created = await notify_store.record_intent(
-            self._runtime.store,
-            notification_id=f"n-{envelope.id}",
-            doc=doc,
-            at=self._runtime.clock.now(),
-        )
-        if created:
-            log.info("notification queued", extra={"case_id": doc["case_id"], "kind": doc["kind"]})
+        if intent.kind == "routed" and (
+            self._directory.unit_kind(intent.org, intent.unit) in SILENT_UNIT_KINDS
+        ):
+            return
+        if await self._enqueue(intent):
+            log.info(
+                "notification queued",
+                extra={"case_id": intent.case_id, "kind": intent.kind, "event_id": intent.event_id},
+            )
 
     def subscriptions(self) -> list[Subscription]:
         """Return notify's consumers."""
         return [
-            Subscription(queue="notify.events", handler=self.on_event, inbox=self._runtime.inbox())
+            Subscription(
+                queue="notify.events",
+                handler=self.on_event,
+                # Each event is one small write, grouped with its neighbours
+                # into bulk writes: enough in flight to fill them, few enough
+                # that little waits for redelivery if this replica dies.
+                prefetch=64,
+                # No inbox: the delivery's id derives from the event id, so a
+                # redelivered event meets a duplicate key and records nothing.
+                inbox=None,
+            )
         ]

@@ -21,6 +21,8 @@ from shared.messages.base import Frozen
 
 Sleep = Callable[[float], Awaitable[None]]
 
+_RNG = random.Random()
+
 
 class Attempt(Frozen):
     """One try at delivering: when it started and what the provider answered."""
@@ -45,14 +47,28 @@ def backoff_delays(
     rng: random.Random | None = None,
 ) -> Iterator[float]:
     """Yield endless waits: ``base * factor**n`` capped at ``max_delay``, fully jittered."""
+    draw = rng or random.Random()
+    attempt = 0
+    while True:
+        yield backoff_delay(attempt, base, factor, max_delay, jitter=jitter, rng=draw)
+        attempt += 1
+
+
+def backoff_delay(
+    attempt: int,
+    base: float = 1.0,
+    factor: float = 2.0,
+    max_delay: float = 300.0,
+    *,
+    jitter: bool = True,
+    rng: random.Random | None = None,
+) -> float:
+    """Return the wait after failed try number ``attempt`` (0 first), fully jittered."""
     # Full jitter (a uniform draw up to the cap) spreads the retries of many
     # notifications that failed together, so a recovering provider is not
     # hit by all of them at the same instant.
-    draw = rng or random.Random()
-    ceiling = min(base, max_delay)
-    while True:
-        yield draw.uniform(0.0, ceiling) if jitter else ceiling
-        ceiling = min(ceiling * factor, max_delay)
+    ceiling = min(base * factor ** min(attempt, 64), max_delay)
+    return (rng or _RNG).uniform(0.0, ceiling) if jitter else ceiling
 
 
 async def send_with_retry(

@@ -89,16 +89,21 @@ class Rendered(NamedTuple):
     html: str | None
 
 
+def csat_labels(language: str) -> tuple[tuple[int, str], ...]:
+    """Return the five ratings with their words in ``language`` (Thai if unknown)."""
+    labels = _CSAT_LABELS.get(language, _CSAT_LABELS[DEFAULT_LANGUAGE])
+    return tuple(enumerate(labels, start=1))
+
+
 def csat_options(case_number: str, language: str) -> tuple[QuickReplyOption, ...]:
     """Return the five rating buttons whose postback intake reads as a CSAT score."""
-    labels = _CSAT_LABELS.get(language, _CSAT_LABELS[DEFAULT_LANGUAGE])
     return tuple(
         QuickReplyOption(
             label=f"{score} {label}",
             data=urlencode({"action": "csat", "case": case_number, "score": score}),
             display_text=f"{score} {label}",
         )
-        for score, label in enumerate(labels, start=1)
+        for score, label in csat_labels(language)
     )
 
 

@@ -1,77 +1,147 @@
-"""Routing's internal HTTP API (service-to-service: service token plus acting user)."""
+"""Routing's internal case API (service-to-service: service token plus acting user)."""
 
 # Annotations stay evaluated (no postponed annotations): FastAPI must resolve
 # the route-local Annotated aliases when it builds the routes.
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Header, Query
+from pydantic import BaseModel, ConfigDict, Field
 
+from services.routing import callbacks
 from services.routing import store as case_store
+from services.routing.access import Actor, Can
+from services.routing.dispatch import Dispatcher
 from services.routing.domain import Case
+from services.routing.handlers import CaseCommands
 from services.routing.org import OrgConfig
+from services.routing.views import case_view
+from shared.errors import Forbidden, Invalid, NotFound
 from shared.http import ServiceCaller, service_auth
 from shared.runtime import Runtime
 
-
-def case_view(case: Case) -> dict[str, Any]:
-    """Return the case as the API shows it (contract fields plus timeline)."""
-    return {
-        "id": case.id,
-        "number": case.number,
-        "org": case.org,
-        "status": case.status,
-        "category": case.category,
-        "topic": case.topic,
-        "urgency": case.urgency,
-        "unit": case.unit,
-        "channel": case.channel,
-        "channels": case.channels,
-        "consent": case.consent,
-        "subject_ref": case.subject_ref,
-        "sla": case.sla,
-        "created_at": case.created_at.isoformat(),
-        "updated_at": case.updated_at.isoformat(),
-        "contacts": [
-            {
-                "id": c.contact_id,
-                "channel": c.channel,
-                "text": c.text,
-                "subject": c.subject,
-                "received_at": c.received_at.isoformat(),
-                "attachments": c.attachments,
-                "location": c.location,
-                "flags": c.flags,
-            }
-            for c in case.contacts
-        ],
-        "timeline": [{**event, "at": event["at"].isoformat()} for event in case.timeline],
-    }
+Text = Annotated[str, Field(min_length=1, max_length=5000)]
+Reason = Annotated[str, Field(min_length=1, max_length=1000)]
 
 
-def router(runtime: Runtime, *, org: OrgConfig) -> APIRouter:
-    """Return routing's internal routes."""
+class Body(BaseModel):
+    """Base of request bodies: unknown fields are refused, so typos do not pass silently."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Empty(Body):
+    """No fields."""
+
+
+class CaseUpdate(Body):
+    """A correction of the classification, and/or starting work."""
+
+    category: str | None = None
+    topic: str | None = None
+    urgency: Literal["low", "normal", "high", "urgent"] | None = None
+    status: Literal["in_progress"] | None = None
+
+
+class TransferIn(Body):
+    """Where the case goes and why."""
+
+    unit: str = Field(min_length=1)
+    reason: Reason
+
+
+class QuestionIn(Body):
+    """What to ask the customer."""
+
+    question: Text
+
+
+class ReplyIn(Body):
+    """What to tell the customer."""
+
+    text: Text
+
+
+class ResolveIn(Body):
+    """The outcome the customer is told."""
+
+    summary: Text
+
+
+class ReopenIn(Body):
+    """Why the case is open again."""
+
+    reason: Reason
+
+
+class SatisfactionIn(Body):
+    """The customer's rating of the outcome."""
+
+    score: int = Field(ge=1, le=5)
+    comment: str | None = Field(default=None, max_length=2000)
+    channel: str = Field(min_length=1, max_length=40)
+
+
+class OnBehalfIn(Body):
+    """The customer's acknowledgement as an agent took it."""
+
+    channel: Literal["phone", "in_person", "letter"]
+    note: Reason
+    score: int | None = Field(default=None, ge=1, le=5)
+
+
+def _version(if_match: str | None) -> int | None:
+    if not if_match:
+        return None
+    value = if_match.strip().removeprefix("W/").strip('"')
+    if not value.isdigit():
+        raise Invalid("If-Match must be the case's version number", field="If-Match")
+    return int(value)
+
+
+def router(
+    runtime: Runtime, *, org: OrgConfig, commands: CaseCommands, dispatcher: Dispatcher
+) -> APIRouter:
+    """Return routing's internal case, unit and callback routes."""
     caller = Depends(service_auth(runtime.settings.service_token.get_secret_value()))
     api = APIRouter(prefix="/internal/v1", tags=["cases"], dependencies=[caller])
-    Caller = Annotated[ServiceCaller, caller]
+
+    def acting(
+        who: Annotated[ServiceCaller, caller],
+        x_acting_unit: Annotated[str | None, Header()] = None,
+    ) -> Actor:
+        return Actor(user=who.user, role=who.role, unit=x_acting_unit or None)
+
+    ActorDep = Annotated[Actor, Depends(acting)]
+    IfMatch = Annotated[str | None, Header()]
+
+    def show(case: Case, *, history: bool = True) -> dict[str, Any]:
+        return case_view(case, sla=commands.sla, now=runtime.clock.now(), history=history)
 
     @api.get("/cases")
     async def list_cases(
-        _: Caller,
+        actor: ActorDep,
         status: str | None = None,
         channel: str | None = None,
         topic: str | None = None,
         unit: str | None = None,
+        assignee: str | None = None,
+        urgency: str | None = None,
         q: Annotated[str | None, Query(max_length=200)] = None,
         page: Annotated[int, Query(ge=1)] = 1,
         per_page: Annotated[int, Query(ge=1, le=200)] = 50,
     ) -> dict[str, Any]:
+        actor.require(Can.READ)
+        if actor.unit_bound:
+            unit = actor.unit  # a unit sees its own cases only
         filters: dict[str, Any] = {}
         for field, value in (
             ("status", status),
             ("channels", channel),
             ("topic", topic),
             ("unit", unit),
+            ("assignee", assignee),
+            ("urgency", urgency),
         ):
             if value:
                 filters[field] = value
@@ -82,18 +152,150 @@ def router(runtime: Runtime, *, org: OrgConfig) -> APIRouter:
             runtime.store, filters=filters, skip=(page - 1) * per_page, limit=per_page
         )
         return {
-            "items": [case_view(c) for c in cases],
+            "items": [show(c, history=False) for c in cases],
             "total": total,
             "page": page,
             "per_page": per_page,
         }
 
     @api.get("/cases/{case_id}")
-    async def get_case(case_id: str, _: Caller) -> dict[str, Any]:
-        return case_view(await case_store.get_case(runtime.store, case_id))
+    async def get_case(case_id: str, actor: ActorDep) -> dict[str, Any]:
+        return show(await commands.read(case_id, actor))
 
-    @api.get("/units")
-    async def units(_: Caller) -> list[dict[str, Any]]:
-        return [u.model_dump() for u in org.units]
+    @api.post("/cases/{case_id}/acknowledge")
+    async def acknowledge(
+        case_id: str, actor: ActorDep, _: Empty | None = None, if_match: IfMatch = None
+    ) -> dict[str, Any]:
+        return show(await commands.acknowledge(case_id, actor, version=_version(if_match)))
+
+    @api.patch("/cases/{case_id}")
+    async def update(
+        case_id: str, body: CaseUpdate, actor: ActorDep, if_match: IfMatch = None
+    ) -> dict[str, Any]:
+        changes = body.model_dump(exclude_none=True)
+        return show(await commands.update(case_id, actor, changes, version=_version(if_match)))
+
+    @api.post("/cases/{case_id}/transfer")
+    async def transfer(
+        case_id: str, body: TransferIn, actor: ActorDep, if_match: IfMatch = None
+    ) -> dict[str, Any]:
+        case = await commands.transfer(
+            case_id, actor, unit=body.unit, reason=body.reason, version=_version(if_match)
+        )
+        return show(case)
+
+    @api.post("/cases/{case_id}/request-info")
+    async def request_info(
+        case_id: str, body: QuestionIn, actor: ActorDep, if_match: IfMatch = None
+    ) -> dict[str, Any]:
+        case = await commands.request_info(
+            case_id, actor, question=body.question, version=_version(if_match)
+        )
+        return show(case)
+
+    @api.post("/cases/{case_id}/replies", status_code=202)
+    async def reply(
+        case_id: str, body: ReplyIn, actor: ActorDep, if_match: IfMatch = None
+    ) -> dict[str, Any]:
+        case, request_id = await commands.reply(
+            case_id, actor, text=body.text, version=_version(if_match)
+        )
+        return {"request_id": request_id, "status": "queued", "case": show(case)}
+
+    @api.post("/cases/{case_id}/resolve")
+    async def resolve(
+        case_id: str, body: ResolveIn, actor: ActorDep, if_match: IfMatch = None
+    ) -> dict[str, Any]:
+        case = await commands.resolve(
+            case_id, actor, summary=body.summary, version=_version(if_match)
+        )
+        return show(case)
+
+    @api.post("/cases/{case_id}/reopen")
+    async def reopen(
+        case_id: str, body: ReopenIn, actor: ActorDep, if_match: IfMatch = None
+    ) -> dict[str, Any]:
+        case = await commands.reopen(case_id, actor, reason=body.reason, version=_version(if_match))
+        return show(case)
+
+    @api.post("/cases/{case_id}/satisfaction")
+    async def satisfaction(
+        case_id: str, body: SatisfactionIn, actor: ActorDep, if_match: IfMatch = None
+    ) -> dict[str, Any]:
+        case = await commands.rate(
+            case_id,
+            actor,
+            score=body.score,
+            comment=body.comment,
+            channel=body.channel,
+            version=_version(if_match),
+        )
+        return show(case)
+
+    @api.post("/cases/{case_id}/acknowledge-on-behalf")
+    async def acknowledge_on_behalf(
+        case_id: str, body: OnBehalfIn, actor: ActorDep, if_match: IfMatch = None
+    ) -> dict[str, Any]:
+        case = await commands.acknowledge_on_behalf(
+            case_id,
+            actor,
+            channel=body.channel,
+            note=body.note,
+            score=body.score,
+            version=_version(if_match),
+        )
+        return show(case)
+
+    @api.post("/cases/{case_id}/certify-closure")
+    async def certify_closure(
+        case_id: str, actor: ActorDep, _: Empty | None = None, if_match: IfMatch = None
+    ) -> dict[str, Any]:
+        return show(await commands.certify(case_id, actor, version=_version(if_match)))
+
+    @api.get("/units", tags=["units"])
+    async def units(actor: ActorDep) -> list[dict[str, Any]]:
+        actor.require(Can.READ)
+        return [u.model_dump(mode="json") for u in org.units]
+
+    @api.post("/units/{unit}/pull", tags=["units"])
+    async def pull(unit: str, actor: ActorDep) -> dict[str, Any]:
+        actor.require(Can.WORK)
+        if actor.unit_bound and actor.unit != unit:
+            raise NotFound(f"no unit {unit}")
+        case = await dispatcher.pull(unit, actor.user, at=runtime.clock.now())
+        return {"case": show(case) if case else None}
+
+    @api.post("/units/{unit}/members/{user}/offline", tags=["units"])
+    async def offline(unit: str, user: str, actor: ActorDep) -> dict[str, Any]:
+        _may_set_presence(actor, unit, user)
+        returned = await dispatcher.go_offline(unit, user, at=runtime.clock.now(), actor=actor.user)
+        return {"unit": unit, "user": user, "online": False, "returned": returned}
+
+    @api.post("/units/{unit}/members/{user}/online", tags=["units"])
+    async def online(unit: str, user: str, actor: ActorDep) -> dict[str, Any]:
+        _may_set_presence(actor, unit, user)
+        now = runtime.clock.now()
+        await dispatcher.set_online(unit, user, online=True, at=now)
+        assigned = await dispatcher.fill(unit, at=now)
+        return {"unit": unit, "user": user, "online": True, "assigned": assigned}
+
+    @api.get("/callbacks", tags=["callbacks"])
+    async def callback_list(
+        actor: ActorDep,
+        status: Literal["open", "done"] | None = "open",
+        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    ) -> dict[str, Any]:
+        actor.require(Can.CALLBACKS)
+        items = await callbacks.listing(runtime.store, status=status, limit=limit)
+        return {"items": items}
 
     return api
+
+
+def _may_set_presence(actor: Actor, unit: str, user: str) -> None:
+    """Let supervisors and admins set anyone's presence, and members their own."""
+    if actor.role in ("supervisor", "admin"):
+        return
+    if actor.user == user and (not actor.unit_bound or actor.unit == unit):
+        return
+    raise Forbidden(f"{actor.user} may not set {user}'s presence in {unit}")

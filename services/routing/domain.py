@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from shared.errors import Conflict
-from shared.messages import CaseEvent, CaseSnapshot, ContactScreened, Envelope
+from shared.messages import CaseEvent, CaseSnapshot, ContactScreened, Envelope, Message
 from shared.messages.cases import CaseEventType, CaseStatus
 
-# Which status each status may move to; "reopen" moves resolved/closed back.
+Urgency = Literal["low", "normal", "high", "urgent"]
+
+# Which status each status may move to; resolved/closed go back to in_progress on reopen.
 TRANSITIONS: dict[str, set[str]] = {
     "new": {"routed"},
     "routed": {"acknowledged", "in_progress", "pending_customer", "resolved", "routed"},
@@ -21,6 +24,10 @@ TRANSITIONS: dict[str, set[str]] = {
     "resolved": {"closed", "in_progress"},
     "closed": {"in_progress"},
 }
+OPEN_STATUSES = ("new", "routed", "acknowledged", "in_progress", "pending_customer")
+# Assigned but nobody has started on them: handed back when their member goes offline.
+UNSTARTED_STATUSES = ("routed", "acknowledged")
+CASE_NUMBER = re.compile(r"(?<![A-Za-z0-9])VOC-(\d{4})-(\d{6,})(?!\d)", re.IGNORECASE)
 
 
 class CaseContact(BaseModel):
@@ -34,6 +41,32 @@ class CaseContact(BaseModel):
     attachments: list[dict[str, Any]] = Field(default_factory=list)
     location: dict[str, Any] | None = None
     flags: list[str] = Field(default_factory=list)
+    message_id: str | None = None  # an email's Message-ID, so replies find the case
+
+
+class Classification(BaseModel):
+    """What the case is about and how it was decided."""
+
+    category: str | None = None
+    topic: str | None = None
+    urgency: Urgency = "normal"
+    confidence: float | None = None
+    confident: bool = False
+    source: Literal["hazard_rule", "model", "agent", "none"] = "none"
+    hazards: list[str] = Field(default_factory=list)
+    model_version: str | None = None
+
+
+class Closure(BaseModel):
+    """How the customer acknowledged the outcome: rated it, or told an agent."""
+
+    acknowledged_at: datetime
+    channel: str
+    score: int | None = Field(default=None, ge=1, le=5)
+    comment: str | None = None
+    on_behalf: bool = False
+    recorded_by: str | None = None
+    certified_by: str | None = None
 
 
 class Case(BaseModel):
@@ -45,22 +78,40 @@ class Case(BaseModel):
     status: CaseStatus = "new"
     category: str | None = None
     topic: str | None = None
-    urgency: Literal["low", "normal", "high", "urgent"] = "normal"
+    urgency: Urgency = "normal"
+    classification: Classification = Field(default_factory=Classification)
     unit: str | None = None
+    assignee: str | None = None
+    tier: str = "standard"
+    area: dict[str, str | None] = Field(default_factory=dict)
     channel: str
     channels: list[str] = Field(default_factory=list)
     consent: Literal["granted", "withheld", "unknown"] = "unknown"
+    consent_at: datetime | None = None  # when the consent in force was decided, if changed
     subject_ref: str | None = None
     reply_handle: str | None = None
     language: Literal["th", "en"] = "th"
     contacts: list[CaseContact] = Field(default_factory=list)
     sla: dict[str, Any] = Field(default_factory=dict)
+    sla_next_due: datetime | None = None
+    sla_history: list[dict[str, Any]] = Field(default_factory=list)
+    resolution: dict[str, Any] | None = None
+    closure: Closure | None = None
+    pending_closure: Closure | None = None
+    reopen_count: int = 0
+    related_case: str | None = None
+    last_contact_at: datetime
     seq: int = 0
     version: int = 0
     created_at: datetime
     updated_at: datetime
     timeline: list[dict[str, Any]] = Field(default_factory=list)
     outbox: list[dict[str, Any]] = Field(default_factory=list)
+
+    @property
+    def is_open(self) -> bool:
+        """Say whether the case is still being worked (not resolved or closed)."""
+        return self.status in OPEN_STATUSES
 
     def snapshot(self) -> CaseSnapshot:
         """Return the event-safe view of the case."""
@@ -105,16 +156,34 @@ class Case(BaseModel):
         self.outbox.append(envelope.model_dump(mode="json"))
         return envelope
 
+    def send(self, message: Message, *, at: datetime, causation: Envelope | None = None) -> None:
+        """Queue a message that is not a case event (e.g. a reply) in the same outbox."""
+        envelope = Envelope.of(message, causation=causation, occurred_at=at)
+        self.outbox.append(envelope.model_dump(mode="json"))
+
     def move(self, status: CaseStatus) -> None:
         """Change status if the lifecycle allows it; raise ``Conflict`` otherwise."""
         if status not in TRANSITIONS[self.status]:
             raise Conflict(f"a case that is {self.status} cannot become {status}")
         self.status = status
 
+    def has_contact(self, contact_id: str) -> bool:
+        """Say whether the contact is already part of the case."""
+        return any(c.contact_id == contact_id for c in self.contacts)
+
 
 def case_number(year: int, serial: int) -> str:
     """Return a case number people can read aloud, e.g. ``VOC-2026-000123``."""
     return f"VOC-{year}-{serial:06d}"
+
+
+def case_numbers_in(*texts: str | None) -> list[str]:
+    """Return every case number written in ``texts``, in the canonical form, first seen first."""
+    found: dict[str, None] = {}
+    for text in texts:
+        for match in CASE_NUMBER.finditer(text or ""):
+            found[f"VOC-{match[1]}-{match[2]}"] = None
+    return list(found)
 
 
 def contact_from(message: ContactScreened) -> CaseContact:
@@ -128,35 +197,5 @@ def contact_from(message: ContactScreened) -> CaseContact:
         attachments=[a.model_dump(mode="json") for a in message.attachments],
         location=message.location.model_dump() if message.location else None,
         flags=list(message.flags),
+        message_id=message.thread.message_id,
     )
-
-
-def open_case(
-    message: ContactScreened, *, case_id: str, number: str, at: datetime, causation: Envelope
-) -> Case:
-    """Open a new case for a screened contact and record ``case.opened``."""
-    case = Case(
-        id=case_id,
-        number=number,
-        org=message.org,
-        channel=message.channel,
-        channels=[message.channel],
-        consent=message.consent,
-        subject_ref=message.subject_ref,
-        reply_handle=message.reply_handle,
-        language=message.language,
-        contacts=[contact_from(message)],
-        created_at=at,
-        updated_at=at,
-    )
-    case.record(
-        "case.opened", at=at, causation=causation, detail={"contact_id": message.contact_id}
-    )
-    return case
-
-
-def route(case: Case, *, unit: str, at: datetime, reason: str, causation: Envelope | None) -> None:
-    """Assign the case to ``unit`` and record ``case.routed``."""
-    case.move("routed")
-    case.unit = unit
-    case.record("case.routed", at=at, causation=causation, detail={"unit": unit, "reason": reason})

@@ -1,10 +1,17 @@
-"""The outbox relay: publishes case events written with their case change, then forgets them."""
+"""The outbox relay: publishes case events written with their case change, then forgets them.
+
+Delivery is at least once: an event is removed from the outbox only after the
+broker confirmed it, so a crash in between publishes it again with the same
+envelope id, which consumers' inboxes recognise. Within a process, passes run
+one at a time so a woken pass and a polling pass do not publish an event twice.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+from typing import Any
 
 from services.routing import store as case_store
 from shared.errors import BusError
@@ -12,6 +19,9 @@ from shared.messages import Envelope
 from shared.runtime import Runtime
 
 log = logging.getLogger(__name__)
+
+# Cases relayed side by side per page.
+PAGE = 100
 
 
 class OutboxRelay:
@@ -21,6 +31,7 @@ class OutboxRelay:
         self._runtime = runtime
         self._poll_s = poll_s
         self._wake = asyncio.Event()
+        self._one_pass = asyncio.Lock()
 
     def wake(self) -> None:
         """Ask the relay to publish now."""
@@ -40,13 +51,31 @@ class OutboxRelay:
             self._wake.clear()
 
     async def relay_once(self) -> int:
-        """Publish every pending event in sequence order; return how many were published."""
+        """Publish every pending event, each case's in sequence order; return how many."""
         published = 0
         store = self._runtime.store
-        for doc in await case_store.pending_outbox(store):
+        async with self._one_pass:
+            while True:
+                page = await case_store.pending_outbox(store, limit=PAGE)
+                # Cases are independent, so they go out side by side; one case's events in turn.
+                results = await asyncio.gather(
+                    *(self._relay_case(doc) for doc in page), return_exceptions=True
+                )
+                for result in results:
+                    if isinstance(result, BaseException):
+                        raise result  # every case of the page has finished; the rest waits
+                    published += result
+                if len(page) < PAGE:
+                    return published
+
+    async def _relay_case(self, doc: dict[str, Any]) -> int:
+        done: list[str] = []
+        try:
             for raw in doc["outbox"]:
                 envelope = Envelope.model_validate(raw)
                 await self._runtime.bus.publish(envelope)
-                await case_store.mark_published(store, doc["_id"], envelope.id)
-                published += 1
-        return published
+                done.append(envelope.id)
+        finally:
+            if done:
+                await case_store.mark_published(self._runtime.store, doc["_id"], done)
+        return len(done)

@@ -1,34 +1,46 @@
-"""Routing's collections: cases (with their outbox) and counters."""
+"""Routing's cases collection: the case document with its outbox, and the queries on it."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from services.routing.domain import Case
+from services.routing.domain import UNSTARTED_STATUSES, Case
 from shared.errors import Conflict, NotFound
 from shared.store import IndexPlan, Store
 
 CASES = "cases"
 COUNTERS = "counters"
 
-INDEXES: IndexPlan = {
-    CASES: [
-        IndexModel("number", unique=True),
-        IndexModel("contacts.contact_id", unique=True),
-        IndexModel([("status", ASCENDING), ("updated_at", DESCENDING)]),
-        IndexModel([("unit", ASCENDING), ("status", ASCENDING)]),
-        IndexModel("subject_ref"),
-        IndexModel("outbox.id", sparse=True),
-        IndexModel([("created_at", DESCENDING)]),
-    ],
-}
+CASE_INDEXES = [
+    IndexModel("number", unique=True),
+    IndexModel("contacts.contact_id", unique=True),
+    IndexModel("contacts.message_id", sparse=True),
+    IndexModel([("status", ASCENDING), ("updated_at", DESCENDING)]),
+    IndexModel([("unit", ASCENDING), ("status", ASCENDING)]),
+    # Derived on write (see _to_doc): a unit's waiting queue and a member's open cases.
+    IndexModel([("queue", ASCENDING), ("created_at", ASCENDING)]),
+    IndexModel("holder"),
+    IndexModel([("subject_ref", ASCENDING), ("updated_at", DESCENDING)]),
+    IndexModel("outbox.id", sparse=True),
+    IndexModel([("created_at", DESCENDING)]),
+    # The SLA watcher's one query: cases whose next step or breach is due.
+    IndexModel([("sla_next_due", ASCENDING)]),
+]
+# Big, history-only fields a list of cases leaves out.
+_LIST_PROJECTION = {"timeline": 0, "sla_history": 0, "outbox": 0}
 
 
 class DuplicateContact(Exception):
     """The contact is already part of a case (a redelivery)."""
+
+
+class StaleCase(Conflict):
+    """The case changed since it was read; reload it and apply the change again."""
 
 
 async def next_serial(store: Store, year: int) -> int:
@@ -46,6 +58,10 @@ async def next_serial(store: Store, year: int) -> int:
 def _to_doc(case: Case) -> dict[str, Any]:
     doc = case.model_dump()
     doc["_id"] = doc.pop("id")
+    # One equality field per question the dispatcher asks, so each is one index lookup.
+    unstarted = case.assignee is None and case.status in UNSTARTED_STATUSES
+    doc["queue"] = case.unit if unstarted else None
+    doc["holder"] = f"{case.unit}:{case.assignee}" if case.assignee and case.is_open else None
     return doc
 
 
@@ -65,28 +81,42 @@ async def insert_case(store: Store, case: Case) -> None:
         await store[CASES].insert_one(_to_doc(case))
     except DuplicateKeyError as exc:
         raise DuplicateContact(str(exc)) from exc
+    case.outbox.clear()
 
 
-async def save_case(store: Store, case: Case) -> None:
-    """Write a changed case if nobody changed it meanwhile (optimistic concurrency)."""
+async def save_case(store: Store, case: Case, *, release_lease: bool = False) -> None:
+    """Write a changed case with its new events if nobody changed it meanwhile.
+
+    Raise ``StaleCase`` if the stored version moved on (optimistic concurrency).
+    """
+    if not case.timeline:
+        # Cases read for a list come without their timeline; writing one back would erase it.
+        raise ValueError(f"case {case.number} was read without its timeline and cannot be saved")
     expected = case.version
     case.version = expected + 1
     doc = _to_doc(case)
     new_events = doc.pop("outbox")
     doc.pop("_id")
-    result = await store[CASES].update_one(
-        {"_id": case.id, "version": expected},
-        {"$set": doc, "$push": {"outbox": {"$each": new_events}}},
-    )
+    update: dict[str, Any] = {"$set": doc, "$push": {"outbox": {"$each": new_events}}}
+    if release_lease:
+        update["$unset"] = {"lease_until": "", "lease_owner": ""}
+    try:
+        result = await store[CASES].update_one({"_id": case.id, "version": expected}, update)
+    except DuplicateKeyError as exc:
+        case.version = expected
+        raise DuplicateContact(str(exc)) from exc
     if result.matched_count == 0:
         case.version = expected
-        raise Conflict(f"case {case.number} changed meanwhile; reload and try again")
+        raise StaleCase(f"case {case.number} changed meanwhile; reload and try again")
     case.outbox.clear()
 
 
 async def get_case(store: Store, case_id: str) -> Case:
     """Return the case with ``case_id`` or its number."""
-    doc = await store[CASES].find_one({"$or": [{"_id": case_id}, {"number": case_id}]})
+    # Two point lookups: an $or of them is a collection scan on some servers.
+    doc = await store[CASES].find_one({"_id": case_id})
+    if doc is None:
+        doc = await store[CASES].find_one({"number": case_id})
     if doc is None:
         raise NotFound(f"no case {case_id}")
     return _from_doc(doc)
@@ -98,21 +128,125 @@ async def find_by_contact(store: Store, contact_id: str) -> Case | None:
     return _from_doc(doc) if doc else None
 
 
+async def find_referenced(
+    store: Store, *, numbers: Sequence[str], message_ids: Sequence[str]
+) -> Case | None:
+    """Return the case a contact refers to: by case number first, then by a stored Message-ID."""
+    for number in numbers:
+        doc = await store[CASES].find_one({"number": number})
+        if doc is not None:
+            return _from_doc(doc)
+    if message_ids:
+        doc = await store[CASES].find_one({"contacts.message_id": {"$in": list(message_ids)}})
+        if doc is not None:
+            return _from_doc(doc)
+    return None
+
+
+async def subject_cases(store: Store, subject_ref: str | None, *, limit: int = 10) -> list[Case]:
+    """Return the customer's most recently updated cases, without their history (read-only)."""
+    if not subject_ref:
+        return []
+    cursor = (
+        store[CASES]
+        .find({"subject_ref": subject_ref}, _LIST_PROJECTION)
+        .sort("updated_at", DESCENDING)
+        .limit(limit)
+    )
+    return [_from_doc(doc) async for doc in cursor]
+
+
 async def list_cases(
     store: Store, *, filters: dict[str, Any], skip: int, limit: int
 ) -> tuple[list[Case], int]:
-    """Return one page of cases matching ``filters``, newest first, and the total."""
+    """Return one page of cases matching ``filters``, newest first, without history (read-only)."""
     total = await store[CASES].count_documents(filters)
-    cursor = store[CASES].find(filters).sort("created_at", DESCENDING).skip(skip).limit(limit)
+    cursor = (
+        store[CASES]
+        .find(filters, _LIST_PROJECTION)
+        .sort("created_at", DESCENDING)
+        .skip(skip)
+        .limit(limit)
+    )
     return [_from_doc(doc) async for doc in cursor], total
 
 
 async def pending_outbox(store: Store, limit: int = 100) -> list[dict[str, Any]]:
     """Return cases that still have events to publish (only the outbox field)."""
-    cursor = store[CASES].find({"outbox.0": {"$exists": True}}, {"outbox": 1}).limit(limit)
+    # Queried through the sparse outbox.id index: it holds only cases with pending events.
+    cursor = store[CASES].find({"outbox.id": {"$exists": True}}, {"outbox": 1}).limit(limit)
     return [doc async for doc in cursor]
 
 
-async def mark_published(store: Store, case_id: str, envelope_id: str) -> None:
-    """Remove a published event from the case's outbox."""
-    await store[CASES].update_one({"_id": case_id}, {"$pull": {"outbox": {"id": envelope_id}}})
+async def mark_published(store: Store, case_id: str, envelope_ids: Sequence[str]) -> None:
+    """Remove published events from the case's outbox."""
+    await store[CASES].update_one(
+        {"_id": case_id}, {"$pull": {"outbox": {"id": {"$in": list(envelope_ids)}}}}
+    )
+
+
+async def due_case_ids(store: Store, *, now: datetime, limit: int) -> list[str]:
+    """Return cases whose SLA needs attention by ``now``, the longest due first."""
+    cursor = (
+        store[CASES]
+        .find({"sla_next_due": {"$lte": now}}, {"_id": 1})
+        .sort("sla_next_due", ASCENDING)
+        .limit(limit)
+    )
+    return [doc["_id"] async for doc in cursor]
+
+
+async def take_lease(
+    store: Store, case_id: str, *, now: datetime, until: datetime, owner: str
+) -> bool:
+    """Lease a due case to ``owner`` until ``until``; False if it is not due or someone holds it.
+
+    A compare-and-set: the write matches only if the case and its lease are still as read,
+    so of several replicas racing for one case exactly one gets it. (A conditional update
+    rather than findOneAndUpdate: the embedded server rewrites slowly through the latter.)
+    """
+    cases = store[CASES]
+    seen = await cases.find_one(
+        {"_id": case_id}, {"sla_next_due": 1, "lease_until": 1, "version": 1}
+    )
+    if seen is None or seen.get("sla_next_due") is None or seen["sla_next_due"] > now:
+        return False
+    held = seen.get("lease_until")
+    if held is not None and held > now:
+        return False
+    result = await cases.update_one(
+        {"_id": case_id, "version": seen["version"], "lease_until": held},
+        {"$set": {"lease_until": until, "lease_owner": owner}},
+    )
+    return result.modified_count == 1
+
+
+async def release_lease(store: Store, case_id: str, *, owner: str) -> None:
+    """Give up a lease without changing the case (e.g. the work failed)."""
+    await store[CASES].update_one(
+        {"_id": case_id, "lease_owner": owner}, {"$unset": {"lease_until": "", "lease_owner": ""}}
+    )
+
+
+async def member_loads(store: Store, unit: str, members: Sequence[str]) -> dict[str, int]:
+    """Return how many open cases each of ``members`` of ``unit`` holds."""
+    cases = store[CASES]
+    return {user: await cases.count_documents({"holder": f"{unit}:{user}"}) for user in members}
+
+
+async def waiting_cases(store: Store, unit: str, *, limit: int) -> list[str]:
+    """Return the unit's unassigned cases nobody has started, oldest first."""
+    cursor = (
+        store[CASES].find({"queue": unit}, {"_id": 1}).sort("created_at", ASCENDING).limit(limit)
+    )
+    return [doc["_id"] async for doc in cursor]
+
+
+async def member_cases(store: Store, unit: str, user: str, *, statuses: Sequence[str]) -> list[str]:
+    """Return ids of ``user``'s open cases in ``unit`` with one of ``statuses``, oldest first."""
+    cursor = store[CASES].find({"holder": f"{unit}:{user}"}, {"status": 1, "created_at": 1})
+    held = [doc async for doc in cursor if doc["status"] in statuses]
+    return [doc["_id"] for doc in sorted(held, key=lambda doc: doc["created_at"])]
+
+
+INDEXES: IndexPlan = {CASES: CASE_INDEXES}

@@ -14,6 +14,7 @@ import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -22,6 +23,7 @@ from fastapi import FastAPI
 from services.notify.app import create_app as notify_app
 from services.notify.settings import NotifySettings
 from services.privacy.app import create_app as privacy_app
+from services.routing.app import create_app as routing_app
 from shared.bus import Subscription
 from shared.bus.inproc import InProcessBus
 from shared.ids import new_id
@@ -38,6 +40,7 @@ from shared.runtime import Runtime, open_store
 from shared.settings import Settings
 from shared.store import Document, Store
 from tests.support.notify_fakes import LINE_TOKEN, FakeLine, MailSink, Recorder, smtp_server
+from tests.support.routing import KeywordModel
 
 SERVICE_TOKEN = "service-token-notify-tests"
 SECRET_KEY = "secret-key-notify-tests"
@@ -184,14 +187,24 @@ def case_event(
 
 @contextlib.asynccontextmanager
 async def notify_stack(
-    mongo_url: str, *, mail: MailSink | None = None, **notify_settings: Any
+    mongo_url: str,
+    *,
+    mail: MailSink | None = None,
+    real_routing: Path | None = None,
+    **notify_settings: Any,
 ) -> AsyncIterator[NotifyStack]:
-    """Run privacy and notify on one in-process bus and one store server."""
+    """Run privacy and notify on one in-process bus and one store server.
+
+    With ``real_routing`` (a data directory) routing's own app opens and
+    routes cases from privacy's screened contacts and takes the ratings;
+    otherwise routing is a recorder and screened contacts come back to the test.
+    """
     sink = mail or MailSink()
     with smtp_server(sink) as smtp_port:
         settings = Settings(
             env="test",
             mongo_db_prefix=f"n{new_id().lower()[-10:]}",
+            data_dir=real_routing or Path("var"),
             service_token=SERVICE_TOKEN,
             secret_key=SECRET_KEY,
             privacy_url="http://privacy.test",
@@ -203,11 +216,17 @@ async def notify_stack(
             line_channel_token=LINE_TOKEN,
         )
         bus = InProcessBus()
-        privacy = privacy_app(_runtime("privacy", settings, bus, mongo_url))
+        apps: dict[str, FastAPI] = {
+            "privacy": privacy_app(_runtime("privacy", settings, bus, mongo_url))
+        }
         line, routing, sms, fcm = FakeLine(), Recorder(), Recorder(), Recorder()
+        if real_routing is not None:
+            apps["routing"] = routing_app(
+                _runtime("routing", settings, bus, mongo_url), model=KeywordModel()
+            )
         mounts = {
-            "http://privacy.test": httpx.ASGITransport(app=privacy),
-            "http://routing.test": httpx.ASGITransport(app=routing.app),
+            "http://privacy.test": httpx.ASGITransport(app=apps["privacy"]),
+            "http://routing.test": httpx.ASGITransport(app=apps.get("routing", routing.app)),
             "http://line.test": httpx.ASGITransport(app=line.app),
             "http://sms.test": httpx.ASGITransport(app=sms.app),
             "http://fcm.test": httpx.ASGITransport(app=fcm.app),
@@ -225,9 +244,11 @@ async def notify_stack(
                 fcm=fcm,
                 http=http,
             )
-            await _capture(stack)
+            await _capture(stack, screened="routing" not in apps)
             try:
-                async with privacy.router.lifespan_context(privacy):
+                async with contextlib.AsyncExitStack() as running:
+                    for app in apps.values():
+                        await running.enter_async_context(app.router.lifespan_context(app))
                     await stack.start_notify(**notify_settings)
                     try:
                         yield stack
@@ -235,9 +256,10 @@ async def notify_stack(
                         await stack.stop_notify()
             finally:
                 await bus.close()
-                await stack.notify_store.client.drop_database(stack.notify_store.db.name)
-                await stack.notify_store.client.drop_database(f"{settings.mongo_db_prefix}_privacy")
-                await stack.notify_store.client.close()
+                client = stack.notify_store.client
+                for service in ("notify", *apps):
+                    await client.drop_database(f"{settings.mongo_db_prefix}_{service}")
+                await client.close()
 
 
 def _runtime(service: str, settings: Settings, bus: InProcessBus, mongo_url: str) -> Runtime:
@@ -245,8 +267,8 @@ def _runtime(service: str, settings: Settings, bus: InProcessBus, mongo_url: str
     return Runtime(service=service, settings=settings, bus=bus, store=store, owns_bus=False)
 
 
-async def _capture(stack: NotifyStack) -> None:
-    async def screened(envelope: Envelope) -> None:
+async def _capture(stack: NotifyStack, *, screened: bool) -> None:
+    async def on_screened(envelope: Envelope) -> None:
         stack.on_bus.append(envelope)
         message = envelope.message()
         if isinstance(message, ContactScreened):
@@ -255,7 +277,9 @@ async def _capture(stack: NotifyStack) -> None:
     async def console(envelope: Envelope) -> None:
         stack.on_bus.append(envelope)
 
-    await stack.bus.subscribe(Subscription(queue="routing.contacts", handler=screened, prefetch=1))
+    if screened:
+        subscription = Subscription(queue="routing.contacts", handler=on_screened, prefetch=1)
+        await stack.bus.subscribe(subscription)
     await stack.bus.subscribe(Subscription(queue="console.events", handler=console, prefetch=1))
 
 

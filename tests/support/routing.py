@@ -98,8 +98,8 @@ def settings(tmp_path: Path, *, org: str = "pea") -> Settings:
     """Return test settings with a data directory of the test's own."""
     return Settings(
         env="test",
-        org=org,  # type: ignore[arg-type]
-        service_token=TOKEN,  # type: ignore[arg-type]
+        org=org,
+        service_token=TOKEN,
         data_dir=tmp_path / "var",
     )
 
@@ -178,7 +178,7 @@ async def running_service(
     runtime = Runtime(
         service="routing",
         settings=settings(tmp_path, org=org),
-        bus=bus,  # type: ignore[arg-type]
+        bus=bus,
         store=connect(mongo_url, database),
         clock=clock,
     )

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import random
-import socket
 import unicodedata
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from email.header import decode_header, make_header
@@ -17,10 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
-from aiosmtpd.controller import Controller
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
 
 from services.notify.adapters import (
     AppAddress,
@@ -43,9 +37,10 @@ from services.notify.retry import backoff_delays, send_with_retry
 from services.notify.templates import csat_options, default_templates, render
 from shared.clock import FrozenClock
 from shared.errors import Invalid
+from tests.support.notify_fakes import LINE_TOKEN, FakeLine, MailSink, serving, smtp_server
 
 CASE = "VOC-2026-000123"
-TOKEN = "line-channel-token"
+TOKEN = LINE_TOKEN
 NOW = datetime(2026, 11, 18, 9, 30, tzinfo=UTC)
 
 
@@ -59,78 +54,6 @@ def outbound(address: Any, *, text: str = "ได้รับเรื่อง�
         text=text,
         **extra,
     )
-
-
-@asynccontextmanager
-async def serving(app: FastAPI) -> AsyncIterator[str]:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:  # noqa: ASYNC110 - uvicorn offers only this flag
-        await asyncio.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        await task
-
-
-class FakeLine:
-    """LINE's reply and push endpoints, refusing what the API reference refuses."""
-
-    def __init__(self) -> None:
-        self.delivered: list[tuple[str, str, list[dict[str, Any]]]] = []
-        self.reply_tokens: set[str] = set()
-        self.accepted_keys: dict[str, str] = {}
-        self.script: list[tuple[int, bool]] = []  # (status, deliver before answering)
-        self.app = FastAPI()
-        self.app.post("/v2/bot/message/{endpoint}")(self.handle)
-
-    async def handle(self, endpoint: str, request: Request) -> JSONResponse:
-        if request.headers.get("authorization") != f"Bearer {TOKEN}":
-            return JSONResponse({"message": "Authentication failed"}, 401)
-        body = await request.json()
-        problem = self._check(endpoint, body, request.headers.get("x-line-retry-key"))
-        if problem:
-            return JSONResponse({"message": problem}, 400)
-        key = request.headers.get("x-line-retry-key")
-        if key in self.accepted_keys:
-            headers = {"x-line-accepted-request-id": self.accepted_keys[key]}
-            return JSONResponse({"message": "The retry key is already accepted"}, 409, headers)
-        status, deliver = self.script.pop(0) if self.script else (200, True)
-        if deliver:
-            self.delivered.append(
-                (endpoint, body.get("to") or body["replyToken"], body["messages"])
-            )
-            self.reply_tokens.discard(body.get("replyToken", ""))
-            if key:
-                self.accepted_keys[key] = uuid.uuid4().hex
-        return JSONResponse({"sentMessages": [{"id": "4649"}]} if status == 200 else {}, status)
-
-    def _check(self, endpoint: str, body: dict[str, Any], key: str | None) -> str | None:
-        messages = body.get("messages")
-        if not isinstance(messages, list) or not 1 <= len(messages) <= 5:
-            return "messages must hold 1 to 5 message objects"
-        for message in messages:
-            if message.get("type") != "text" or not 1 <= len(message.get("text", "")) <= 5000:
-                return "a text message needs 1 to 5000 characters"
-            items = message.get("quickReply", {"items": []})["items"]
-            if len(items) > 13 or any(
-                item["type"] != "action" or len(item["action"]["label"]) > 20 for item in items
-            ):
-                return "quickReply items are invalid"
-        if endpoint == "reply":
-            if key is not None:
-                return "X-Line-Retry-Key is not supported by this API"
-            return None if body.get("replyToken") in self.reply_tokens else "Invalid reply token"
-        if endpoint != "push" or not isinstance(body.get("to"), str):
-            return "unknown endpoint or no 'to'"
-        try:
-            uuid.UUID(str(key))
-        except ValueError:
-            return "X-Line-Retry-Key must be a UUID"
-        return None
 
 
 @pytest.fixture
@@ -240,39 +163,6 @@ async def test_unreachable_line_api_is_a_retryable_failure() -> None:
     assert (result.status, result.retryable) == ("failed", True)
 
 
-class Inbox:
-    """An aiosmtpd handler that keeps what it receives, or refuses recipients."""
-
-    def __init__(self, rcpt_answer: str | None = None) -> None:
-        self.raw: list[bytes] = []
-        self.rcpt_answer = rcpt_answer
-
-    async def handle_RCPT(
-        self, server: Any, session: Any, envelope: Any, address: str, _: Any
-    ) -> str:
-        if self.rcpt_answer:
-            return self.rcpt_answer
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.raw.append(envelope.content)
-        return "250 2.0.0 queued"
-
-
-@contextmanager
-def smtp_server(inbox: Inbox) -> Iterator[int]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield port
-    finally:
-        controller.stop()
-
-
 def email_address() -> EmailAddress:
     return EmailAddress(
         address="somchai@mail.example",
@@ -283,7 +173,7 @@ def email_address() -> EmailAddress:
 
 
 async def test_email_is_threaded_tagged_and_thai_on_a_real_smtp_server() -> None:
-    inbox = Inbox()
+    inbox = MailSink()
     rendered = render("acknowledged", "email", "th", case_number=CASE)
     with smtp_server(inbox) as port:
         adapter = EmailAdapter(
@@ -320,7 +210,7 @@ async def test_email_is_threaded_tagged_and_thai_on_a_real_smtp_server() -> None
 async def test_smtp_temporary_refusal_is_retryable_and_permanent_is_not(
     answer: str, retryable: bool
 ) -> None:
-    with smtp_server(Inbox(rcpt_answer=answer)) as port:
+    with smtp_server(MailSink(rcpt_answer=answer)) as port:
         result = await EmailAdapter("127.0.0.1", port, "care@pea.example").send(
             outbound(email_address())
         )

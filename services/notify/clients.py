@@ -1,0 +1,95 @@
+"""Notify's calls to privacy (where to reach a customer) and routing (a customer's rating).
+
+Both carry the service token and act as user ``notify`` with role ``notify``.
+The HTTP client is passed in, so tests can put a real privacy or routing app,
+or a recording fake, behind it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from services.notify.domain import ReplyTarget
+from shared.errors import Conflict, Invalid, NotFound, UpstreamUnavailable
+from shared.http import correlation_header
+
+ACTING_USER = "notify"
+ACTING_ROLE = "notify"
+
+
+class _Internal:
+    """Another service's internal API, reached as notify."""
+
+    def __init__(self, base_url: str, *, token: str, http: httpx.AsyncClient) -> None:
+        self._base = base_url.rstrip("/")
+        self._headers = {
+            "X-Service-Token": token,
+            "X-Acting-User": ACTING_USER,
+            "X-Acting-Role": ACTING_ROLE,
+        }
+        self._http = http
+
+    async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        try:
+            return await self._http.request(
+                method,
+                self._base + path,
+                headers={**self._headers, **correlation_header()},
+                **kwargs,
+            )
+        except httpx.HTTPError as exc:
+            raise UpstreamUnavailable(f"{self._base} did not answer: {type(exc).__name__}") from exc
+
+
+class PrivacyClient(_Internal):
+    """Resolve reply handles to the customer's address (audited by privacy)."""
+
+    async def reply_target(self, handle: str, *, case_id: str) -> ReplyTarget:
+        """Return where the customer behind ``handle`` can be reached; NotFound if erased."""
+        response = await self._request(
+            "GET", f"/internal/v1/reply-handles/{handle}", params={"case_id": case_id}
+        )
+        if response.status_code == httpx.codes.NOT_FOUND:
+            raise NotFound("the customer is unknown or erased")
+        if response.status_code != httpx.codes.OK:
+            # Anything else may pass (a busy audit log, a restart, a token being
+            # rotated): the delivery waits and tries again until it gives up.
+            raise UpstreamUnavailable(f"privacy answered {response.status_code}")
+        return ReplyTarget.model_validate(response.json())
+
+
+class RoutingClient(_Internal):
+    """Hand a customer's satisfaction rating to routing, which closes or reopens the case."""
+
+    async def record_satisfaction(
+        self, case_id: str, *, score: int, comment: str | None, channel: str
+    ) -> None:
+        """Record the rating; raise NotFound, Conflict, Invalid or UpstreamUnavailable."""
+        response = await self._request(
+            "POST",
+            f"/internal/v1/cases/{case_id}/satisfaction",
+            json={"score": score, "comment": comment, "channel": channel},
+        )
+        status = response.status_code
+        if response.is_success:
+            return
+        reason = _reason(response)
+        if status == httpx.codes.NOT_FOUND:
+            raise NotFound(reason)
+        if status == httpx.codes.CONFLICT:
+            raise Conflict(reason)
+        if status in (httpx.codes.BAD_REQUEST, httpx.codes.UNPROCESSABLE_ENTITY):
+            raise Invalid(reason)
+        raise UpstreamUnavailable(f"routing answered {status}: {reason}")
+
+
+def _reason(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:200]
+    if isinstance(body, dict):
+        return str(body.get("reason") or body.get("detail") or body)[:200]
+    return str(body)[:200]

@@ -1,0 +1,219 @@
+"""One delivery attempt: ask privacy where the customer is, pick a channel, render, send.
+
+``worker.py`` leases due deliveries and records what this module answers.
+Personal data stays inside an attempt: the address
+goes to the provider and nowhere else, and what the provider answers is
+scrubbed before it is kept.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+from services.notify import store as notify_store
+from services.notify.adapters import (
+    Address,
+    DeliveryChannel,
+    DeliveryResult,
+    LineAddress,
+    OutboundMessage,
+    notification_id_for,
+)
+from services.notify.channels import Channels
+from services.notify.clients import PrivacyClient
+from services.notify.directory import OrgDirectory
+from services.notify.domain import (
+    Intent,
+    ReplyTarget,
+    candidate_addresses,
+    scrub,
+    template_context,
+)
+from services.notify.library import TemplateLibrary
+from services.notify.reachability import Reachability
+from services.notify.store import HotWrites
+from services.notify.survey import SurveyChannel, SurveySigner, survey_url
+from services.notify.templates import Rendered, csat_options
+from shared.clock import Clock
+from shared.errors import Invalid, NotFound, UpstreamUnavailable
+from shared.logging import mask_pii
+from shared.store import Store
+
+log = logging.getLogger(__name__)
+
+# Where a survey link goes; LINE asks with quick-reply buttons instead.
+_SURVEY_LINK_CHANNELS: dict[DeliveryChannel, SurveyChannel] = {
+    "email": "email",
+    "sms": "sms",
+    "app": "app",
+}
+
+Verdict = Literal["sent", "callback_task", "retry", "failed", "skipped", "deferred"]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one attempt came to, and what the log should keep of it."""
+
+    verdict: Verdict
+    reason: str = ""
+    channel: DeliveryChannel | None = None
+    result: DeliveryResult | None = None
+    until: datetime | None = None  # for "deferred": when the rate window reopens
+    rendered: Rendered | None = None  # for "callback_task": what the agent passes on
+    rate_counted: bool = False
+
+
+class Attempter:
+    """Make one attempt at one notification."""
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        writes: HotWrites,
+        reachability: Reachability,
+        clock: Clock,
+        privacy: PrivacyClient,
+        channels: Channels,
+        library: TemplateLibrary,
+        directory: OrgDirectory,
+        signer: SurveySigner,
+        survey_base_url: str,
+        rate_limit: int,
+        rate_window_s: float,
+    ) -> None:
+        self._store = store
+        self._writes = writes
+        self._reachability = reachability
+        self._clock = clock
+        self._privacy = privacy
+        self._channels = channels
+        self._library = library
+        self._directory = directory
+        self._signer = signer
+        self._survey_base_url = survey_base_url
+        self._rate_limit = rate_limit
+        self._rate_window_s = rate_window_s
+
+    async def attempt(self, intent: Intent, *, rate_counted: bool) -> Outcome:
+        """Try to deliver ``intent`` once and say how it went."""
+        if not intent.reply_handle:
+            return Outcome("skipped", "the case has no way to reach the customer")
+        try:
+            target = await self._privacy.reply_target(intent.reply_handle, case_id=intent.case_id)
+        except NotFound:
+            return Outcome("skipped", "the customer is unknown to privacy or erased")
+        except UpstreamUnavailable as exc:
+            failure = DeliveryResult(status="failed", retryable=True, provider_answer=str(exc))
+            return Outcome("retry", str(exc), result=failure, rate_counted=rate_counted)
+        subject = target.subject_ref or intent.subject_ref
+        blocked = self._reachability.blocked(subject) if subject else frozenset()
+        if "*" in blocked:
+            return Outcome("skipped", "the customer is marked unreachable")
+        address = self._choose(target)
+        if address.channel in blocked:
+            return Outcome("skipped", f"the customer cannot be reached on {address.channel}")
+        if subject and address.channel != "callback" and not rate_counted:
+            until = await self._writes.take_rate_slot(
+                subject,
+                now=self._clock.now(),
+                limit=self._rate_limit,
+                window=timedelta(seconds=self._rate_window_s),
+            )
+            if until is not None:
+                return Outcome("deferred", "per-customer rate limit", until=until)
+            rate_counted = True
+        address = await self._spend_reply_token(intent, address)
+        try:
+            message = self._compose(intent, address, target)
+        except Invalid as exc:
+            return Outcome("failed", str(exc), channel=address.channel, rate_counted=rate_counted)
+        adapter = self._channels.get(address.channel)
+        assert adapter is not None  # _choose only picks configured channels
+        result = await adapter.send(message)
+        # Providers quote what they refused ("550 <somchai@…>: no such user").
+        answer = scrub(mask_pii(result.provider_answer), target.personal_values())
+        result = result.model_copy(update={"provider_answer": answer})
+        return Outcome(
+            _verdict(result),
+            result.provider_answer,
+            channel=address.channel,
+            result=result,
+            rendered=Rendered(message.subject, message.text, None),
+            rate_counted=rate_counted,
+        )
+
+    def _choose(self, target: ReplyTarget) -> Address:
+        fresh = bool(
+            target.reply_token
+            and target.reply_token_expires_at is not None
+            and target.reply_token_expires_at > self._clock.now()
+        )
+        available = self._channels.available
+        return next(
+            a
+            for a in candidate_addresses(target, reply_token_usable=fresh)
+            if a.channel in available
+        )
+
+    async def _spend_reply_token(self, intent: Intent, address: Address) -> Address:
+        if not isinstance(address, LineAddress) or not address.reply_token:
+            return address
+        # A reply token works once: the first notification of the contact
+        # takes it, every later one (and every retry) pushes.
+        assert intent.reply_handle is not None
+        if await notify_store.claim_reply_token(
+            self._store, intent.reply_handle, at=self._clock.now()
+        ):
+            return address
+        return address.model_copy(update={"reply_token": None, "reply_token_expires_at": None})
+
+    def _compose(self, intent: Intent, address: Address, target: ReplyTarget) -> OutboundMessage:
+        channel = address.channel
+        link = None
+        survey_channel = _SURVEY_LINK_CHANNELS.get(channel)
+        if intent.kind == "resolved" and survey_channel is not None:
+            token = self._signer.issue(
+                case_id=intent.case_id,
+                case_number=intent.case_number,
+                channel=survey_channel,
+                language=intent.language,
+            )
+            link = survey_url(self._survey_base_url, token)
+        context = template_context(
+            intent,
+            channel,
+            org=self._directory.facts(intent.org, intent.unit),
+            customer_name=target.name,
+            survey_url=link,
+        )
+        rendered = self._library.current().render(intent.kind, channel, intent.language, **context)
+        quick_reply = (
+            csat_options(intent.case_number, intent.language)
+            if intent.kind == "resolved" and channel == "line"
+            else ()
+        )
+        return OutboundMessage(
+            notification_id=notification_id_for(intent.event_id, channel),
+            case_number=intent.case_number,
+            kind=intent.kind,
+            address=address,
+            language=intent.language,
+            subject=rendered.subject,
+            text=rendered.text,
+            html=rendered.html,
+            quick_reply=quick_reply,
+            survey_url=link,
+        )
+
+
+def _verdict(result: DeliveryResult) -> Verdict:
+    if result.sent:
+        return "sent"
+    if result.status == "callback_task":
+        return "callback_task"
+    return "retry" if result.retryable else "failed"

@@ -1,0 +1,69 @@
+"""Who may do what to a case. The console checked the user's role; routing checks it again.
+
+A unit member acts only on their own unit's cases (``X-Acting-Unit``); other
+units' cases are invisible to them (404, not 403, so ids do not leak
+existence). Calls with the service token and no acting role are ``system``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from services.routing.domain import Case
+from shared.errors import Forbidden, NotFound
+
+
+class Can(Enum):
+    """Permissions on cases and their configuration."""
+
+    READ = "read"
+    WORK = "work"
+    REOPEN = "reopen"
+    RATE = "rate"
+    ON_BEHALF = "acknowledge on the customer's behalf"
+    CERTIFY = "certify a closure"
+    CALLBACKS = "see the callback list"
+    ADMIN = "administer routing"
+
+
+ROLES: dict[Can, frozenset[str]] = {
+    Can.READ: frozenset(
+        {"agent", "supervisor", "unit_member", "manager", "admin", "dpo", "system", "notify"}
+    ),
+    Can.WORK: frozenset({"agent", "supervisor", "unit_member"}),
+    Can.REOPEN: frozenset({"agent", "supervisor"}),
+    # The customer's rating arrives through notify's survey page or an agent's phone survey.
+    Can.RATE: frozenset({"notify", "system", "agent", "supervisor"}),
+    Can.ON_BEHALF: frozenset({"agent", "supervisor"}),
+    Can.CERTIFY: frozenset({"supervisor"}),
+    Can.CALLBACKS: frozenset({"agent", "supervisor", "admin"}),
+    Can.ADMIN: frozenset({"admin"}),
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: the user, their role and (for unit members) their unit."""
+
+    user: str
+    role: str
+    unit: str | None = None
+
+    @property
+    def unit_bound(self) -> bool:
+        """Say whether the actor sees only their own unit's cases."""
+        return self.role == "unit_member"
+
+    def require(self, permission: Can) -> None:
+        """Raise ``Forbidden`` unless the actor's role grants ``permission``."""
+        if self.role not in ROLES[permission]:
+            raise Forbidden(f"role {self.role} may not {permission.value}")
+        if self.unit_bound and not self.unit:
+            raise Forbidden("a unit member must act for a unit (X-Acting-Unit)")
+
+    def check(self, case: Case, permission: Can) -> None:
+        """Raise unless the actor may ``permission`` on ``case``."""
+        if self.unit_bound and self.unit and case.unit != self.unit:
+            raise NotFound(f"no case {case.number}")
+        self.require(permission)

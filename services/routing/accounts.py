@@ -1,0 +1,40 @@
+"""Customer tiers: which customers are key accounts, by the ``subject_ref`` privacy gave them.
+
+A channel may also say the tier (``customer_tier`` in the contact's metadata,
+e.g. a key-account hotline or an app's business login); the admin-managed
+record wins because it is the organisation's own list.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from shared.errors import Invalid
+from shared.messages import ContactScreened
+from shared.store import IndexPlan, Store
+
+TIERS = "customer_tiers"
+INDEXES: IndexPlan = {TIERS: []}
+
+
+async def tier_of(
+    store: Store, message: ContactScreened, *, tiers: tuple[str, ...], default: str
+) -> str:
+    """Return the customer's tier: the recorded one, else the channel's, else ``default``."""
+    if message.subject_ref:
+        doc = await store[TIERS].find_one({"_id": message.subject_ref}, {"tier": 1})
+        if doc is not None and doc.get("tier") in tiers:
+            return str(doc["tier"])
+    said = message.meta.get("customer_tier")
+    return str(said) if said in tiers else default
+
+
+async def set_tier(
+    store: Store, subject_ref: str, tier: str, *, tiers: tuple[str, ...], by: str, at: datetime
+) -> None:
+    """Record ``subject_ref``'s tier (one of the organisation's ``tiers``)."""
+    if tier not in tiers:
+        raise Invalid(f"unknown tier {tier!r}; one of {', '.join(tiers)}", field="tier")
+    await store[TIERS].update_one(
+        {"_id": subject_ref}, {"$set": {"tier": tier, "by": by, "at": at}}, upsert=True
+    )

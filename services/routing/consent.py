@@ -1,0 +1,67 @@
+"""Keep a case's consent current when privacy announces a change (``consent.changed``)."""
+
+from __future__ import annotations
+
+import logging
+
+from services.privacy.messages import ConsentChanged
+from services.routing import store as case_store
+from services.routing.outbox import OutboxRelay
+from shared.bus import Subscription
+from shared.errors import NotFound, Poison, Retry
+from shared.messages import Envelope
+from shared.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+ATTEMPTS = 5
+
+
+class ConsentKeeper:
+    """Apply consent changes to cases; the newest decision wins, however late it arrives."""
+
+    def __init__(self, runtime: Runtime, *, relay: OutboxRelay) -> None:
+        self._runtime = runtime
+        self._relay = relay
+
+    async def on_consent_changed(self, envelope: Envelope) -> None:
+        """Set the case's consent if this decision is newer than the one it holds."""
+        message = envelope.message()
+        if not isinstance(message, ConsentChanged):
+            raise Poison(f"routing.consent cannot handle {envelope.type}")
+        store = self._runtime.store
+        for _ in range(ATTEMPTS):
+            try:
+                case = await case_store.get_case(store, message.case_id)
+            except NotFound as exc:
+                raise Poison(f"consent for a case routing does not have: {exc}") from exc
+            if case.consent_at is not None and case.consent_at >= message.at:
+                return  # an older decision arriving late changes nothing
+            case.consent, case.consent_at = message.state, message.at
+            case.record(
+                "case.updated",
+                at=self._runtime.clock.now(),
+                causation=envelope,
+                detail={
+                    "change": "consent",
+                    "consent": message.state,
+                    "decided_at": message.at.isoformat(),
+                },
+            )
+            try:
+                await case_store.save_case(store, case)
+            except case_store.StaleCase:
+                continue
+            self._relay.wake()
+            return
+        raise Retry(f"case {message.case_id} kept changing; try the consent change again")
+
+    def subscriptions(self) -> list[Subscription]:
+        """Return the consent consumer."""
+        return [
+            Subscription(
+                queue="routing.consent",
+                handler=self.on_consent_changed,
+                inbox=self._runtime.inbox(),
+            )
+        ]

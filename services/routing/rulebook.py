@@ -1,0 +1,112 @@
+"""The routing rules in force: the file's, or a set an admin saved, shared by every replica.
+
+A saved set lives in the store so all replicas route alike and a restart
+keeps it; replicas re-read it every few seconds. A saved set that no longer
+fits the organisation (a unit removed from the file) is ignored with an
+error in the log, and the file's rules stay in force.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+from pymongo import ReturnDocument
+
+from services.routing.org import OrgConfig
+from services.routing.rules import Rule, rules_from
+from services.routing.taxonomy import Taxonomy
+from shared.store import IndexPlan, Store
+
+log = logging.getLogger(__name__)
+
+SETTINGS = "settings"
+RULES_ID = "rules"
+INDEXES: IndexPlan = {SETTINGS: []}
+
+
+class RuleBook:
+    """Hold the rules in force and replace them only with a validated set."""
+
+    def __init__(self, store: Store, *, org: OrgConfig, taxonomy: Taxonomy) -> None:
+        self._store = store
+        self._org = org
+        self._taxonomy = taxonomy
+        self.rules: tuple[Rule, ...] = org.rules
+        self.version = 0
+        self.source = "file"
+        self.updated_by: str | None = None
+        self.updated_at: datetime | None = None
+
+    async def refresh(self) -> None:
+        """Load the saved set if it changed since the last look."""
+        doc = await self._store[SETTINGS].find_one({"_id": RULES_ID})
+        if doc is None:
+            self._use(self._org.rules, version=0, source="file", by=None, at=None)
+            return
+        if doc["version"] == self.version:
+            return
+        try:
+            rules = rules_from(doc["rules"])
+        except ValidationError as exc:
+            log.error("saved routing rules are invalid; keeping %s rules: %s", self.source, exc)
+            return
+        problems = self._org.rule_problems(rules, self._taxonomy)
+        if problems:
+            log.error("saved routing rules do not fit the organisation: %s", problems)
+            return
+        self._use(rules, version=doc["version"], source="admin", by=doc.get("by"), at=doc.get("at"))
+
+    async def save(self, rules: list[Rule], *, by: str, at: datetime) -> None:
+        """Store an already validated set and put it in force here at once."""
+        doc = await self._store[SETTINGS].find_one_and_update(
+            {"_id": RULES_ID},
+            {
+                "$set": {"rules": [r.model_dump(mode="json") for r in rules], "by": by, "at": at},
+                "$inc": {"version": 1},
+            },
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+        )
+        assert doc is not None
+        self._use(tuple(rules), version=doc["version"], source="admin", by=by, at=at)
+
+    async def revert(self) -> None:
+        """Drop the saved set; the file's rules are in force again."""
+        await self._store[SETTINGS].delete_one({"_id": RULES_ID})
+        await self.refresh()
+
+    def describe(self) -> dict[str, Any]:
+        """Return the rules in force and where they come from."""
+        return {
+            "source": self.source,
+            "version": self.version,
+            "updated_by": self.updated_by,
+            "updated_at": self.updated_at.isoformat() if self.updated_at else None,
+            "fallback_unit": self._org.fallback_unit,
+            "rules": [r.model_dump(mode="json", exclude_defaults=True) for r in self.rules],
+        }
+
+    async def keep_fresh(self, interval_s: float = 5.0) -> None:
+        """Re-read the saved set forever (a background loop of every replica)."""
+        while True:
+            try:
+                await self.refresh()
+            except Exception:
+                log.exception("could not re-read the routing rules; keeping the current ones")
+            await asyncio.sleep(interval_s)
+
+    def _use(
+        self,
+        rules: tuple[Rule, ...] | list[Rule],
+        *,
+        version: int,
+        source: str,
+        by: str | None,
+        at: datetime | None,
+    ) -> None:
+        self.rules, self.version, self.source = tuple(rules), version, source
+        self.updated_by, self.updated_at = by, at
