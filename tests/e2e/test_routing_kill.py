@@ -13,10 +13,11 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import aio_pika
 import pytest
@@ -99,11 +100,11 @@ async def drain(amqp_url: str, queue: str) -> list[Envelope]:
         return out
 
 
-def wait_for(check: object, *, timeout: float, what: str) -> None:
+def wait_for(check: Callable[[], bool], *, timeout: float, what: str) -> None:
     """Poll ``check`` until it returns True."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if check():  # type: ignore[operator]
+        if check():
             return
         time.sleep(0.2)
     raise AssertionError(f"timed out waiting for {what}")
@@ -114,7 +115,8 @@ def test_routing_killed_mid_stream_loses_and_doubles_nothing(
 ) -> None:
     stream = contacts()
     prefix = f"kill{new_id().lower()[-8:]}"
-    with private_vhost("kill") as amqp_url, MongoClient(mongo_url) as mongo:
+    mongo: MongoClient[dict[str, Any]] = MongoClient(mongo_url)
+    with private_vhost("kill") as amqp_url, mongo:
         env = {
             **os.environ,
             "VOCDESK_ENV": "development",
@@ -125,12 +127,13 @@ def test_routing_killed_mid_stream_loses_and_doubles_nothing(
             "VOCDESK_ROUTING_PORT": str(free_port()),
         }
         cases = mongo[f"{prefix}_routing"]["cases"]
-        routed = lambda: cases.count_documents({})  # noqa: E731
-        in_cases = lambda: sum(len(c["contacts"]) for c in cases.find({}, {"contacts": 1}))  # noqa: E731
+
+        def in_cases() -> int:
+            return sum(len(c["contacts"]) for c in cases.find({}, {"contacts": 1}))
 
         with routing_process(env, tmp_path / "routing.log") as first:
             asyncio.run(publish(amqp_url, stream))
-            wait_for(lambda: routed() >= CONTACTS // 4, timeout=120, what="the first cases")
+            wait_for(lambda: in_cases() >= CONTACTS // 4, timeout=120, what="the first cases")
             os.kill(first.pid, signal.SIGKILL)
             first.wait(timeout=30)
             assert in_cases() < CONTACTS, "routing finished before it was killed"
