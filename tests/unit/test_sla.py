@@ -81,6 +81,17 @@ def test_thai_public_holiday_is_not_business_time() -> None:
     assert calendar.business_time_between(bkk(4, 16), bkk(8, 9, 30)) == timedelta(hours=1.5)
 
 
+def test_resolution_due_skips_songkran() -> None:
+    # Songkran 2026 is Monday 13 to Wednesday 15 April.
+    calendar = office()
+    start = datetime(2026, 4, 10, 15, 30, tzinfo=BANGKOK)  # Friday before Songkran
+    clock = SlaClock.start(policy(calendar), calendar, start)
+
+    # Friday gives 1 h; Thursday 16 April gives 3.5 h before lunch and 3.5 h after.
+    assert clock.due["resolution"] == datetime(2026, 4, 16, 16, 30, tzinfo=BANGKOK)
+    assert not calendar.is_open(datetime(2026, 4, 14, 10, 0, tzinfo=BANGKOK))
+
+
 def test_local_holiday_from_spec_is_not_business_time() -> None:
     calendar = office(holidays=["2026-12-02"])
 
