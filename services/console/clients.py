@@ -7,24 +7,14 @@ from typing import Any
 import httpx
 
 from services.console.auth import User
-from shared.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, UpstreamUnavailable
-from shared.http import correlation_header
-
-_ERRORS: dict[int, type[DomainError]] = {
-    403: Forbidden,
-    404: NotFound,
-    409: Conflict,
-    422: Invalid,
-}
+from shared.internal_api import Acting, InternalApi
 
 
 class ServiceClient:
-    """An internal API reached with the service token, on behalf of a user."""
+    """An internal API reached with the service token, on behalf of a console user."""
 
     def __init__(self, base_url: str, *, token: str, http: httpx.AsyncClient) -> None:
-        self._base = base_url
-        self._token = token
-        self._http = http
+        self._api = InternalApi(base_url, token=token, http=http)
 
     async def call(
         self,
@@ -35,36 +25,6 @@ class ServiceClient:
         params: dict[str, Any] | None = None,
         json: Any = None,
     ) -> Any:
-        """Call ``path`` and return its JSON; map its errors onto the error tree."""
-        headers = {
-            "X-Service-Token": self._token,
-            "X-Acting-User": user.username,
-            "X-Acting-Role": user.role,
-            **({"X-Acting-Unit": user.unit} if user.unit else {}),
-            **correlation_header(),
-        }
-        try:
-            response = await self._http.request(
-                method, self._base + path, params=params, json=json, headers=headers
-            )
-        except httpx.HTTPError as exc:
-            raise UpstreamUnavailable(f"{self._base} did not answer: {type(exc).__name__}") from exc
-        if response.status_code >= 400:
-            reason = _reason(response)
-            kind = _ERRORS.get(response.status_code)
-            if kind is not None:
-                raise kind(reason)
-            raise UpstreamUnavailable(
-                f"{self._base}{path} answered {response.status_code}: {reason}"
-            )
-        return response.json()
-
-
-def _reason(response: httpx.Response) -> str:
-    try:
-        body = response.json()
-    except ValueError:
-        return response.text[:200]
-    if isinstance(body, dict):
-        return str(body.get("reason") or body.get("detail") or body)
-    return str(body)
+        """Call ``path`` as ``user`` and return its JSON; map its errors onto the error tree."""
+        acting = Acting(user=user.username, role=user.role, unit=user.unit)
+        return await self._api.call(method, path, acting=acting, params=params, json=json)

@@ -12,35 +12,17 @@ from typing import Any
 import httpx
 
 from services.notify.domain import ReplyTarget
-from shared.errors import Conflict, Invalid, NotFound, UpstreamUnavailable
-from shared.http import correlation_header
+from shared.errors import NotFound, UpstreamUnavailable
+from shared.internal_api import Acting, InternalApi, raise_for_answer
 
-ACTING_USER = "notify"
-ACTING_ROLE = "notify"
+NOTIFY = Acting(user="notify", role="notify")
 
 
-class _Internal:
+class _Internal(InternalApi):
     """Another service's internal API, reached as notify."""
 
-    def __init__(self, base_url: str, *, token: str, http: httpx.AsyncClient) -> None:
-        self._base = base_url.rstrip("/")
-        self._headers = {
-            "X-Service-Token": token,
-            "X-Acting-User": ACTING_USER,
-            "X-Acting-Role": ACTING_ROLE,
-        }
-        self._http = http
-
     async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        try:
-            return await self._http.request(
-                method,
-                self._base + path,
-                headers={**self._headers, **correlation_header()},
-                **kwargs,
-            )
-        except httpx.HTTPError as exc:
-            raise UpstreamUnavailable(f"{self._base} did not answer: {type(exc).__name__}") from exc
+        return await self.request(method, path, acting=NOTIFY, **kwargs)
 
 
 class PrivacyClient(_Internal):
@@ -72,24 +54,4 @@ class RoutingClient(_Internal):
             f"/internal/v1/cases/{case_id}/satisfaction",
             json={"score": score, "comment": comment, "channel": channel},
         )
-        status = response.status_code
-        if response.is_success:
-            return
-        reason = _reason(response)
-        if status == httpx.codes.NOT_FOUND:
-            raise NotFound(reason)
-        if status == httpx.codes.CONFLICT:
-            raise Conflict(reason)
-        if status in (httpx.codes.BAD_REQUEST, httpx.codes.UNPROCESSABLE_ENTITY):
-            raise Invalid(reason)
-        raise UpstreamUnavailable(f"routing answered {status}: {reason}")
-
-
-def _reason(response: httpx.Response) -> str:
-    try:
-        body = response.json()
-    except ValueError:
-        return response.text[:200]
-    if isinstance(body, dict):
-        return str(body.get("reason") or body.get("detail") or body)[:200]
-    return str(body)[:200]
+        raise_for_answer(response)
