@@ -28,7 +28,6 @@ QUEUES: dict[str, QueueSpec] = {
     for spec in (
         QueueSpec("privacy.contacts", ("contact.received.*",)),
         QueueSpec("routing.contacts", ("contact.screened",)),
-        QueueSpec("routing.feedback", ("feedback.*",)),
         QueueSpec("routing.consent", ("consent.changed",)),
         QueueSpec("notify.events", ("case.#", "reply.requested")),
         QueueSpec("console.events", ("case.#", "notification.#")),
