@@ -164,6 +164,7 @@ def up(settings: Settings) -> int:
     print(f"vocdesk: store: {store_text}", flush=True)
     print(f"vocdesk: organisation: {settings.org}", flush=True)
     print(f"vocdesk: console: {console}", flush=True)
+    print(f"vocdesk: mail: smtp://{settings.host}:{settings.smtp_port}", flush=True)
     try:
         if amqp_url:
             return run_all_as_processes(settings, amqp_url, mongo_url)
