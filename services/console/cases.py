@@ -101,6 +101,17 @@ def router(
         }
         return await routing.call("GET", "/internal/v1/cases", user=user, params=params)
 
+    @api.get("/reports/monthly", tags=["reports"])
+    async def monthly_report(
+        user: CurrentUser,
+        year: Annotated[int, Query(ge=2000, le=2200)],
+        month: Annotated[int, Query(ge=1, le=12)],
+    ) -> Any:
+        user.require("manager", "supervisor", "admin")
+        return await routing.call(
+            "GET", "/internal/v1/reports/monthly", user=user, params={"year": year, "month": month}
+        )
+
     @api.get("/cases/{case_id}")
     async def get_case(case_id: str, user: CurrentUser) -> Any:
         case = await load(case_id, user)

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Header, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.routing import callbacks
+from services.routing import callbacks, reports
 from services.routing import store as case_store
 from services.routing.access import Actor, Can
 from services.routing.dispatch import Dispatcher
@@ -19,6 +19,9 @@ from services.routing.views import case_view
 from shared.errors import Forbidden, Invalid, NotFound
 from shared.http import ServiceCaller, service_auth
 from shared.runtime import Runtime
+
+# Statistics hold counts and categories only; these roles read them.
+REPORT_ROLES = frozenset({"manager", "supervisor", "admin", "system"})
 
 Text = Annotated[str, Field(min_length=1, max_length=5000)]
 Reason = Annotated[str, Field(min_length=1, max_length=1000)]
@@ -251,6 +254,16 @@ def router(
         case_id: str, actor: ActorDep, _: Empty | None = None, if_match: IfMatch = None
     ) -> dict[str, Any]:
         return show(await commands.certify(case_id, actor, version=_version(if_match)))
+
+    @api.get("/reports/monthly", tags=["reports"])
+    async def monthly_report(
+        actor: ActorDep,
+        year: Annotated[int, Query(ge=2000, le=2200)],
+        month: Annotated[int, Query(ge=1, le=12)],
+    ) -> dict[str, Any]:
+        if actor.role not in REPORT_ROLES:
+            raise Forbidden(f"role {actor.role} does not read the statistics")
+        return await reports.monthly(runtime.store, org=org.org, year=year, month=month)
 
     @api.get("/units", tags=["units"])
     async def units(actor: ActorDep) -> list[dict[str, Any]]:
