@@ -81,3 +81,16 @@ def test_wrong_password_shows_an_error_and_no_cases(cluster: Cluster, browser: B
     expect(page.locator("#error")).to_contain_text("Login failed")
     expect(page.locator("#cases")).to_be_hidden()
     page.close()
+
+
+def test_manager_sees_the_months_statistics(cluster: Cluster, browser: Browser) -> None:
+    marker = f"S{new_id()[-10:]}"
+    assert post_app_contact(cluster, _contact(marker)).status_code == 202
+    find_case(cluster, cluster.admin_token(), marker)
+    page = browser.new_page()
+    _log_in(page, cluster)
+    expect(page.locator("#report")).to_be_visible()
+    page.get_by_role("button", name="แสดง").click()
+    expect(page.locator("#r-rows")).to_contain_text("เรื่องทั้งหมด / cases")
+    expect(page.locator("#r-rows")).to_contain_text("app")
+    page.close()
