@@ -46,10 +46,12 @@ def _contact(marker: str) -> dict[str, object]:
     }
 
 
-def _log_in(page: Page, cluster: Cluster) -> None:
+def _log_in(
+    page: Page, cluster: Cluster, username: str = "admin", password: str = ADMIN_PASSWORD
+) -> None:
     page.goto(cluster.url("console") + "/")
-    page.get_by_label("ชื่อผู้ใช้ / Username").fill("admin")
-    page.get_by_label("รหัสผ่าน / Password").fill(ADMIN_PASSWORD)
+    page.get_by_label("ชื่อผู้ใช้ / Username").fill(username)
+    page.get_by_label("รหัสผ่าน / Password").fill(password)
     page.get_by_role("button", name="เข้าสู่ระบบ").click()
 
 
@@ -93,4 +95,27 @@ def test_manager_sees_the_months_statistics(cluster: Cluster, browser: Browser) 
     page.get_by_role("button", name="แสดง").click()
     expect(page.locator("#r-rows")).to_contain_text("เรื่องทั้งหมด / cases")
     expect(page.locator("#r-rows")).to_contain_text("app")
+    page.close()
+
+
+def test_agent_opens_a_case_sees_the_customer_replies_and_resolves_it(
+    cluster: Cluster, browser: Browser
+) -> None:
+    marker = f"W{new_id()[-10:]}"
+    assert post_app_contact(cluster, _contact(marker)).status_code == 202
+    case = find_case(cluster, cluster.admin_token(), marker)
+    agent = f"agent{new_id()[-6:].lower()}"
+    cluster.create_user(agent, "agent-password-1", "agent")
+    page = browser.new_page()
+    _log_in(page, cluster, agent, "agent-password-1")
+    page.locator("#rows tr", has_text=str(case["number"])).click()
+    expect(page.locator("#d-title")).to_contain_text(str(case["number"]))
+    expect(page.locator("#d-contacts")).to_contain_text(marker)
+    page.get_by_label("reply").fill("เจ้าหน้าที่กำลังเดินทางไปตรวจสอบค่ะ")
+    page.get_by_role("button", name="ส่งข้อความ / Send reply").click()
+    expect(page.locator("#d-result")).to_contain_text("done")
+    page.get_by_label("resolution summary").fill("เปลี่ยนฟิวส์แรงสูงแล้ว ไฟกลับมาใช้ได้ตามปกติ")
+    page.get_by_role("button", name="ปิดงานแก้ไข / Resolve").click()
+    expect(page.locator("#d-title")).to_contain_text("resolved")
+    expect(page.locator("#d-timeline")).to_contain_text("case.resolved")
     page.close()
