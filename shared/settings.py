@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     notify_port: int = 8004
     smtp_port: int = 2525
 
+    intake_url: AnyUrl | None = None
     privacy_url: AnyUrl | None = None
     routing_url: AnyUrl | None = None
     notify_url: AnyUrl | None = None
@@ -89,7 +90,7 @@ class Settings(BaseSettings):
             raise ConfigError(f"placeholder secrets refused in production: {names}")
         return self
 
-    def service_url(self, service: Literal["privacy", "routing", "notify"]) -> str:
+    def service_url(self, service: Literal["intake", "privacy", "routing", "notify"]) -> str:
         """Return the base URL of another service's internal HTTP API."""
         configured: AnyUrl | None = getattr(self, f"{service}_url")
         if configured is not None:

@@ -53,8 +53,9 @@ def create_app(runtime: Runtime) -> FastAPI:
     token = runtime.settings.service_token.get_secret_value()
     routing = ServiceClient(runtime.settings.service_url("routing"), token=token, http=http)
     privacy = ServiceClient(runtime.settings.service_url("privacy"), token=token, http=http)
+    intake = ServiceClient(runtime.settings.service_url("intake"), token=token, http=http)
     parts = ServiceParts(
-        indexes={**users.INDEXES, **walkin.INDEXES},
+        indexes=users.INDEXES,
         subscriptions=[Subscription(queue="console.events", handler=hub.on_event, prefetch=16)],
     )
 
@@ -73,7 +74,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(
         cases.router(current_user=current_user, routing=routing, privacy=privacy)
     )
-    app.include_router(walkin.router(runtime, current_user=current_user))
+    app.include_router(walkin.router(current_user=current_user, intake=intake))
 
     @app.get("/", include_in_schema=False)
     async def index() -> FileResponse:

@@ -1,140 +1,31 @@
-"""Walk-in contacts typed by counter staff: ``POST /api/v1/contacts/walk-in``."""
+"""Walk-in contacts typed by counter staff: ``POST /api/v1/contacts/walk-in``.
+
+The console checks who records the entry and forwards it to intake, which
+owns the raw archive, de-duplication and publishing for every channel.
+"""
 
 # Annotations stay evaluated (no postponed annotations): FastAPI must resolve
 # the route-local Annotated aliases when it builds the routes.
-import hashlib
-import json
-import unicodedata
 from collections.abc import Callable
-from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from services.console.auth import User
-from services.intake.accept import accept_once
-from services.intake.store import INDEXES as ACCEPT_INDEXES
-from services.privacy.identifiers import normalise_national_id
-from shared.clock import BANGKOK
-from shared.ids import new_id
-from shared.messages import Contact, Identity, ThreadKeys
-from shared.runtime import Runtime
-
-# Who may record a contact at a counter.
-COUNTER_ROLES = ("agent", "supervisor", "unit_member", "admin")
-MAX_TEXT_CHARS = 5000
+from services.console.clients import ServiceClient
+from services.intake.walkin_channel import COUNTER_ROLES, WalkInCreate
 
 
-class WalkInCustomer(BaseModel):
-    """The customer's identity as they gave it at the counter."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: str | None = Field(default=None, max_length=200)
-    phone: str | None = Field(default=None, max_length=40)
-    national_id: str | None = Field(default=None, max_length=40)
-    email: str | None = Field(default=None, max_length=254)
-    address: str | None = Field(default=None, max_length=500)
-
-
-class WalkInCreate(BaseModel):
-    """A walk-in contact as counter staff record it."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    org: Literal["pea", "or"] | None = None
-    branch_code: str = Field(min_length=1, max_length=20)
-    branch_name: str | None = Field(default=None, max_length=200)
-    counter_no: int | str
-    queue_no: str = Field(min_length=1, max_length=20)
-    queued_at: AwareDatetime
-    served_at: AwareDatetime | None = None
-    staff_id: str = Field(min_length=1, max_length=40)
-    customer: WalkInCustomer | None = None
-    consent_to_disclose: bool = False
-    text: str = Field(min_length=1)
-    case_number: str | None = Field(default=None, pattern=r"^VOC-\d{4}-\d{6}$")
-    language: Literal["th", "en"] = "th"
-
-    @model_validator(mode="after")
-    def _text(self) -> "WalkInCreate":
-        self.text = unicodedata.normalize("NFC", self.text).strip()
-        if not self.text:
-            raise ValueError("text must not be empty")
-        if len(self.text) > MAX_TEXT_CHARS:
-            raise ValueError(f"text is {len(self.text)} characters; the limit is {MAX_TEXT_CHARS}")
-        if self.served_at and self.served_at < self.queued_at:
-            raise ValueError("served_at is before queued_at")
-        return self
-
-
-def build_contact(entry: WalkInCreate, *, org: str, received_at: datetime) -> Contact:
-    """Normalise a counter entry into the canonical contact."""
-    contact_id = new_id()
-    customer = entry.customer or WalkInCustomer()
-    flags: list[str] = []
-    national_id = customer.national_id
-    if national_id and normalise_national_id(national_id) is None:
-        # Kept as typed for staff to correct, but never used to recognise anyone.
-        flags.append("invalid_national_id")
-    if entry.customer is None:
-        flags.append("anonymous")
-    day = entry.queued_at.astimezone(BANGKOK).date().isoformat()
-    return Contact(
-        id=contact_id,
-        channel="walk_in",
-        org=entry.org or org,
-        received_at=received_at,
-        dedupe_key=f"walk_in:{entry.branch_code}:{day}:{entry.queue_no}",
-        text=entry.text,
-        language=entry.language,
-        customer=Identity(
-            name=customer.name,
-            phone=customer.phone,
-            national_id=national_id,
-            email=customer.email,
-            address=customer.address,
-        ),
-        consent="granted" if entry.consent_to_disclose else "withheld",
-        thread=ThreadKeys(case_number=entry.case_number),
-        flags=tuple(flags),
-        meta={
-            "branch_code": entry.branch_code,
-            "branch_name": entry.branch_name,
-            "counter_no": str(entry.counter_no),
-            "queue_no": entry.queue_no,
-            "queued_at": entry.queued_at.isoformat(),
-            "served_at": entry.served_at.isoformat() if entry.served_at else None,
-            "staff_id": entry.staff_id,
-        },
-        raw_ref=f"raw-{contact_id}",
-    )
-
-
-def router(runtime: Runtime, *, current_user: Callable[..., User]) -> APIRouter:
+def router(*, current_user: Callable[..., User], intake: ServiceClient) -> APIRouter:
     """Return the walk-in route."""
     api = APIRouter(prefix="/api/v1", tags=["contacts"])
     CurrentUser = Annotated[User, Depends(current_user)]
 
     @api.post("/contacts/walk-in", status_code=202)
-    async def walk_in(entry: WalkInCreate, user: CurrentUser) -> dict[str, str]:
+    async def walk_in(entry: WalkInCreate, user: CurrentUser) -> Any:
         user.require(*COUNTER_ROLES)
-        raw = entry.model_dump_json().encode()
-        contact = build_contact(entry, org=runtime.settings.org, received_at=runtime.clock.now())
-        canonical = json.dumps(entry.model_dump(mode="json"), sort_keys=True).encode()
-        contact_id = await accept_once(
-            runtime,
-            key=contact.dedupe_key,
-            body_hash=hashlib.sha256(canonical).hexdigest(),
-            contact=contact,
-            raw=raw,
-            content_type="application/json",
-            raw_meta={"recorded_by": user.username},
+        return await intake.call(
+            "POST", "/internal/v1/walk-in", user=user, json=entry.model_dump(mode="json")
         )
-        return {"id": contact_id, "status": "accepted"}
 
     return api
-
-
-INDEXES = ACCEPT_INDEXES

@@ -7,7 +7,14 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from services.intake import app_channel, fax_channel, line_channel, line_media, phone_channel
+from services.intake import (
+    app_channel,
+    fax_channel,
+    line_channel,
+    line_media,
+    phone_channel,
+    walkin_channel,
+)
 from services.intake.ami_listener import AmiListener
 from services.intake.mail_channel import mail_loops
 from services.intake.settings import IntakeSettings
@@ -48,4 +55,5 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(line_channel.router(runtime, media=media))
     app.include_router(phone_channel.router(runtime))
     app.include_router(fax_channel.router(runtime))
+    app.include_router(walkin_channel.router(runtime))
     return app

@@ -253,7 +253,7 @@ def _screened(
         location=contact.location,
         thread=contact.thread,
         flags=tuple(dict.fromkeys(flags)),
-        meta=redact_meta(contact.meta, names, line_user_id=contact.customer.line_user_id),
+        meta=redact_meta(contact.meta, names, identity=contact.customer),
     )
 
 
