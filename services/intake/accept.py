@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from services.intake import store as intake_store
 from shared.errors import BusError, Conflict
 from shared.messages import Contact, ContactReceived, Envelope
 from shared.runtime import Runtime
+from shared.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +27,18 @@ async def publish_contact(runtime: Runtime, contact: Contact) -> Envelope:
     return envelope
 
 
+@dataclass(frozen=True)
+class Acceptance:
+    """A contact to accept once under its idempotency ``key``, with the payload it came in."""
+
+    key: str
+    body_hash: str
+    contact: Contact
+    raw: bytes
+    content_type: str
+    raw_meta: dict[str, Any] | None = None
+
+
 async def accept_once(
     runtime: Runtime,
     *,
@@ -34,38 +49,78 @@ async def accept_once(
     content_type: str,
     raw_meta: dict[str, Any] | None = None,
 ) -> str:
-    """Accept ``contact`` once per idempotency ``key``; return the contact id to answer with.
+    """Accept ``contact`` once per idempotency ``key``; return the contact id to answer with."""
+    item = Acceptance(key, body_hash, contact, raw, content_type, raw_meta)
+    return (await accept_all(runtime, [item]))[0]
 
-    The key is claimed first (so concurrent retries cannot both publish), the
-    raw payload archived, the contact published with confirms, and the key
-    completed. If publishing fails, the archive entry and the claim are
-    removed, so nothing is half-written and the client can retry.
+
+async def accept_all(runtime: Runtime, items: Sequence[Acceptance]) -> list[str]:
+    """Accept each item once per key, publishing in order; return each one's contact id.
+
+    The keys are claimed first (so concurrent retries cannot both publish), the
+    new payloads archived, the contacts published with confirms one by one in
+    order, and the keys completed: three store writes however many items come
+    together. A key used before answers with its earlier contact. If a publish
+    fails, that item and the ones after it are undone (archive entry and claim
+    removed) and the error raised, so nothing is half-written and the client
+    can retry; the ones before it are accepted, and a retry finds them done.
     """
     store = runtime.store
-    earlier = await intake_store.claim_key(
-        store, key=key, body_hash=body_hash, contact_id=contact.id, at=contact.received_at
-    )
-    if earlier is not None:
-        if earlier["body_hash"] != body_hash:
+    firsts: dict[str, Acceptance] = {}
+    for item in items:
+        if firsts.setdefault(item.key, item).body_hash != item.body_hash:
             raise Conflict("Idempotency-Key was already used with a different body")
-        if earlier["state"] != "done":
-            raise Conflict("a request with this Idempotency-Key is still being processed")
-        return str(earlier["contact_id"])
-    assert contact.raw_ref is not None
+    earlier = await intake_store.claim_keys(
+        store,
+        [
+            intake_store.Claim(i.key, i.body_hash, i.contact.id, i.contact.received_at)
+            for i in firsts.values()
+        ],
+    )
+    new = [item for key, item in firsts.items() if key not in earlier]
     try:
-        await intake_store.archive_raw(
-            store,
-            raw_id=contact.raw_ref,
-            channel=contact.channel,
-            body=raw,
-            content_type=content_type,
-            received_at=contact.received_at,
-            meta=raw_meta,
-        )
-        await publish_contact(runtime, contact)
-    except BusError:
-        await intake_store.discard_raw(store, contact.raw_ref)
-        await intake_store.release_key(store, key)
+        _check_earlier(earlier, firsts)
+    except Conflict:
+        await intake_store.release_keys(store, [item.key for item in new])
         raise
-    await intake_store.complete_key(store, key)
-    return contact.id
+    await intake_store.archive_raws(store, [await _raw_record(store, item) for item in new])
+    published = 0
+    try:
+        for item in new:
+            await publish_contact(runtime, item.contact)
+            published += 1
+    except BusError:
+        undone = new[published:]
+        for item in undone:
+            await intake_store.discard_raw(store, _raw_id(item))
+        await intake_store.release_keys(store, [item.key for item in undone])
+        await intake_store.complete_keys(store, [item.key for item in new[:published]])
+        raise
+    await intake_store.complete_keys(store, [item.key for item in new])
+    answers = {key: str(record["contact_id"]) for key, record in earlier.items()}
+    return [answers.get(item.key, firsts[item.key].contact.id) for item in items]
+
+
+def _check_earlier(earlier: dict[str, dict[str, Any]], firsts: dict[str, Acceptance]) -> None:
+    for key, record in earlier.items():
+        if record["body_hash"] != firsts[key].body_hash:
+            raise Conflict("Idempotency-Key was already used with a different body")
+        if record["state"] != "done":
+            raise Conflict("a request with this Idempotency-Key is still being processed")
+
+
+def _raw_id(item: Acceptance) -> str:
+    assert item.contact.raw_ref is not None
+    return item.contact.raw_ref
+
+
+async def _raw_record(store: Store, item: Acceptance) -> dict[str, Any]:
+    return await intake_store.raw_document(
+        store,
+        raw_id=_raw_id(item),
+        channel=item.contact.channel,
+        body=item.raw,
+        content_type=item.content_type,
+        received_at=item.contact.received_at,
+        meta=item.raw_meta,
+    )

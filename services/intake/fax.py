@@ -14,7 +14,6 @@ import binascii
 import hashlib
 import hmac
 import io
-import json
 import os
 import re
 import shutil
@@ -27,6 +26,7 @@ from typing import Any, Literal
 
 from PIL import Image, ImageOps, ImageSequence, ImageStat, UnidentifiedImageError
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic_core import from_json
 from pythainlp.util import normalize as thai_normalize
 
 from shared.errors import ConfigError, Invalid, PayloadTooLarge, Unauthorized
@@ -103,7 +103,9 @@ class FaxMeta(BaseModel):
 def parse_fax_meta(raw: bytes | str | Mapping[str, Any]) -> FaxMeta:
     """Validate the ``fax`` part, raising Invalid that names the bad field."""
     try:
-        data = json.loads(raw) if isinstance(raw, bytes | str) else raw
+        # Strict JSON: Python's json lets unpaired surrogates through, which the
+        # bus and the store cannot encode.
+        data = from_json(raw) if isinstance(raw, bytes | str) else raw
         return FaxMeta.model_validate(data)
     except ValidationError as exc:
         errors = [(".".join(map(str, e["loc"])), e["msg"]) for e in exc.errors()]

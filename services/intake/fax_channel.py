@@ -9,6 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Request
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 
 from services.intake.accept import accept_once
@@ -81,6 +82,10 @@ async def _read_form(request: Request) -> tuple[FaxMeta, UploadFile]:
         form = await request.form(max_files=1, max_fields=4)
     except MultiPartException as exc:
         raise Invalid(f"multipart body: {exc.message}", field="body") from exc
+    except HTTPException as exc:
+        # Inside an app Starlette turns a malformed multipart body (no boundary,
+        # too many parts) into a bare 400; it is a schema error like any other.
+        raise Invalid(f"multipart body: {exc.detail}", field="body") from exc
     fax_part, file_part = form.get("fax"), form.get("file")
     if fax_part is None:
         raise Invalid("the 'fax' metadata part is missing", field="fax")

@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Request
 
-from services.intake.accept import accept_once
+from services.intake.accept import Acceptance, accept_all
 from services.intake.limits import LINE_LIMIT, RateLimiter, read_body
 from services.intake.line_events import (
     LineEvent,
@@ -196,32 +196,44 @@ def router(
         # the bot's allowance.
         limits.check(f"line:{payload.get('destination')}")
         received_at = runtime.clock.now()
-        accepted = 0
-        media_due = False
-        # One at a time, in delivery order: routing threads later events onto
-        # earlier ones, and the answer waits for all of them anyway.
-        for index, (event, event_json) in enumerate(zip(events, payload["events"], strict=True)):
-            contact = build_contact(
+        request_sha256 = sha256_hex(raw)
+        contacts = [
+            build_contact(
                 event, org=settings.org, received_at=received_at, conversation_key=conversation_key
             )
-            contact_id = await accept_once(
-                runtime,
-                key=contact.dedupe_key,
-                # A redelivery differs in deliveryContext, and the signature already
-                # proves the content is LINE's: the event id alone identifies it.
-                body_hash=sha256_hex(event.webhook_event_id.encode()),
-                contact=contact,
-                # Archived per event, never the whole batch: a batch may hold
-                # several customers, and each one's data is kept and erased alone.
-                raw=json.dumps(event_json, ensure_ascii=False, separators=(",", ":")).encode(),
-                content_type="application/json",
-                raw_meta={
-                    "destination": event.destination,
-                    "webhook_event_id": event.webhook_event_id,
-                    "event_index": index,
-                    "request_sha256": sha256_hex(raw),
-                },
-            )
+            for event in events
+        ]
+        # Published one by one in delivery order (routing threads later events
+        # onto earlier ones), but claimed, archived and completed together: the
+        # answer waits for all of them anyway.
+        answers = await accept_all(
+            runtime,
+            [
+                Acceptance(
+                    key=contact.dedupe_key,
+                    # A redelivery differs in deliveryContext, and the signature already
+                    # proves the content is LINE's: the event id alone identifies it.
+                    body_hash=sha256_hex(event.webhook_event_id.encode()),
+                    contact=contact,
+                    # Archived per event, never the whole batch: a batch may hold
+                    # several customers, and each one's data is kept and erased alone.
+                    raw=json.dumps(event_json, ensure_ascii=False, separators=(",", ":")).encode(),
+                    content_type="application/json",
+                    raw_meta={
+                        "destination": event.destination,
+                        "webhook_event_id": event.webhook_event_id,
+                        "event_index": index,
+                        "request_sha256": request_sha256,
+                    },
+                )
+                for index, (event, event_json, contact) in enumerate(
+                    zip(events, payload["events"], contacts, strict=True)
+                )
+            ],
+        )
+        accepted = 0
+        media_due = False
+        for contact, contact_id in zip(contacts, answers, strict=True):
             accepted += contact_id == contact.id
             message_id = contact.meta.get("media_message_id")
             if isinstance(message_id, str):

@@ -14,13 +14,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import unicodedata
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, get_args
 from urllib.parse import parse_qsl
 
 from pydantic import AwareDatetime, ValidationError
+from pydantic_core import from_json
 
 from shared.errors import ConfigError, Invalid, Unauthorized
 from shared.messages.base import Frozen
@@ -51,6 +51,7 @@ _SOURCE_TYPES = frozenset(get_args(SourceType))
 # before; one minute after the event is a conservative bound. Past it, reply
 # by push message instead.
 REPLY_TOKEN_LIFETIME = timedelta(minutes=1)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class ContentProvider(Frozen):
@@ -122,7 +123,9 @@ def verify_signature(body: bytes, signature: str | None, secret: str) -> None:
 def parse_webhook(body: bytes) -> list[LineEvent]:
     """Parse a verified webhook body into its events, in delivery order."""
     try:
-        payload = json.loads(body)
+        # Strict JSON: Python's json lets invalid UTF-8 and unpaired surrogates
+        # through, and neither the bus nor the store can encode them.
+        payload = from_json(body)
     except ValueError as exc:
         raise Invalid(f"LINE webhook body is not JSON: {exc}") from exc
     if not isinstance(payload, dict) or not isinstance(payload.get("events"), list):
@@ -156,10 +159,14 @@ def _parse_event(raw: Any, index: int, destination: str | None) -> LineEvent:
         raise Invalid("LINE event has no webhookEventId", field=f"{where}.webhookEventId")
     if not isinstance(millis, int) or isinstance(millis, bool):
         raise Invalid("LINE event timestamp is not epoch milliseconds", field=f"{where}.timestamp")
+    try:
+        sent_at = _EPOCH + timedelta(milliseconds=millis)
+    except OverflowError as exc:  # beyond what a datetime holds (years 1 to 9999)
+        raise Invalid("LINE event timestamp is out of range", field=f"{where}.timestamp") from exc
 
-    kind = raw.get("type")
+    kind = _string(raw.get("type"))
     source = _object(raw.get("source"))
-    source_type = source.get("type")
+    source_type = _string(source.get("type"))
     common: dict[str, Any] = {
         "webhook_event_id": event_id,
         "is_redelivery": _object(raw.get("deliveryContext")).get("isRedelivery") is True,
@@ -170,8 +177,7 @@ def _parse_event(raw: Any, index: int, destination: str | None) -> LineEvent:
         "group_id": source.get("groupId"),
         "room_id": source.get("roomId"),
         "reply_token": raw.get("replyToken"),
-        "timestamp": datetime.fromtimestamp(millis // 1000, UTC)
-        + timedelta(milliseconds=millis % 1000),
+        "timestamp": sent_at,
         "mode": raw.get("mode"),
     }
     content: dict[str, Any] = {}
@@ -196,7 +202,7 @@ def _parse_event(raw: Any, index: int, destination: str | None) -> LineEvent:
 
 def _read_message(message: dict[str, Any], fields: dict[str, Any]) -> bool:
     """Copy the message content into ``fields``; return False if its type is new."""
-    kind = message.get("type")
+    kind = _string(message.get("type"))
     fields["message_id"] = message.get("id")
     if kind not in _MESSAGE_TYPES:
         return False
@@ -240,3 +246,8 @@ def _querystring(data: str) -> dict[str, str] | None:
 
 def _object(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
+
+
+def _string(value: Any) -> str | None:
+    # A type that is not a string (a list, an object) is a type nobody knows.
+    return value if isinstance(value, str) else None

@@ -124,7 +124,7 @@ def decode_header_value(value: str | Header | None) -> str:
 
 def message_ids(value: str | Header | None) -> tuple[str, ...]:
     """Return the ``<id@host>`` tokens of a Message-ID, In-Reply-To or References value."""
-    return tuple(_MSG_ID.findall(str(value))) if value is not None else ()
+    return tuple(_MSG_ID.findall(repair_8bit(str(value)))) if value is not None else ()
 
 
 def _get_text_content(part: MIMEPart, errors: str = "replace") -> str:

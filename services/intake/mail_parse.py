@@ -56,6 +56,9 @@ _CASE_TAG = re.compile(r"(?<![a-z0-9])VOC-(\d{4})-(\d{6,})(?!\d)", re.IGNORECASE
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
 # Machinery of a delivery report, read by parse_bounce rather than stored.
 _NOT_ATTACHMENTS = frozenset({"message/delivery-status", "text/rfc822-headers"})
+# Writes an enclosed mail back as it came: 8-bit kept, headers not refolded.
+# policy.default would re-encode raw 8-bit header bytes, and raises on some.
+_VERBATIM = MAIL_POLICY.clone(cte_type="8bit", refold_source="none")
 
 
 class MailAttachment(Frozen):
@@ -152,6 +155,19 @@ def _body(msg: MIMEPart) -> tuple[MIMEPart | None, str]:
     return plain, ""
 
 
+def _read_unsplit_multiparts_as_text(part: Message) -> None:
+    # A multipart whose boundary never appears keeps its body as one string,
+    # and CPython's get_body() then walks that string's characters and raises.
+    # Mail clients show such a body as text; so does intake.
+    if part.is_multipart():  # split parts, or the mail a message/rfc822 part holds
+        for sub in part.get_payload():
+            if isinstance(sub, Message):
+                _read_unsplit_multiparts_as_text(sub)
+    elif part.get_content_maintype() == "multipart":
+        del part["Content-Type"]
+        part["Content-Type"] = "text/plain"
+
+
 def _leaves(part: MIMEPart) -> Iterator[MIMEPart]:
     if part.get_content_maintype() == "multipart":
         for sub in part.iter_parts():
@@ -172,7 +188,7 @@ def _is_attachment(part: MIMEPart) -> bool:
 def _part_bytes(part: MIMEPart) -> bytes:
     if part.is_multipart():  # message/rfc822 and kin: keep the enclosed mail as a file
         inner = part.get_payload(0)
-        return inner.as_bytes() if isinstance(inner, Message) else b""
+        return inner.as_bytes(policy=_VERBATIM) if isinstance(inner, Message) else b""
     payload = part.get_payload(decode=True)
     return payload if isinstance(payload, bytes) else b""
 
@@ -211,6 +227,7 @@ def parse_mail(raw: bytes, *, limit: int = MAX_MAIL_BYTES) -> ParsedMail:
     """Parse raw RFC 5322 bytes, refusing them first if they are over ``limit``."""
     check_size(len(raw), limit)
     msg = BytesParser(policy=MAIL_POLICY).parsebytes(raw)
+    _read_unsplit_multiparts_as_text(msg)
     headers = _raw_headers(raw)
     kind, kind_reason = classify(msg)
     body, body_text = _body(msg)

@@ -21,7 +21,7 @@ from email.parser import HeaderParser
 from email.policy import compat32
 from typing import Literal
 
-from services.intake.mail_decode import message_ids
+from services.intake.mail_decode import message_ids, repair_8bit
 from shared.messages.base import Frozen
 
 MailKind = Literal["contact", "auto_reply", "bounce", "bulk"]
@@ -52,7 +52,8 @@ def _header(msg: Message, name: str) -> str:
     # address headers (an AttributeError or IndexError inside CPython's parser).
     wanted = name.lower()
     value = next((v for k, v in msg.raw_items() if k.lower() == wanted), "")
-    return " ".join(str(value).split())
+    # Raw 8-bit bytes arrive as surrogate escapes, which no JSON or BSON encoder takes.
+    return " ".join(repair_8bit(str(value)).split())
 
 
 def _first_token(value: str) -> str:

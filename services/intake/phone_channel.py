@@ -21,6 +21,7 @@ from typing import Annotated, Any, Literal
 
 import yaml
 from fastapi import APIRouter, Header, Request
+from pydantic_core import from_json
 from pymongo import IndexModel
 from pymongo.errors import DuplicateKeyError
 
@@ -75,7 +76,9 @@ def authenticate(authorization: str | None, tokens: list[str]) -> str:
 def parse_events(raw: bytes) -> list[tuple[dict[str, Any], CtiEvent]]:
     """Return each event of a body holding one CTI event or a list of them, as sent and parsed."""
     try:
-        data = json.loads(raw)
+        # Strict JSON: Python's json lets invalid UTF-8 and unpaired surrogates
+        # through, and the events are stored as sent.
+        data = from_json(raw)
     except ValueError as exc:
         raise Invalid(f"CTI body is not JSON: {exc}") from exc
     items = data if isinstance(data, list) else [data]

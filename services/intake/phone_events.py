@@ -7,7 +7,6 @@ AMI events into it, so both sources share one folding rule.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
@@ -23,6 +22,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import from_json
 
 from shared.errors import Invalid
 from shared.messages.base import Frozen
@@ -36,6 +36,11 @@ _WITHHELD = frozenset(
 _THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
 _SEPARATORS = re.compile(r"[\s\-.()/]")
 _SHORT_CODE = re.compile(r"[0-9]{3,5}")  # hotlines such as 1129, 1365, 1204, 191
+# Bounds that keep call arithmetic (start = hangup - duration, UTC keys) inside
+# what a datetime holds; a PBX clock or counter outside them is broken.
+_EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+_LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+MAX_CALL_S = 7 * 24 * 3600
 
 
 def normalise_number(raw: str | None) -> str | None:
@@ -80,9 +85,20 @@ class CtiEvent(BaseModel):
     queue: str | None = None
     ivr_path: tuple[IvrStep, ...] = ()
     cause: Cause | None = None
-    duration_s: int | None = Field(default=None, ge=0)
-    talk_s: int | None = Field(default=None, ge=0)
+    duration_s: int | None = Field(default=None, ge=0, le=MAX_CALL_S)
+    talk_s: int | None = Field(default=None, ge=0, le=MAX_CALL_S)
     recording_url: str | None = None
+
+    @field_validator("timestamp")
+    @classmethod
+    def _plausible_instant(cls, value: datetime) -> datetime:
+        try:
+            utc = value.astimezone(UTC)
+        except OverflowError:  # year 1 or 9999 with an offset that leaves the calendar
+            raise ValueError("timestamp is out of range") from None
+        if not _EARLIEST <= utc < _LATEST:
+            raise ValueError(f"timestamp must be between {_EARLIEST:%Y} and {_LATEST:%Y}")
+        return value
 
     @field_validator("ivr_path", mode="before")
     @classmethod
@@ -118,7 +134,7 @@ def _ivr_step(text: str) -> dict[str, str | None]:
 def parse_cti_event(payload: bytes | str | Mapping[str, Any]) -> CtiEvent:
     """Validate one CTI webhook payload, raising Invalid that names the bad field."""
     try:
-        data = json.loads(payload) if isinstance(payload, bytes | str) else payload
+        data = from_json(payload) if isinstance(payload, bytes | str) else payload
         return CtiEvent.model_validate(data)
     except ValidationError as exc:
         errors = [(".".join(map(str, e["loc"])), e["msg"]) for e in exc.errors()]

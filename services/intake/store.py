@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from pymongo import IndexModel
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from services.intake.blobs import drop_blob, put_blob
 from shared.errors import Conflict
@@ -23,6 +25,7 @@ INDEXES: IndexPlan = {
 
 # A claim still pending after this long belongs to a request that died mid-way.
 PENDING_CLAIM_TTL = timedelta(seconds=30)
+DUPLICATE_KEY = 11000  # the server's error code for an _id already taken
 
 RetentionClass = Literal["contact", "media", "system"]
 
@@ -32,7 +35,7 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-async def archive_raw(
+async def raw_document(
     store: Store,
     *,
     raw_id: str,
@@ -42,23 +45,27 @@ async def archive_raw(
     received_at: datetime,
     retention_class: RetentionClass = "contact",
     meta: dict[str, Any] | None = None,
-) -> None:
-    """Archive a payload exactly as received; the record is never updated afterwards."""
+) -> dict[str, Any]:
+    """Return the archive record of a payload exactly as received (large bytes go to GridFS)."""
     held = await put_blob(
         store, body, name=f"raw/{raw_id}", content_type=content_type, field="body"
     )
-    await store[RAW].insert_one(
-        {
-            "_id": raw_id,
-            "channel": channel,
-            **held,
-            "sha256": sha256_hex(body),
-            "content_type": content_type,
-            "received_at": received_at,
-            "retention_class": retention_class,
-            "meta": meta or {},
-        }
-    )
+    return {
+        "_id": raw_id,
+        "channel": channel,
+        **held,
+        "sha256": sha256_hex(body),
+        "content_type": content_type,
+        "received_at": received_at,
+        "retention_class": retention_class,
+        "meta": meta or {},
+    }
+
+
+async def archive_raws(store: Store, records: Sequence[dict[str, Any]]) -> None:
+    """Archive ``raw_document`` records in one write; a record is never updated afterwards."""
+    if records:
+        await store[RAW].insert_many(list(records))
 
 
 async def discard_raw(store: Store, raw_id: str) -> None:
@@ -68,29 +75,73 @@ async def discard_raw(store: Store, raw_id: str) -> None:
         await drop_blob(store, doc)
 
 
-async def claim_key(
-    store: Store, *, key: str, body_hash: str, contact_id: str, at: datetime
-) -> dict[str, Any] | None:
+@dataclass(frozen=True)
+class Claim:
+    """An idempotency key to claim for the contact that will answer it."""
+
+    key: str
+    body_hash: str
+    contact_id: str
+    at: datetime
+
+
+async def claim_keys(store: Store, claims: Sequence[Claim]) -> dict[str, dict[str, Any]]:
+    """Claim distinct keys in one write; return the earlier record of each key claimed before."""
+    if not claims:
+        return {}
+    try:
+        await store[IDEMPOTENCY].insert_many([_pending(claim) for claim in claims], ordered=False)
+    except BulkWriteError as exc:
+        errors = exc.details.get("writeErrors", [])
+        if not errors or any(error.get("code") != DUPLICATE_KEY for error in errors):
+            raise
+        taken = [claims[error["index"]] for error in errors]
+    else:
+        return {}
+    earlier: dict[str, dict[str, Any]] = {}
+    held = [claim.key for claim in claims if claim not in taken]
+    try:
+        for claim in taken:  # redeliveries and retries, so few: one at a time
+            record = await claim_key(store, claim)
+            if record is None:
+                held.append(claim.key)
+            else:
+                earlier[claim.key] = record
+    except Conflict:
+        await release_keys(store, held)  # nothing is accepted then, so give them back
+        raise
+    return earlier
+
+
+def _pending(claim: Claim) -> dict[str, Any]:
+    return {
+        "_id": claim.key,
+        "body_hash": claim.body_hash,
+        "contact_id": claim.contact_id,
+        "state": "pending",
+        "created_at": claim.at,
+    }
+
+
+async def claim_key(store: Store, claim: Claim) -> dict[str, Any] | None:
     """Claim an idempotency key; return the earlier record if the key was claimed before."""
     try:
-        await store[IDEMPOTENCY].insert_one(
-            {
-                "_id": key,
-                "body_hash": body_hash,
-                "contact_id": contact_id,
-                "state": "pending",
-                "created_at": at,
-            }
-        )
+        await store[IDEMPOTENCY].insert_one(_pending(claim))
     except DuplicateKeyError:
-        earlier = await store[IDEMPOTENCY].find_one({"_id": key})
+        earlier = await store[IDEMPOTENCY].find_one({"_id": claim.key})
         if earlier is None:  # released between our insert and read: let the client retry
             raise Conflict("request with this key is being retried; try again") from None
-        if earlier["state"] == "pending" and _stale(earlier["created_at"], at):
+        if earlier["state"] == "pending" and _stale(earlier["created_at"], claim.at):
             # The process that claimed it died before publishing: take the claim over.
             taken = await store[IDEMPOTENCY].update_one(
-                {"_id": key, "state": "pending", "created_at": earlier["created_at"]},
-                {"$set": {"body_hash": body_hash, "contact_id": contact_id, "created_at": at}},
+                {"_id": claim.key, "state": "pending", "created_at": earlier["created_at"]},
+                {
+                    "$set": {
+                        "body_hash": claim.body_hash,
+                        "contact_id": claim.contact_id,
+                        "created_at": claim.at,
+                    }
+                },
             )
             if taken.modified_count == 1:
                 return None
@@ -104,11 +155,15 @@ def _stale(claimed_at: datetime, now: datetime) -> bool:
     return now - claimed_at > PENDING_CLAIM_TTL
 
 
-async def complete_key(store: Store, key: str) -> None:
-    """Mark an idempotency key's contact as accepted."""
-    await store[IDEMPOTENCY].update_one({"_id": key}, {"$set": {"state": "done"}})
+async def complete_keys(store: Store, keys: Sequence[str]) -> None:
+    """Mark the idempotency keys of accepted contacts done."""
+    if keys:
+        await store[IDEMPOTENCY].update_many(
+            {"_id": {"$in": list(keys)}}, {"$set": {"state": "done"}}
+        )
 
 
-async def release_key(store: Store, key: str) -> None:
-    """Forget a claimed key whose contact was not accepted, so the client may retry."""
-    await store[IDEMPOTENCY].delete_one({"_id": key, "state": "pending"})
+async def release_keys(store: Store, keys: Sequence[str]) -> None:
+    """Forget claimed keys whose contacts were not accepted, so the client may retry."""
+    if keys:
+        await store[IDEMPOTENCY].delete_many({"_id": {"$in": list(keys)}, "state": "pending"})
