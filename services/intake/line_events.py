@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, get_args
 from urllib.parse import parse_qsl
 
-from pydantic import AwareDatetime, ValidationError
+from pydantic import AwareDatetime, Field, ValidationError
 from pydantic_core import from_json
 
 from shared.errors import ConfigError, Invalid, Unauthorized
@@ -65,8 +65,10 @@ class ContentProvider(Frozen):
 class LineLocation(Frozen):
     """A location the user shared."""
 
-    lat: float
-    long: float
+    # Out of range (or NaN), the event is archived as not understood: the
+    # contact's Location refuses such coordinates.
+    lat: float = Field(ge=-90, le=90)
+    long: float = Field(ge=-180, le=180)
     address: str | None = None
     title: str | None = None
 

@@ -19,7 +19,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import bson
 import yaml
+from bson.errors import InvalidDocument
 from fastapi import APIRouter, Header, Request
 from pydantic_core import from_json
 from pymongo import IndexModel
@@ -89,6 +91,10 @@ def parse_events(raw: bytes) -> list[tuple[dict[str, Any], CtiEvent]]:
         where = f"[{index}]" if isinstance(data, list) else ""
         if not isinstance(item, dict):
             raise Invalid(f"CTI event{where} is not an object", field=where or None)
+        try:
+            bson.encode(item)  # stored as sent, so it must fit a document
+        except (InvalidDocument, OverflowError) as exc:
+            raise Invalid(f"CTI event{where} cannot be stored: {exc}", field=where or None) from exc
         try:
             parsed.append((item, parse_cti_event(item)))
         except Invalid as exc:

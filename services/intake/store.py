@@ -99,7 +99,8 @@ async def claim_keys(store: Store, claims: Sequence[Claim]) -> dict[str, dict[st
     else:
         return {}
     earlier: dict[str, dict[str, Any]] = {}
-    held = [claim.key for claim in claims if claim not in taken]
+    taken_keys = {claim.key for claim in taken}
+    held = [claim.key for claim in claims if claim.key not in taken_keys]
     try:
         for claim in taken:  # redeliveries and retries, so few: one at a time
             record = await claim_key(store, claim)

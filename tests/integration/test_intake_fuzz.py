@@ -3,9 +3,10 @@
 The parser may only return a ``ParsedMail`` or raise a ``DomainError``; SMTP
 always answers with a reply code; every webhook answers below 500 and logs
 nothing at ERROR, even when the signature is valid and the body is nonsense.
-Bodies are generated close to each channel's real shape as often as at
-random, so the generator reaches the code behind the first validation step.
-Examples are derandomised: a failure found once is found on every run.
+Most bodies are near each channel's real shape, with now and then a field
+wrong, missing or random, so the examples reach the code behind the first
+validation step. Examples are derandomised: a failure found once is found on
+every run.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from services.intake.mail_accept import MailIntake, MailSource
 from services.intake.mail_parse import ParsedMail, parse_mail
 from services.intake.settings import IntakeSettings
 from shared.bus.inproc import InProcessBus
+from shared.embedded import free_port
 from shared.errors import DomainError
 from shared.store import Store
 from tests.support.intake import IntakeUnderTest, running_intake
@@ -49,13 +51,12 @@ PBX_TOKEN = "pbx-token-fuzz"
 FAX_SECRET = "fax-secret-fuzz"
 # Rate limits are not under test, and the fuzzer posts faster than any real source.
 UNLIMITED = Limit(per_second=1_000_000, burst=1_000_000)
-SCALE = 1
 
 
 def fuzz(examples: int) -> settings:
     """Return reproducible settings: fixed examples, no deadline, no example database."""
     return settings(
-        max_examples=examples * SCALE,
+        max_examples=examples,
         derandomize=True,
         database=None,
         deadline=None,
@@ -67,14 +68,20 @@ def fuzz(examples: int) -> settings:
 # --- Text and JSON ------------------------------------------------------------
 
 THAI = "กขคงจฉชซญดตถทนบปผพฟภมยรลวศสหอฮะาำิีึืุูเแโใไ่้๊๋็์ๆ๐๑๙"
-# Lone surrogates are what a JSON "\ud800" escape decodes to; real clients send them.
+# Lone surrogates are what a JSON "\ud800" escape decodes to; a broken client sends them.
 chars = st.sampled_from(THAI) | st.characters(codec="utf-8") | st.characters(categories=["Cs"])
 texts = st.text(chars, max_size=24)
 thai_texts = st.text(st.sampled_from(THAI + " .,:\n") | st.characters(codec="utf-8"), max_size=40)
 
+# Valid JSON that a document store cannot keep as is: integers past 64 bits,
+# field names with NUL, "$" or ".".
+big_ints = st.sampled_from([2**63, -(2**63) - 1, 10**30])
+odd_keys = st.sampled_from(["nul\x00key", "$where", "a.b"])
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | texts,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(texts, inner, max_size=4),
+    st.none() | st.booleans() | st.integers() | big_ints | st.floats() | texts,
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(texts | odd_keys, inner, max_size=4)
+    ),
     max_leaves=12,
 )
 
@@ -100,7 +107,7 @@ def shaped(
         return mostly(value, *odd, one_in=24)
 
     known = st.fixed_dictionaries({name: field(name, value) for name, value in fields.items()})
-    extras = mostly(st.just({}), st.dictionaries(texts, json_values, max_size=2))
+    extras = mostly(st.just({}), st.dictionaries(texts | odd_keys, json_values, max_size=2))
     return st.tuples(extras, known).map(
         lambda pair: pair[0] | {k: v for k, v in pair[1].items() if v is not _ABSENT}
     )
@@ -194,7 +201,7 @@ def addresses(draw: st.DrawFn) -> bytes:
         domain = draw(st.sampled_from(["pea-demo.example", "example.com", "", "ตัวอย่าง.ไทย"]))
         address = draw(st.sampled_from([f"{local}@{domain}", GATEWAY, "<>", local]))
         items.append(f'"{name}" <{address}>' if name else address)
-    return ", ".join(items).encode("utf-8", "surrogatepass")
+    return ", ".join(items).encode()
 
 
 msg_ids = st.lists(
@@ -204,7 +211,7 @@ dates = st.sampled_from(
     [b"Wed, 18 Nov 2026 09:00:00 +0700", b"18 Nov 2026 09:00 -0000", b"Wed, 31 Feb 99999 99:99"]
 ) | st.binary(max_size=20)
 header_values = st.one_of(
-    thai_texts.map(lambda t: t.encode("utf-8", "surrogatepass")),
+    thai_texts.map(str.encode),
     thai_texts.map(lambda t: t.encode("cp874", "replace")),
     st.lists(encoded_words(), min_size=1, max_size=3).map(lambda w: " ".join(w).encode()),
     addresses(),
@@ -346,15 +353,15 @@ def check_parsed(raw: bytes, limit: int | None = None) -> None:
         assert unicodedata.is_normalized("NFC", value)
 
 
-@fuzz(400)
+@fuzz(1000)
 @given(raw=st.binary(max_size=2048), limit=st.none() | st.integers(0, 4096))
-def test_parser_takes_random_bytes(raw: bytes, limit: int | None) -> None:
+def test_random_bytes_parse_or_are_refused(raw: bytes, limit: int | None) -> None:
     check_parsed(raw, limit)
 
 
 @fuzz(400)
 @given(raw=mime_messages())
-def test_parser_takes_random_mime(raw: bytes) -> None:
+def test_random_mime_parses_or_is_refused(raw: bytes) -> None:
     check_parsed(raw)
 
 
@@ -385,16 +392,25 @@ def mutated_samples(draw: st.DrawFn) -> bytes:
 
 @fuzz(300)
 @given(raw=mutated_samples())
-def test_parser_takes_damaged_sample_mail(raw: bytes) -> None:
+def test_damaged_sample_mail_parses_or_is_refused(raw: bytes) -> None:
     check_parsed(raw)
 
 
 # --- SMTP ---------------------------------------------------------------------
 
 
+# Loggers of the code under test and of the servers it runs in; a broker client
+# left reconnecting by another test in the same event loop is not this test's.
+WATCHED = ("services", "shared", "uvicorn", "starlette", "fastapi", "mail.log")
+
+
 def assert_no_errors(caplog: pytest.LogCaptureFixture) -> None:
-    """Fail on any ERROR record or any record carrying an exception."""
-    bad = [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+    """Fail on any ERROR record or any record carrying an exception from the code under test."""
+    bad = [
+        r
+        for r in caplog.records
+        if r.name.startswith(WATCHED) and (r.levelno >= logging.ERROR or r.exc_info)
+    ]
     assert not bad, [f"{r.name}: {r.getMessage()}" for r in bad]
 
 
@@ -429,14 +445,14 @@ async def smtp(store: Store) -> AsyncIterator[Smtp]:
         yield channel
 
 
-@fuzz(30)
+@fuzz(60)
 @given(raw=mime_messages())
 async def test_smtp_listener_answers_random_mime_with_a_reply_code(
     smtp: Smtp, caplog: pytest.LogCaptureFixture, raw: bytes
 ) -> None:
     caplog.clear()
     code, text = await deliver(smtp.port, raw)
-    assert code in {250, 552, 554} or 500 <= code < 600, (code, text)
+    assert code == 250 or 500 <= code < 600, (code, text)  # never a 4xx: nothing is down
     assert_no_errors(caplog)
 
 
@@ -459,6 +475,7 @@ def intake(mongo_url: str) -> Iterator[IntakeUnderTest]:
             app_api_keys=[APP_KEY],
             cti_tokens=[PBX_TOKEN],
             fax_hmac_secret=FAX_SECRET,
+            smtp_port=free_port(),  # intake's own listener; 2525 may be taken
         ) as running:
             yield running
 
@@ -494,6 +511,13 @@ instants = mostly(
     st.integers(),
 )
 
+
+def coordinates(limit: float) -> Any:
+    """Draw a coordinate within ``limit`` degrees, now and then one out of range or NaN."""
+    wrong = st.floats(allow_nan=True).filter(lambda x: not -limit <= x <= limit)
+    return mostly(st.floats(-limit, limit), wrong, one_in=4)
+
+
 ids = st.text(st.sampled_from(string.ascii_letters + string.digits), min_size=1, max_size=12)
 user_ids = st.sampled_from(["U" + "4af4980629" * 3 + "ab", "", "C1", "R1"]) | ids
 epoch_ms = mostly(st.integers(1_700_000_000_000, 1_900_000_000_000), st.integers())
@@ -516,8 +540,8 @@ line_message = shaped(
             {"type": st.sampled_from(["line", "external"]), "originalContentUrl": texts}
         ),
         "fileName": texts,
-        "latitude": mostly(st.floats(-90, 90), st.floats()),
-        "longitude": mostly(st.floats(-180, 180), st.floats()),
+        "latitude": coordinates(90),
+        "longitude": coordinates(180),
         "address": thai_texts,
         "title": thai_texts,
         "packageId": ids,
@@ -526,8 +550,11 @@ line_message = shaped(
 )
 line_event = shaped(
     {
-        "type": one_of_or(
-            ["message", "follow", "unfollow", "postback", "unsend", "join", "memberJoined"], "new"
+        # Mostly messages, as on a real account; "new" stands for a type LINE adds later.
+        "type": mostly(
+            st.just("message"),
+            st.sampled_from(["follow", "unfollow", "postback", "unsend", "join", "new"]),
+            one_in=3,
         ),
         "webhookEventId": ids,
         "timestamp": epoch_ms,
@@ -546,7 +573,7 @@ line_bodies = shaped(
 )
 
 
-@fuzz(200)
+@fuzz(300)
 @given(body=mostly(json_bodies(line_bodies), st.binary(max_size=512)))
 def test_line_webhook_never_fails_on_a_signed_body(
     intake: IntakeUnderTest, caplog: pytest.LogCaptureFixture, body: bytes
@@ -568,7 +595,7 @@ app_bodies = shaped(
             shaped({"name": texts, "mime": texts, "size": st.integers(0, 10**6)}), max_size=3
         ),
         "location": shaped(
-            {"lat": st.floats(-90, 90), "long": st.floats(-180, 180), "accuracy_m": st.floats(0)}
+            {"lat": coordinates(90), "long": coordinates(180), "accuracy_m": st.floats(0)}
         ),
         "submitted_at": mostly(instants, st.sampled_from(["2026-13-45", ""])),
     },
