@@ -25,10 +25,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 from PIL import Image, ImageOps, ImageSequence, ImageStat, UnidentifiedImageError
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
-from pydantic_core import from_json
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from pythainlp.util import normalize as thai_normalize
 
+from services.intake.payloads import parse_payload
 from shared.errors import ConfigError, Invalid, PayloadTooLarge, Unauthorized
 
 SIGNATURE_HEADER = "X-Fax-Signature"
@@ -102,17 +102,7 @@ class FaxMeta(BaseModel):
 
 def parse_fax_meta(raw: bytes | str | Mapping[str, Any]) -> FaxMeta:
     """Validate the ``fax`` part, raising Invalid that names the bad field."""
-    try:
-        # Strict JSON: Python's json lets unpaired surrogates through, which the
-        # bus and the store cannot encode.
-        data = from_json(raw) if isinstance(raw, bytes | str) else raw
-        return FaxMeta.model_validate(data)
-    except ValidationError as exc:
-        errors = [(".".join(map(str, e["loc"])), e["msg"]) for e in exc.errors()]
-        detail = "; ".join(f"{at or 'fax'}: {msg}" for at, msg in errors)
-        raise Invalid(f"fax metadata: {detail}", field=errors[0][0] or None) from exc
-    except ValueError as exc:
-        raise Invalid(f"fax metadata is not JSON: {exc}", field="fax") from exc
+    return parse_payload(FaxMeta, raw, what="fax metadata")
 
 
 class PageImage(BaseModel):

@@ -18,12 +18,11 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    ValidationError,
     field_validator,
     model_validator,
 )
-from pydantic_core import from_json
 
+from services.intake.payloads import parse_payload
 from shared.errors import Invalid
 from shared.messages.base import Frozen
 
@@ -133,15 +132,7 @@ def _ivr_step(text: str) -> dict[str, str | None]:
 
 def parse_cti_event(payload: bytes | str | Mapping[str, Any]) -> CtiEvent:
     """Validate one CTI webhook payload, raising Invalid that names the bad field."""
-    try:
-        data = from_json(payload) if isinstance(payload, bytes | str) else payload
-        return CtiEvent.model_validate(data)
-    except ValidationError as exc:
-        errors = [(".".join(map(str, e["loc"])), e["msg"]) for e in exc.errors()]
-        detail = "; ".join(f"{at or 'event'}: {msg}" for at, msg in errors)
-        raise Invalid(f"CTI event: {detail}", field=errors[0][0] or None) from exc
-    except ValueError as exc:
-        raise Invalid(f"CTI event is not JSON: {exc}") from exc
+    return parse_payload(CtiEvent, payload, what="CTI event")
 
 
 class CallRecord(Frozen):
