@@ -23,7 +23,7 @@ from services.intake.fax import (
     ocr_unavailable_reason,
 )
 
-FAX_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "channels" / "fax"
+FAX_DIR = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "channels" / "fax"
 SAMPLES = [("letter_g3.tiff", "image/tiff"), ("letter.pdf", "application/pdf")]
 
 

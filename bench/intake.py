@@ -79,7 +79,7 @@ from shared.embedded import EmbeddedMongo, free_port
 from shared.ids import new_id
 from tests.support.broker import private_vhost
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "channels"
+DATA = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "channels"
 LINE_SECRET = "bench-line-secret"  # noqa: S105 - the bench server's own, for this run
 APP_KEY = "bench-app-key"
 PBX_TOKEN = "bench-pbx-token"  # noqa: S105 - likewise

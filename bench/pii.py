@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from services.privacy.detect import detect
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "data" / "pii_examples.jsonl"
+EXAMPLES = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "pii_examples.jsonl"
 
 
 def chars(spans: Sequence[Mapping[str, object]], kind: str | None = None) -> set[int]:

@@ -2,7 +2,7 @@
 
     python bench/privacy.py [--texts 2000] [--contacts 1000] [--size 1024] [--timeout 120]
 
-Texts are pieces of ../shared/data/complaints_train.jsonl and pii_examples.jsonl
+Texts are pieces of tests/fixtures/complaints_train.jsonl and pii_examples.jsonl
 joined until ``--size`` bytes of UTF-8 (1 KB is about 380 characters of mostly
 Thai text). Masking times ``services.privacy.masking.mask`` (detection and
 masking) per text. Screening publishes ``contact.received.app`` and waits until
@@ -79,7 +79,7 @@ from shared.settings import Settings
 from shared.store import MongoInbox, Store, connect
 from tests.support.broker import private_vhost
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+DATA = Path(__file__).resolve().parents[1] / "tests" / "fixtures"
 SCREENED = QueueSpec("bench.screened", ("contact.screened",))
 
 

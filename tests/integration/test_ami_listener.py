@@ -17,11 +17,11 @@ from shared.messages import ContactReceived, Envelope
 from shared.runtime import Runtime
 from shared.settings import Settings
 from shared.store import Store
-from tests.conftest import SHARED_DATA
+from tests.conftest import FIXTURES
 
 pytestmark = pytest.mark.integration
 
-SAMPLE = SHARED_DATA / "channels" / "phone" / "ami_sample.txt"
+SAMPLE = FIXTURES / "channels" / "phone" / "ami_sample.txt"
 
 
 @contextlib.asynccontextmanager

@@ -19,14 +19,14 @@ from shared.ids import new_id
 from shared.messages import ContactReceived, Envelope
 from shared.runtime import Runtime, open_store
 from shared.settings import Settings
-from tests.conftest import SHARED_DATA
+from tests.conftest import FIXTURES
 
 pytestmark = [
     pytest.mark.integration,
     pytest.mark.skipif(ocr_unavailable_reason() is not None, reason=str(ocr_unavailable_reason())),
 ]
 
-FAX = SHARED_DATA / "channels" / "fax"
+FAX = FIXTURES / "channels" / "fax"
 SECRET = "fax-secret-test"
 BOUNDARY = "----faxgw-7c1d2e"
 

@@ -27,7 +27,7 @@ from tests.support.intake import DEAD_BROKER, FlakyBus, IntakeUnderTest, running
 
 pytestmark = pytest.mark.integration
 
-LINE_DIR = Path(__file__).parents[3] / "shared" / "data" / "channels" / "line"
+LINE_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "channels" / "line"
 SECRET: str = json.loads((LINE_DIR / "secrets.json").read_text())["channel_secret"]
 SIGNATURES: dict[str, str] = json.loads((LINE_DIR / "signatures.json").read_text())
 TOKEN = "line-channel-token-test"

@@ -19,7 +19,7 @@ from tests.support.intake import DEAD_BROKER, FlakyBus, IntakeUnderTest, running
 
 pytestmark = pytest.mark.integration
 
-PHONE_DIR = Path(__file__).parents[3] / "shared" / "data" / "channels" / "phone"
+PHONE_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "channels" / "phone"
 EVENTS: list[dict[str, Any]] = [
     json.loads(line)
     for line in (PHONE_DIR / "cti_events.jsonl").read_text(encoding="utf-8").splitlines()

@@ -16,11 +16,11 @@ from shared.ids import new_id
 from shared.messages import ContactReceived, Envelope
 from shared.runtime import Runtime, open_store
 from shared.settings import Settings
-from tests.conftest import SHARED_DATA
+from tests.conftest import FIXTURES
 
 pytestmark = pytest.mark.integration
 
-SAMPLES = SHARED_DATA / "channels" / "walk_in" / "walkin_contacts.jsonl"
+SAMPLES = FIXTURES / "channels" / "walk_in" / "walkin_contacts.jsonl"
 
 
 SERVICE_TOKEN = "service-token-walkin"

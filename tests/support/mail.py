@@ -27,7 +27,7 @@ from shared.runtime import Runtime
 from shared.settings import Settings
 from shared.store import Store
 
-EMAIL_DIR = Path(__file__).parents[3] / "shared" / "data" / "channels" / "email"
+EMAIL_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "channels" / "email"
 FAX_DIR = EMAIL_DIR.parent / "fax"
 GATEWAY = "fax@gateway.pea-demo.example"
 

@@ -27,7 +27,7 @@ from services.intake.fax import (
 )
 from shared.errors import ConfigError, Invalid, PayloadTooLarge, Unauthorized
 
-FAX_DIR = Path(__file__).parents[3] / "shared" / "data" / "channels" / "fax"
+FAX_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "channels" / "fax"
 EXPECTED = (FAX_DIR / "letter_expected.txt").read_text(encoding="utf-8")
 WEBHOOK = json.loads((FAX_DIR / "webhook_fields.json").read_text(encoding="utf-8"))
 EXAMPLE_META: dict[str, object] = WEBHOOK["parts"][0]["example"]

@@ -19,7 +19,7 @@ from services.intake.line_events import (
 from shared.clock import BANGKOK
 from shared.errors import ConfigError, Invalid, Unauthorized
 
-LINE_DIR = Path(__file__).parents[3] / "shared" / "data" / "channels" / "line"
+LINE_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "channels" / "line"
 SECRET: str = json.loads((LINE_DIR / "secrets.json").read_text())["channel_secret"]
 SIGNATURES: dict[str, str] = json.loads((LINE_DIR / "signatures.json").read_text())
 

@@ -26,7 +26,7 @@ from services.intake.mail_parse import (
 from services.intake.mail_quote import split_reply
 from shared.errors import PayloadTooLarge
 
-EMAIL_DIR = Path(__file__).parents[3] / "shared" / "data" / "channels" / "email"
+EMAIL_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "channels" / "email"
 C1_CONTROLS = re.compile("[\u0080-\u009f]")
 
 EXPECTED_KINDS = {

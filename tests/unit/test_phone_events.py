@@ -23,7 +23,7 @@ from services.intake.phone_events import (
 from shared.clock import BANGKOK
 from shared.errors import Invalid
 
-PHONE_DIR = Path(__file__).parents[3] / "shared" / "data" / "channels" / "phone"
+PHONE_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "channels" / "phone"
 
 FIRST_CALL = "1794963731.2591"
 ABANDONED_CALL = "1794963940.2603"

@@ -11,7 +11,7 @@ import pytest
 from services.privacy.detect import Span, detect
 from services.privacy.masking import mask, mask_text
 
-EXAMPLES = Path(__file__).parents[3] / "shared" / "data" / "pii_examples.jsonl"
+EXAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "pii_examples.jsonl"
 
 # Valid checksums: 1-1017-00230-70-8 and 3-5099-00123-45-0.
 NATIONAL_ID = "1101700230708"
