@@ -27,6 +27,10 @@ from shared.errors import (
 )
 from shared.ids import new_id
 from shared.logging import correlation_scope, current_correlation_id
+from shared.metrics import install_metrics
+from shared.tracing import HEADER as TRACEPARENT
+from shared.tracing import TraceContext, trace_id_for, trace_scope
+from shared.tracing import parse as parse_traceparent
 
 _STATUS: list[tuple[type[VocdeskError], int]] = [
     (NotFound, 404),
@@ -58,13 +62,18 @@ def status_for(error: VocdeskError) -> int:
 def install_common(app: FastAPI) -> None:
     """Install the error mapping and the correlation-id middleware on ``app``."""
     install_error_handlers(app)
+    install_metrics(app, service=app.title.removeprefix("vocdesk ") or "vocdesk")
 
     @app.middleware("http")
     async def _correlate(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
-        cid = request.headers.get("x-correlation-id") or new_id()
-        with correlation_scope(cid):
+        trace = parse_traceparent(request.headers.get(TRACEPARENT))
+        # A traced request without a correlation id takes the trace id as one,
+        # so hops that run outside any request or message keep the trace.
+        cid = request.headers.get("x-correlation-id") or (trace.trace_id if trace else new_id())
+        trace = trace or TraceContext(trace_id=trace_id_for(cid))
+        with correlation_scope(cid), trace_scope(trace):
             response = await call_next(request)
         response.headers["X-Correlation-Id"] = cid
         return response

@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+from shared.tracing import current_trace_id
+
 _correlation: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "correlation_id", default=None
 )
@@ -78,6 +80,8 @@ class JsonFormatter(logging.Formatter):
         }
         if cid := _correlation.get():
             entry["correlation_id"] = cid
+        if trace_id := current_trace_id():
+            entry["trace_id"] = trace_id
         for key, value in vars(record).items():
             if key not in _STANDARD and not key.startswith("_"):
                 entry[key] = value

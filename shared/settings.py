@@ -66,6 +66,23 @@ class Settings(BaseSettings):
     smtp_url: AnyUrl | None = None
     mail_from: str = "vocdesk@localhost"
 
+    # Intake rate limits: token buckets per source (an app key, a LINE bot, a
+    # PBX) and per customer (an app user, a LINE user, a caller), per replica.
+    # A source is one backend for many customers, so its bucket takes a
+    # province-wide outage; one customer flooding meets their own bucket first.
+    rate_app_per_s: float = Field(default=500.0, gt=0)
+    rate_app_burst: int = Field(default=5000, ge=1)
+    rate_app_user_per_s: float = Field(default=0.2, gt=0)
+    rate_app_user_burst: int = Field(default=10, ge=1)
+    rate_line_per_s: float = Field(default=500.0, gt=0)
+    rate_line_burst: int = Field(default=5000, ge=1)
+    rate_line_user_per_s: float = Field(default=1.0, gt=0)
+    rate_line_user_burst: int = Field(default=30, ge=1)
+    rate_pbx_per_s: float = Field(default=50.0, gt=0)
+    rate_pbx_burst: int = Field(default=1000, ge=1)
+    rate_caller_per_s: float = Field(default=1.0, gt=0)
+    rate_caller_burst: int = Field(default=40, ge=1)
+
     _split = field_validator("app_api_keys", "cti_tokens", mode="before")(_split_commas)
 
     @model_validator(mode="after")

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Header, Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from services.intake.accept import accept_once
-from services.intake.limits import APP_LIMIT, RateLimiter
+from services.intake.limits import channel_limits
 from shared.errors import Invalid, PayloadTooLarge, Unauthorized
 from shared.ids import new_id
 from shared.messages import Contact, Identity, Location
@@ -139,7 +139,7 @@ def build_contact(body: AppContactIn, *, org: str, received_at: datetime) -> Con
 def router(runtime: Runtime) -> APIRouter:
     """Return the app channel's routes bound to ``runtime``."""
     api = APIRouter(tags=["app"])
-    limiter = RateLimiter(APP_LIMIT)
+    limits = channel_limits(runtime.settings, "app")
 
     @api.post("/v1/app/contacts", status_code=202)
     async def submit(
@@ -148,7 +148,7 @@ def router(runtime: Runtime) -> APIRouter:
         idempotency_key: Annotated[str | None, Header()] = None,
     ) -> dict[str, str]:
         key_id = authenticate(authorization, runtime.settings.app_api_keys)
-        limiter.check(f"app:{key_id}")
+        limits.check_source(f"app:{key_id}")
         if not idempotency_key or len(idempotency_key) > 200:
             raise Invalid(
                 "Idempotency-Key header is required (at most 200 characters)",
@@ -156,6 +156,8 @@ def router(runtime: Runtime) -> APIRouter:
             )
         raw = await request.body()
         body = parse_body(raw)
+        # One app user flooding is refused on their own bucket, before the store.
+        limits.check_customers(f"app:{key_id}", [body.app_user_id])
         canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True).encode()
         contact = build_contact(body, org=runtime.settings.org, received_at=runtime.clock.now())
         contact_id = await accept_once(

@@ -1,24 +1,29 @@
-"""Per-source rate limits and request body size limits for intake's endpoints.
+"""Per-source and per-customer rate limits, and request body size limits, for intake.
 
-The rate limiter is a token bucket per source key (an app key, a LINE bot
-destination, a PBX token), held in memory. Each replica keeps its own buckets,
+The rate limiter is a token bucket per key, held in memory: one per source (an
+app key, a LINE bot destination, a PBX token) and one per customer (an app
+user, a LINE user, a caller's number). Each replica keeps its own buckets,
 so N replicas admit up to N times the rate: the limits protect a replica from
 one runaway source (a PBX replaying its spool in a loop, a misbehaving app
-build), they are not a quota promised to anyone. The figures below are far
-above what the sample organisations see at peak, so a healthy source is never
-refused.
+build) and the desk from one customer flooding it; they are not a quota
+promised to anyone. The figures come from ``VOCDESK_RATE_*`` settings, whose
+defaults are far above what the sample organisations see at peak, so a
+healthy source is never refused. Customer keys are hashed: the buckets hold
+no identifier in clear.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from fastapi import Request
 
 from shared.errors import PayloadTooLarge, RateLimited
+from shared.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -29,14 +34,12 @@ class Limit:
     burst: int
 
 
-# LINE sends one request per batch of events; a busy official account peaks at
-# a few dozen requests a second during a province-wide outage.
-LINE_LIMIT = Limit(per_second=100, burst=500)
-# A PBX posts three or four events per call; 50/s is several thousand calls a
-# minute, and the burst absorbs a PBX flushing events queued while we were down.
-PBX_LIMIT = Limit(per_second=50, burst=1000)
-# One app key is one app build for many users; it submits contacts, not chatter.
-APP_LIMIT = Limit(per_second=20, burst=100)
+# What each channel's source and customer buckets are named after in settings.
+_CHANNEL_SETTINGS = {
+    "app": ("app", "app_user"),
+    "line": ("line", "line_user"),
+    "pbx": ("pbx", "caller"),
+}
 
 # Beyond this many sources, full buckets are forgotten: a full bucket is what a
 # new source gets anyway, so dropping it changes nobody's allowance.
@@ -52,8 +55,9 @@ class RateLimiter:
         self._limit = limit
         self._clock = clock
         self._buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, at)
+        self._swept_at = float("-inf")
 
-    def check(self, key: str) -> None:
+    def check(self, key: str, *, who: str = "") -> None:
         """Take one token from ``key``'s bucket; raise ``RateLimited`` if it is empty."""
         now = self._clock()
         rate, burst = self._limit.per_second, float(self._limit.burst)
@@ -62,12 +66,17 @@ class RateLimiter:
         if tokens < 1:
             self._buckets[key] = (tokens, now)
             wait = math.ceil((1 - tokens) / rate)
+            whose = f" for {who}" if who else ""
             raise RateLimited(
-                f"rate limit of {rate:g} requests a second exceeded; retry in {wait} s",
+                f"rate limit{whose} of {rate:g} requests a second exceeded; retry in {wait} s",
                 retry_after=max(1, wait),
             )
+        self._buckets.pop(key, None)  # re-inserted last: the dict runs least recent first
         self._buckets[key] = (tokens - 1, now)
-        if len(self._buckets) > MAX_SOURCES:
+        # Swept at most once a second: with many customers a sweep per
+        # request would cost more than the request.
+        if len(self._buckets) > MAX_SOURCES and now - self._swept_at >= 1.0:
+            self._swept_at = now
             self._forget_full(now)
 
     def _forget_full(self, now: float) -> None:
@@ -75,6 +84,40 @@ class RateLimiter:
         for key, (tokens, at) in list(self._buckets.items()):
             if tokens + (now - at) * rate >= burst:
                 del self._buckets[key]
+        # Still too many: the longest-idle go (they start again with a full bucket).
+        for key in list(self._buckets)[: max(0, len(self._buckets) - 4 * MAX_SOURCES)]:
+            del self._buckets[key]
+
+
+@dataclass(frozen=True)
+class ChannelLimits:
+    """A channel's two kinds of bucket: per source and per customer."""
+
+    source: RateLimiter
+    customer: RateLimiter
+
+    def check_source(self, key: str) -> None:
+        """Take a token for the source ``key``; raise ``RateLimited`` if it is spent."""
+        self.source.check(key)
+
+    def check_customers(self, channel: str, customers: Iterable[str | None]) -> None:
+        """Take a token for each customer (once each); raise ``RateLimited`` if one is spent."""
+        for customer in dict.fromkeys(c for c in customers if c):
+            digest = hashlib.sha256(f"{channel}:{customer}".encode()).hexdigest()[:24]
+            self.customer.check(digest, who="this customer")
+
+
+def channel_limits(settings: Settings, channel: str) -> ChannelLimits:
+    """Build ``channel``'s (``app``, ``line``, ``pbx``) buckets from ``VOCDESK_RATE_*``."""
+    source, customer = _CHANNEL_SETTINGS[channel]
+
+    def limit(name: str) -> Limit:
+        return Limit(
+            per_second=getattr(settings, f"rate_{name}_per_s"),
+            burst=getattr(settings, f"rate_{name}_burst"),
+        )
+
+    return ChannelLimits(source=RateLimiter(limit(source)), customer=RateLimiter(limit(customer)))
 
 
 async def read_body(request: Request, max_bytes: int) -> bytes:

@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Header, Request
 
 from services.intake.accept import Acceptance, accept_all
-from services.intake.limits import LINE_LIMIT, RateLimiter, read_body
+from services.intake.limits import ChannelLimits, channel_limits, read_body
 from services.intake.line_events import (
     LineEvent,
     parse_webhook,
@@ -176,11 +176,11 @@ def build_contact(
 
 
 def router(
-    runtime: Runtime, *, media: MediaFetcher | None = None, limiter: RateLimiter | None = None
+    runtime: Runtime, *, media: MediaFetcher | None = None, limits: ChannelLimits | None = None
 ) -> APIRouter:
     """Return the LINE webhook route bound to ``runtime``."""
     api = APIRouter(tags=["line"])
-    limits = limiter or RateLimiter(LINE_LIMIT)
+    limits = limits or channel_limits(runtime.settings, "line")
     settings = runtime.settings
     conversation_key = settings.secret_key.get_secret_value().encode()
 
@@ -194,7 +194,7 @@ def router(
         payload: dict[str, Any] = json.loads(raw)
         # Limited after the signature check, so forged requests cannot spend
         # the bot's allowance.
-        limits.check(f"line:{payload.get('destination')}")
+        limits.check_source(f"line:{payload.get('destination')}")
         received_at = runtime.clock.now()
         request_sha256 = sha256_hex(raw)
         contacts = [
@@ -203,6 +203,9 @@ def router(
             )
             for event in events
         ]
+        # A batch with a user over their allowance is refused whole (LINE
+        # redelivers it later); batches hold one user's events as a rule.
+        limits.check_customers("line", [c.customer.line_user_id for c in contacts])
         # Published one by one in delivery order (routing threads later events
         # onto earlier ones), but claimed, archived and completed together: the
         # answer waits for all of them anyway.

@@ -28,12 +28,13 @@ from pymongo import IndexModel
 from pymongo.errors import DuplicateKeyError
 
 from services.intake.accept import accept_once
-from services.intake.limits import PBX_LIMIT, RateLimiter, read_body
+from services.intake.limits import ChannelLimits, channel_limits, read_body
 from services.intake.phone_events import (
     CallRecord,
     CtiEvent,
     callback_of,
     fold,
+    normalise_number,
     parse_cti_event,
     topic_hint,
 )
@@ -282,18 +283,20 @@ async def take_event(
     return new, contact_id
 
 
-def router(runtime: Runtime, *, limiter: RateLimiter | None = None) -> APIRouter:
+def router(runtime: Runtime, *, limits: ChannelLimits | None = None) -> APIRouter:
     """Return the CTI webhook route bound to ``runtime``."""
     api = APIRouter(tags=["phone"])
-    limits = limiter or RateLimiter(PBX_LIMIT)
+    limits = limits or channel_limits(runtime.settings, "pbx")
 
     @api.post("/v1/phone/events", status_code=202)
     async def receive(
         request: Request, authorization: Annotated[str | None, Header()] = None
     ) -> dict[str, Any]:
         pbx = authenticate(authorization, runtime.settings.cti_tokens)
-        limits.check(f"pbx:{pbx}")
+        limits.check_source(f"pbx:{pbx}")
         events = parse_events(await read_body(request, MAX_BODY_BYTES))
+        # Refused before any event is stored, so the PBX's retry replays the batch whole.
+        limits.check_customers("phone", [normalise_number(e.from_) for _, e in events])
         stored = 0
         contacts: list[str] = []
         for sent, event in events:  # in order: a batch replays the PBX's own sequence

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.notify import store as notify_store
+from services.notify.breaker import Breakers
 from services.notify.library import TemplateLibrary
 from services.notify.reachability import Reachability
 from services.notify.templates import CHANNELS, KINDS, LANGUAGES
@@ -36,7 +37,13 @@ class TemplateOverrides(BaseModel):
     overrides: dict[str, str]
 
 
-def router(runtime: Runtime, *, library: TemplateLibrary, reachability: Reachability) -> APIRouter:
+def router(
+    runtime: Runtime,
+    *,
+    library: TemplateLibrary,
+    reachability: Reachability,
+    breakers: Breakers,
+) -> APIRouter:
     """Return notify's internal routes."""
     caller = Depends(service_auth(runtime.settings.service_token.get_secret_value()))
     api = APIRouter(prefix="/internal/v1", tags=["notify"], dependencies=[caller])
@@ -57,6 +64,11 @@ def router(runtime: Runtime, *, library: TemplateLibrary, reachability: Reachabi
             reachable=body.reachable,
             reason=body.reason or f"set by {who.role}",
         )
+
+    @api.get("/providers")
+    async def providers(_: Caller) -> dict[str, Any]:
+        # What the console's outage banner shows: this replica's circuits.
+        return {"providers": breakers.snapshot()}
 
     @api.get("/templates")
     async def templates(_: Caller) -> dict[str, Any]:

@@ -10,6 +10,7 @@ import httpx
 from fastapi import FastAPI
 
 from services.notify import api, survey_api
+from services.notify.breaker import Breakers
 from services.notify.channels import build_channels
 from services.notify.clients import PrivacyClient, RoutingClient
 from services.notify.delivery import Attempter
@@ -53,6 +54,12 @@ def create_app(
         ttl=timedelta(days=notify.survey_ttl_days),
         clock=runtime.clock,
     )
+    breakers = Breakers(
+        clock=runtime.clock,
+        failures=notify.notify_breaker_failures,
+        open_s=notify.notify_breaker_open_s,
+        open_max_s=notify.notify_breaker_open_max_s,
+    )
     attempter = Attempter(
         store=runtime.store,
         writes=writes,
@@ -66,6 +73,8 @@ def create_app(
         survey_base_url=str(notify.survey_base_url or shared.service_url("notify")),
         rate_limit=notify.notify_rate_limit,
         rate_window_s=notify.notify_rate_window_s,
+        breakers=breakers,
+        address_cache_size=notify.notify_address_cache_size,
     )
     worker = DeliveryWorker(
         runtime,
@@ -94,7 +103,9 @@ def create_app(
     app = FastAPI(title="vocdesk notify", version="1", lifespan=lifespan)
     install_common(app)
     app.include_router(health_router(runtime.readiness))
-    app.include_router(api.router(runtime, library=library, reachability=reachability))
+    app.include_router(
+        api.router(runtime, library=library, reachability=reachability, breakers=breakers)
+    )
     routing = RoutingClient(shared.service_url("routing"), token=token, http=client)
     app.include_router(survey_api.router(runtime, signer=signer, routing=routing))
     return app

@@ -1,14 +1,18 @@
 """One delivery attempt: ask privacy where the customer is, pick a channel, render, send.
 
 ``worker.py`` leases due deliveries and records what this module answers.
-Personal data stays inside an attempt: the address
+Personal data stays inside the process: the address
 goes to the provider and nowhere else, and what the provider answers is
-scrubbed before it is kept.
+scrubbed before it is kept. The address is looked up once per delivery (one
+audited reveal in privacy) and kept in memory, never in the delivery log,
+until the delivery ends; a restart looks it up once more. A provider whose
+circuit breaker is open is not tried, and its deliveries wait without a lookup.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -22,6 +26,7 @@ from services.notify.adapters import (
     OutboundMessage,
     notification_id_for,
 )
+from services.notify.breaker import Breakers
 from services.notify.channels import Channels
 from services.notify.clients import PrivacyClient
 from services.notify.directory import OrgDirectory
@@ -37,6 +42,7 @@ from services.notify.reachability import Reachability
 from services.notify.store import HotWrites
 from services.notify.survey import SurveyChannel, SurveySigner, survey_url
 from services.notify.templates import Rendered, csat_options
+from shared import metrics
 from shared.clock import Clock
 from shared.errors import Invalid, NotFound, UpstreamUnavailable
 from shared.logging import mask_pii
@@ -85,6 +91,8 @@ class Attempter:
         survey_base_url: str,
         rate_limit: int,
         rate_window_s: float,
+        breakers: Breakers,
+        address_cache_size: int = 10_000,
     ) -> None:
         self._store = store
         self._writes = writes
@@ -98,13 +106,33 @@ class Attempter:
         self._survey_base_url = survey_base_url
         self._rate_limit = rate_limit
         self._rate_window_s = rate_window_s
+        self._breakers = breakers
+        self._targets: OrderedDict[str, ReplyTarget] = OrderedDict()
+        self._cache_size = address_cache_size
 
-    async def attempt(self, intent: Intent, *, rate_counted: bool) -> Outcome:
+    def forget(self, delivery_id: str) -> None:
+        """Drop the address kept for ``delivery_id``: its delivery has ended."""
+        self._targets.pop(delivery_id, None)
+
+    async def _target(self, intent: Intent, delivery_id: str | None) -> ReplyTarget:
+        if delivery_id is not None and (cached := self._targets.get(delivery_id)):
+            return cached
+        assert intent.reply_handle is not None
+        target = await self._privacy.reply_target(intent.reply_handle, case_id=intent.case_id)
+        if delivery_id is not None and self._cache_size:
+            self._targets[delivery_id] = target
+            while len(self._targets) > self._cache_size:
+                self._targets.popitem(last=False)  # the oldest is looked up again if needed
+        return target
+
+    async def attempt(
+        self, intent: Intent, *, rate_counted: bool, delivery_id: str | None = None
+    ) -> Outcome:
         """Try to deliver ``intent`` once and say how it went."""
         if not intent.reply_handle:
             return Outcome("skipped", "the case has no way to reach the customer")
         try:
-            target = await self._privacy.reply_target(intent.reply_handle, case_id=intent.case_id)
+            target = await self._target(intent, delivery_id)
         except NotFound:
             return Outcome("skipped", "the customer is unknown to privacy or erased")
         except UpstreamUnavailable as exc:
@@ -117,6 +145,21 @@ class Attempter:
         address = self._choose(target)
         if address.channel in blocked:
             return Outcome("skipped", f"the customer cannot be reached on {address.channel}")
+        provider = address.channel
+        if provider != "callback" and (until := self._breakers.admit(provider)) is not None:
+            return _provider_down(provider, until, rate_counted)
+        try:
+            return await self._send(intent, target, address, rate_counted=rate_counted)
+        except BaseException:
+            # A crash or shutdown mid-attempt says nothing about the provider.
+            self._breakers.release(provider)
+            raise
+
+    async def _send(
+        self, intent: Intent, target: ReplyTarget, address: Address, *, rate_counted: bool
+    ) -> Outcome:
+        subject = target.subject_ref or intent.subject_ref
+        provider = address.channel
         if subject and address.channel != "callback" and not rate_counted:
             until = await self._writes.take_rate_slot(
                 subject,
@@ -125,21 +168,31 @@ class Attempter:
                 window=timedelta(seconds=self._rate_window_s),
             )
             if until is not None:
+                self._breakers.release(provider)
                 return Outcome("deferred", "per-customer rate limit", until=until)
             rate_counted = True
         address = await self._spend_reply_token(intent, address)
         try:
             message = self._compose(intent, address, target)
         except Invalid as exc:
+            self._breakers.release(provider)
             return Outcome("failed", str(exc), channel=address.channel, rate_counted=rate_counted)
         adapter = self._channels.get(address.channel)
         assert adapter is not None  # _choose only picks configured channels
         result = await adapter.send(message)
+        verdict = _verdict(result)
+        if provider != "callback":
+            self._breakers.record(
+                provider,
+                healthy=verdict != "retry",
+                reason=f"{provider} answered {result.provider_status or 'nothing'}",
+            )
+            metrics.DELIVERY_ATTEMPTS.labels(provider, verdict).inc()
         # Providers quote what they refused ("550 <somchai@…>: no such user").
         answer = scrub(mask_pii(result.provider_answer), target.personal_values())
         result = result.model_copy(update={"provider_answer": answer})
         return Outcome(
-            _verdict(result),
+            verdict,
             result.provider_answer,
             channel=address.channel,
             result=result,
@@ -209,6 +262,16 @@ class Attempter:
             quick_reply=quick_reply,
             survey_url=link,
         )
+
+
+def _provider_down(channel: DeliveryChannel, until: datetime, rate_counted: bool) -> Outcome:
+    return Outcome(
+        "deferred",
+        f"{channel} provider unavailable (circuit open)",
+        channel=channel,
+        until=until,
+        rate_counted=rate_counted,
+    )
 
 
 def _verdict(result: DeliveryResult) -> Verdict:

@@ -62,13 +62,15 @@ def backoff_delay(
     *,
     jitter: bool = True,
     rng: random.Random | None = None,
+    min_delay: float = 0.0,
 ) -> float:
-    """Return the wait after failed try number ``attempt`` (0 first), fully jittered."""
+    """Return the wait after failed try ``attempt`` (0 first), jittered, at least ``min_delay``."""
     # Full jitter (a uniform draw up to the cap) spreads the retries of many
     # notifications that failed together, so a recovering provider is not
-    # hit by all of them at the same instant.
-    ceiling = min(base * factor ** min(attempt, 64), max_delay)
-    return (rng or _RNG).uniform(0.0, ceiling) if jitter else ceiling
+    # hit by all of them at the same instant; the floor keeps a draw near
+    # zero from retrying at once.
+    ceiling = max(min(base * factor ** min(attempt, 64), max_delay), min_delay)
+    return (rng or _RNG).uniform(min_delay, ceiling) if jitter else ceiling
 
 
 async def send_with_retry(

@@ -33,6 +33,9 @@ class NotifySettings(BaseSettings):
     fcm_base_url: AnyUrl = AnyUrl("https://fcm.googleapis.com")
 
     # Delivery: backoff between attempts, and when to give up and tell an agent.
+    # The first retry waits at least notify_retry_min_s; later ones are drawn
+    # between it and the exponential ceiling, so retries never bunch near zero.
+    notify_retry_min_s: float = Field(default=1.0, gt=0)
     notify_retry_base_s: float = Field(default=2.0, gt=0)
     notify_retry_max_s: float = Field(default=300.0, gt=0)
     notify_give_up_after_s: float = Field(default=6 * 3600.0, gt=0)
@@ -44,6 +47,15 @@ class NotifySettings(BaseSettings):
     notify_lease_s: float = Field(default=90.0, gt=0)
     notify_http_timeout_s: float = Field(default=10.0, gt=0)
     notify_smtp_timeout_s: float = Field(default=30.0, gt=0)
+
+    # Circuit breaker per provider: open after this many transient failures in
+    # a row, let one probe through after notify_breaker_open_s, doubling (up to
+    # the max) while probes keep failing.
+    notify_breaker_failures: int = Field(default=5, ge=1)
+    notify_breaker_open_s: float = Field(default=30.0, gt=0)
+    notify_breaker_open_max_s: float = Field(default=300.0, gt=0)
+    # Addresses looked up from privacy, kept in memory until their delivery ends.
+    notify_address_cache_size: int = Field(default=10_000, ge=0)
 
     # Per-customer rate limit: at most this many messages per window; more wait.
     notify_rate_limit: int = Field(default=10, ge=1)

@@ -167,7 +167,9 @@ class DeliveryWorker:
         intent = Intent.model_validate(doc["intent"])
         rate_counted = bool(doc.get("rate_counted"))
         try:
-            outcome = await self._attempter.attempt(intent, rate_counted=rate_counted)
+            outcome = await self._attempter.attempt(
+                intent, rate_counted=rate_counted, delivery_id=doc["_id"]
+            )
         except Exception as exc:
             # A bug or an outage mid-attempt: keep the delivery and try later.
             log.exception("delivery attempt failed", extra=_ids(doc, intent))
@@ -192,6 +194,11 @@ class DeliveryWorker:
                 verdict = "failed"
             else:
                 fields |= {"status": "queued", "next_attempt_at": next_at, "lease_until": now}
+        if verdict == "deferred" and outcome.channel is not None and outcome.until is not None:
+            # Waiting out a provider outage still ends at the delivery's deadline.
+            deadline = doc["created_at"] + timedelta(seconds=self._settings.notify_give_up_after_s)
+            if outcome.until > deadline:
+                verdict = "failed"
         if verdict == "deferred":
             fields |= {"status": "queued", "next_attempt_at": outcome.until, "lease_until": now}
         elif verdict == "sent":
@@ -216,6 +223,8 @@ class DeliveryWorker:
             attempt=attempt,
             announce=announce.model_dump(mode="json") if announce else None,
         )
+        if verdict not in ("retry", "deferred"):
+            self._attempter.forget(doc["_id"])
         extra = {**_ids(doc, intent), "channel": outcome.channel, "outcome": verdict}
         log.info("notification %s", verdict, extra=extra)
         if announce is not None:
@@ -229,6 +238,7 @@ class DeliveryWorker:
             2.0,
             settings.notify_retry_max_s,
             rng=self._rng,
+            min_delay=settings.notify_retry_min_s,
         )
         deadline = doc["created_at"] + timedelta(seconds=settings.notify_give_up_after_s)
         retry_after = outcome.result.retry_after if outcome.result else None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any
 
 import aio_pika
@@ -14,6 +15,7 @@ from aio_pika.abc import (
     AbstractRobustConnection,
 )
 
+from shared import metrics, tracing
 from shared.bus.base import DELIVERY_LIMIT, BusHealth, Decision, Subscription, decide
 from shared.bus.topology import DLX, EXCHANGE, QUEUES, QueueSpec
 from shared.errors import BusUnavailable, Unroutable
@@ -101,6 +103,7 @@ class AmqpBus:
             raise Unroutable(f"no queue took {envelope.routing_key}") from exc
         except (OSError, aio_pika.exceptions.AMQPError, RuntimeError) as exc:
             raise BusUnavailable(f"publish failed: {type(exc).__name__}: {exc}") from exc
+        metrics.MESSAGES_PUBLISHED.labels(envelope.type).inc()
 
     async def _publish(self, envelope: Envelope) -> None:
         await self.connect()
@@ -137,8 +140,15 @@ class AmqpBus:
             await self._dead_letter(dlx, subscription.queue, message, f"unreadable envelope: {exc}")
             return
         delivery = _delivery_number(message)
-        with correlation_scope(envelope.correlation_id):
+        headers = message.headers or {}
+        trace = tracing.parse(headers.get(tracing.HEADER))  # type: ignore[arg-type]
+        trace = trace or tracing.TraceContext(tracing.trace_id_for(envelope.correlation_id))
+        queue = subscription.queue
+        with correlation_scope(envelope.correlation_id), tracing.trace_scope(trace):
+            started = time.perf_counter()
             decision, reason = await decide(subscription, envelope, delivery=delivery)
+            metrics.HANDLER_LATENCY.labels(queue).observe(time.perf_counter() - started)
+            metrics.MESSAGES_CONSUMED.labels(queue, decision.value).inc()
             if decision is Decision.ACK:
                 await message.ack()
             elif decision is Decision.REQUEUE:
@@ -163,6 +173,7 @@ class AmqpBus:
             content_type=message.content_type,
             delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
         )
+        metrics.MESSAGES_DEAD_LETTERED.labels(queue).inc()
         try:
             await dlx.publish(parked, routing_key=queue)
         except Exception:
@@ -211,19 +222,10 @@ def to_amqp(envelope: Envelope) -> aio_pika.Message:
         delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
         headers={
             "version": envelope.version,
-            "traceparent": _traceparent(envelope),
+            # W3C trace context: the current trace, else the correlation id's.
+            tracing.HEADER: tracing.traceparent(envelope.correlation_id, span_seed=envelope.id),
         },
     )
-
-
-def _traceparent(envelope: Envelope) -> str:
-    # W3C trace context: the correlation id seeds the trace id so every hop of
-    # one contact shares a trace.
-    import hashlib
-
-    trace = hashlib.sha256(envelope.correlation_id.encode()).hexdigest()[:32]
-    span = hashlib.sha256(envelope.id.encode()).hexdigest()[:16]
-    return f"00-{trace}-{span}-01"
 
 
 def _delivery_number(message: AbstractIncomingMessage) -> int:

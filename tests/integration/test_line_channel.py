@@ -19,7 +19,6 @@ import uvicorn
 from fastapi import FastAPI, Header, Response
 
 from services.intake import line_channel
-from services.intake.limits import Limit
 from services.intake.line_media import content_base
 from shared.bus.amqp import AmqpBus
 from shared.bus.inproc import InProcessBus
@@ -348,10 +347,11 @@ def test_event_refused_during_a_broker_outage_is_accepted_on_redelivery(
 
 
 def test_too_many_requests_from_one_bot_answer_429_with_retry_after(
-    mongo_url: str, line_content: FakeLineContent, monkeypatch: pytest.MonkeyPatch
+    mongo_url: str, line_content: FakeLineContent
 ) -> None:
-    monkeypatch.setattr(line_channel, "LINE_LIMIT", Limit(per_second=0.01, burst=2))
-    with running_intake(mongo_url, InProcessBus(), **line_settings(line_content)) as limited:
+    limits = {"rate_line_per_s": 0.01, "rate_line_burst": 2}
+    settings = line_settings(line_content) | limits
+    with running_intake(mongo_url, InProcessBus(), **settings) as limited:
         assert post(limited, "follow.json").status_code == 200
         assert post(limited, "unfollow.json").status_code == 200
         answer = post(limited, "sticker_message.json")

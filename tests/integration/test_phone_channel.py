@@ -10,8 +10,6 @@ from typing import Any
 import httpx
 import pytest
 
-from services.intake import phone_channel
-from services.intake.limits import Limit
 from shared.bus.amqp import AmqpBus
 from shared.bus.inproc import InProcessBus
 from shared.messages import Contact
@@ -232,10 +230,12 @@ def test_hangup_refused_during_a_broker_outage_is_published_when_the_pbx_retries
 
 
 def test_too_many_events_from_one_pbx_answer_429_with_retry_after(
-    mongo_url: str, monkeypatch: pytest.MonkeyPatch
+    mongo_url: str,
 ) -> None:
-    monkeypatch.setattr(phone_channel, "PBX_LIMIT", Limit(per_second=0.01, burst=2))
-    with running_intake(mongo_url, InProcessBus(), cti_tokens=[TOKEN, OTHER_PBX]) as limited:
+    limits = {"rate_pbx_per_s": 0.01, "rate_pbx_burst": 2}
+    with running_intake(
+        mongo_url, InProcessBus(), cti_tokens=[TOKEN, OTHER_PBX], **limits
+    ) as limited:
         assert post(limited, EVENTS[0]).status_code == 202
         assert post(limited, EVENTS[1]).status_code == 202
         answer = post(limited, EVENTS[2])

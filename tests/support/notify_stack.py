@@ -47,6 +47,7 @@ SECRET_KEY = "secret-key-notify-tests"
 MAIL_FROM = "ศูนย์บริการ 1129 <care@pea.example>"
 FAST = {
     "notify_retry_base_s": 0.05,
+    "notify_retry_min_s": 0.05,
     "notify_retry_max_s": 0.2,
     "notify_poll_interval_s": 0.05,
     "sms_gateway_url": "http://sms.test/send",
