@@ -8,7 +8,7 @@ import logging
 import socket
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from shared.bus.base import Bus, Subscription
 from shared.clock import Clock, SystemClock
@@ -17,6 +17,8 @@ from shared.settings import Settings
 from shared.store import IndexPlan, MongoInbox, Store, connect
 
 log = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
 
 LOCAL_BROKER = "amqp://guest:guest@127.0.0.1:5672/"
 
@@ -71,18 +73,41 @@ class Runtime:
         """Return the service's idempotency inbox."""
         return MongoInbox(self.store)
 
-    async def readiness(self) -> dict[str, object]:
-        """Report whether the bus has its consumers and the store answers."""
-        bus = await self.bus.health()
-        store_ok = await self.store.ping()
+    async def readiness(self, *, timeout: float = 0.8) -> dict[str, object]:
+        """Report within ``timeout`` whether the bus has its consumers and the store answers."""
+        bus, store_ok = await asyncio.gather(
+            _bounded(self.bus.health(), timeout), _bounded(self.store.ping(), timeout)
+        )
         expected = {s.queue for s in self.subscriptions}
-        consumers_ok = bus.connected and all(bus.consumers.get(q, 0) > 0 for q in expected)
+        reasons: list[str] = []
+        if bus is None:
+            reasons.append(f"bus health did not answer within {timeout}s")
+        elif not bus.connected:
+            reasons.append("bus not connected")
+        else:
+            reasons += [f"no consumer on {q}" for q in sorted(expected) if not bus.consumers.get(q)]
+        if store_ok is None:
+            reasons.append(f"store did not answer within {timeout}s")
+        elif not store_ok:
+            reasons.append("store unavailable")
         return {
-            "ready": consumers_ok and store_ok,
+            "ready": not reasons,
             "service": self.service,
-            "bus": {"kind": bus.kind, "connected": bus.connected, "consumers": bus.consumers},
-            "store": {"ok": store_ok},
+            "reasons": reasons,
+            "bus": {
+                "kind": bus.kind if bus else self.bus.kind,
+                "connected": bool(bus and bus.connected),
+                "consumers": bus.consumers if bus else {},
+            },
+            "store": {"ok": bool(store_ok)},
         }
+
+
+async def _bounded(check: Coroutine[Any, Any, _T], timeout: float) -> _T | None:
+    try:
+        return await asyncio.wait_for(check, timeout)
+    except TimeoutError:
+        return None
 
 
 @dataclass

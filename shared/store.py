@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 from pymongo import AsyncMongoClient, IndexModel
@@ -12,6 +12,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
+from shared.bus.base import Claim
 from shared.errors import StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -48,15 +49,29 @@ class Store:
 def connect(url: str, database: str, *, timeout_ms: int = 5000) -> Store:
     """Return a store on ``url`` using ``database``; no I/O until first use."""
     client: AsyncMongoClient[Document] = AsyncMongoClient(
-        url, serverSelectionTimeoutMS=timeout_ms, tz_aware=True, uuidRepresentation="standard"
+        url,
+        serverSelectionTimeoutMS=timeout_ms,
+        # A paused or dead server must fail a request, not hang it: callers map
+        # the failure to 503 / SMTP 451 / a held redelivery.
+        connectTimeoutMS=timeout_ms,
+        socketTimeoutMS=2 * timeout_ms,
+        tz_aware=True,
+        uuidRepresentation="standard",
     )
     return Store(client, database)
 
 
 class MongoInbox:
-    """The bus inbox in MongoDB: one document per handled (consumer, message id)."""
+    """The bus inbox in MongoDB: one document per claimed (consumer, message id).
+
+    A claim is taken with one insert before the handler runs, so two deliveries
+    of one message never run it at the same time; it holds for ``LEASE`` and is
+    then taken over, so a consumer that died holding one delays its message
+    only that long.
+    """
 
     COLLECTION = "inbox"
+    LEASE = timedelta(seconds=30)
     INDEXES: ClassVar[IndexPlan] = {
         COLLECTION: [IndexModel("at", expireAfterSeconds=14 * 24 * 3600)]
     }
@@ -64,21 +79,53 @@ class MongoInbox:
     def __init__(self, store: Store) -> None:
         self._collection = store[self.COLLECTION]
 
-    async def seen(self, consumer: str, message_id: str) -> bool:
-        """Return True if ``consumer`` already handled ``message_id``."""
+    async def claim(self, consumer: str, message_id: str) -> Claim:
+        """Claim ``message_id`` for ``consumer``: ``new``, ``done`` or ``busy``."""
+        key, now = f"{consumer}:{message_id}", datetime.now(UTC)
         try:
-            found = await self._collection.find_one({"_id": f"{consumer}:{message_id}"})
+            try:
+                await self._collection.insert_one(
+                    {"_id": key, "state": "claimed", "at": now, "until": now + self.LEASE}
+                )
+                return "new"
+            except DuplicateKeyError:
+                pass
+            found = await self._collection.find_one({"_id": key})
+            if found is None:
+                return "busy"  # released meanwhile: the next attempt claims it
+            if found.get("state", "done") == "done":
+                return "done"
+            until = found["until"]
+            if until.tzinfo is None:
+                until = until.replace(tzinfo=UTC)
+            if until > now:
+                return "busy"
+            taken = await self._collection.update_one(
+                {"_id": key, "state": "claimed", "until": found["until"]},
+                {"$set": {"at": now, "until": now + self.LEASE}},
+            )
+            return "new" if taken.modified_count == 1 else "busy"
+        except DuplicateKeyError:
+            return "busy"
         except PyMongoError as exc:
             raise StoreUnavailable(str(exc)) from exc
-        return found is not None
 
-    async def remember(self, consumer: str, message_id: str) -> None:
+    async def complete(self, consumer: str, message_id: str) -> None:
         """Record that ``consumer`` handled ``message_id``."""
         try:
-            await self._collection.insert_one(
-                {"_id": f"{consumer}:{message_id}", "at": datetime.now(UTC)}
+            await self._collection.update_one(
+                {"_id": f"{consumer}:{message_id}"},
+                {"$set": {"state": "done", "at": datetime.now(UTC)}, "$unset": {"until": ""}},
+                upsert=True,
             )
-        except DuplicateKeyError:
-            pass
+        except PyMongoError as exc:
+            raise StoreUnavailable(str(exc)) from exc
+
+    async def release(self, consumer: str, message_id: str) -> None:
+        """Drop an unfinished claim so a redelivery handles the message again."""
+        try:
+            await self._collection.delete_one(
+                {"_id": f"{consumer}:{message_id}", "state": "claimed"}
+            )
         except PyMongoError as exc:
             raise StoreUnavailable(str(exc)) from exc

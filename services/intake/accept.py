@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from services.intake import store as intake_store
 from shared.errors import BusError, Conflict
+from shared.ids import new_id
+from shared.logging import current_correlation_id
 from shared.messages import Contact, ContactReceived, Envelope
 from shared.runtime import Runtime
 from shared.store import Store
@@ -16,9 +18,17 @@ from shared.store import Store
 log = logging.getLogger(__name__)
 
 
-async def publish_contact(runtime: Runtime, contact: Contact) -> Envelope:
+async def publish_contact(
+    runtime: Runtime, contact: Contact, *, message_id: str | None = None
+) -> Envelope:
     """Publish ``contact.received.<channel>``; raise ``BusError`` if not confirmed."""
-    envelope = Envelope.of(ContactReceived(contact=contact), occurred_at=contact.received_at)
+    envelope = Envelope.of(
+        ContactReceived(contact=contact),
+        occurred_at=contact.received_at,
+        message_id=message_id,
+        # The request's correlation id (its trace id when it came traced) follows the contact.
+        correlation_id=current_correlation_id(),
+    )
     await runtime.bus.publish(envelope)
     log.info(
         "contact accepted",
@@ -37,6 +47,7 @@ class Acceptance:
     raw: bytes
     content_type: str
     raw_meta: dict[str, Any] | None = None
+    message_id: str = field(default_factory=new_id)
 
 
 async def accept_once(
@@ -73,21 +84,33 @@ async def accept_all(runtime: Runtime, items: Sequence[Acceptance]) -> list[str]
     earlier = await intake_store.claim_keys(
         store,
         [
-            intake_store.Claim(i.key, i.body_hash, i.contact.id, i.contact.received_at)
+            intake_store.Claim(
+                i.key,
+                i.body_hash,
+                i.contact.id,
+                i.contact.received_at,
+                message_id=i.message_id,
+                raw_ref=i.contact.raw_ref,
+            )
             for i in firsts.values()
         ],
     )
+    for key, record in list(earlier.items()):
+        if record["state"] == intake_store.TAKEN_OVER:
+            firsts[key] = _as_claimed(firsts[key], record)
+            del earlier[key]
     new = [item for key, item in firsts.items() if key not in earlier]
     try:
         _check_earlier(earlier, firsts)
     except Conflict:
         await intake_store.release_keys(store, [item.key for item in new])
         raise
-    await intake_store.archive_raws(store, [await _raw_record(store, item) for item in new])
+    to_archive = [item for item in new if not await _archived(store, item)]
+    await intake_store.archive_raws(store, [await _raw_record(store, item) for item in to_archive])
     published = 0
     try:
         for item in new:
-            await publish_contact(runtime, item.contact)
+            await publish_contact(runtime, item.contact, message_id=item.message_id)
             published += 1
     except BusError:
         undone = new[published:]
@@ -99,6 +122,23 @@ async def accept_all(runtime: Runtime, items: Sequence[Acceptance]) -> list[str]
     await intake_store.complete_keys(store, [item.key for item in new])
     answers = {key: str(record["contact_id"]) for key, record in earlier.items()}
     return [answers.get(item.key, firsts[item.key].contact.id) for item in items]
+
+
+def _as_claimed(item: Acceptance, record: dict[str, Any]) -> Acceptance:
+    """Return ``item`` under the ids of the stale claim it took over."""
+    contact = item.contact.model_copy(
+        update={
+            "id": record["contact_id"],
+            "raw_ref": record.get("raw_ref") or item.contact.raw_ref,
+        }
+    )
+    message_id = record.get("message_id") or item.message_id
+    return replace(item, contact=contact, message_id=message_id)
+
+
+async def _archived(store: Store, item: Acceptance) -> bool:
+    # Only a taken-over claim can find its payload archived by the request that died.
+    return item.contact.raw_ref is not None and await intake_store.has_raw(store, _raw_id(item))
 
 
 def _check_earlier(earlier: dict[str, dict[str, Any]], firsts: dict[str, Acceptance]) -> None:

@@ -40,7 +40,14 @@ from services.intake.mail_parse import (
 )
 from services.intake.settings import IntakeSettings
 from services.intake.store import sha256_hex
-from shared.errors import BusError, ConfigError, Conflict, Invalid, PayloadTooLarge
+from shared.errors import (
+    BusError,
+    ConfigError,
+    Conflict,
+    Invalid,
+    PayloadTooLarge,
+    StoreUnavailable,
+)
 from shared.ids import new_id
 from shared.messages import Attachment
 from shared.runtime import Runtime
@@ -152,8 +159,8 @@ class MailIntake:
             return BUS_DOWN
         except Conflict:
             return IN_PROGRESS
-        except PyMongoError:
-            log.exception("mail store failed", extra={"source": source.kind})
+        except (PyMongoError, StoreUnavailable, TimeoutError):
+            log.warning("mail store failed", extra={"source": source.kind})
             return STORE_DOWN
 
     async def _accept(

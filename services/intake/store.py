@@ -24,8 +24,12 @@ INDEXES: IndexPlan = {
 }
 
 # A claim still pending after this long belongs to a request that died mid-way.
-PENDING_CLAIM_TTL = timedelta(seconds=30)
-DUPLICATE_KEY = 11000  # the server's error code for an _id already taken
+# Taking it over is safe even if that request still lives: the retry publishes
+# the same contact id under the same message id, which consumers de-duplicate.
+PENDING_CLAIM_TTL = timedelta(seconds=10)
+DUPLICATE_KEY = 11000
+# The state ``claim_key`` reports for a stale claim it took over (never stored).
+TAKEN_OVER = "taken_over"  # the server's error code for an _id already taken
 
 RetentionClass = Literal["contact", "media", "system"]
 
@@ -68,6 +72,11 @@ async def archive_raws(store: Store, records: Sequence[dict[str, Any]]) -> None:
         await store[RAW].insert_many(list(records))
 
 
+async def has_raw(store: Store, raw_id: str) -> bool:
+    """Return True if the payload ``raw_id`` is archived already."""
+    return await store[RAW].find_one({"_id": raw_id}, {"_id": 1}) is not None
+
+
 async def discard_raw(store: Store, raw_id: str) -> None:
     """Remove an archived payload whose contact was never accepted."""
     doc = await store[RAW].find_one_and_delete({"_id": raw_id})
@@ -83,6 +92,8 @@ class Claim:
     body_hash: str
     contact_id: str
     at: datetime
+    message_id: str = ""
+    raw_ref: str | None = None
 
 
 async def claim_keys(store: Store, claims: Sequence[Claim]) -> dict[str, dict[str, Any]]:
@@ -119,6 +130,8 @@ def _pending(claim: Claim) -> dict[str, Any]:
         "_id": claim.key,
         "body_hash": claim.body_hash,
         "contact_id": claim.contact_id,
+        "message_id": claim.message_id,
+        "raw_ref": claim.raw_ref,
         "state": "pending",
         "created_at": claim.at,
     }
@@ -132,20 +145,20 @@ async def claim_key(store: Store, claim: Claim) -> dict[str, Any] | None:
         earlier = await store[IDEMPOTENCY].find_one({"_id": claim.key})
         if earlier is None:  # released between our insert and read: let the client retry
             raise Conflict("request with this key is being retried; try again") from None
-        if earlier["state"] == "pending" and _stale(earlier["created_at"], claim.at):
-            # The process that claimed it died before publishing: take the claim over.
+        if (
+            earlier["state"] == "pending"
+            and earlier["body_hash"] == claim.body_hash
+            and _stale(earlier["created_at"], claim.at)
+        ):
+            # The request that claimed it died before completing; it may or may
+            # not have published. Take the claim over under the same contact id
+            # and message id, so a retry never makes a second contact.
             taken = await store[IDEMPOTENCY].update_one(
                 {"_id": claim.key, "state": "pending", "created_at": earlier["created_at"]},
-                {
-                    "$set": {
-                        "body_hash": claim.body_hash,
-                        "contact_id": claim.contact_id,
-                        "created_at": claim.at,
-                    }
-                },
+                {"$set": {"created_at": claim.at}},
             )
             if taken.modified_count == 1:
-                return None
+                return {**earlier, "state": TAKEN_OVER}
         return earlier
     return None
 

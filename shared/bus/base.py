@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Protocol
+from typing import Literal, Protocol
 
-from shared.errors import Poison, Retry
+from pydantic import ValidationError
+from pymongo.errors import ConnectionFailure
+
+from shared.errors import BusUnavailable, Poison, Retry, StoreUnavailable, UpstreamUnavailable
 from shared.messages.base import Envelope
 
 log = logging.getLogger(__name__)
@@ -19,31 +23,50 @@ DELIVERY_LIMIT = 5
 Handler = Callable[[Envelope], Awaitable[None]]
 
 
-class Inbox(Protocol):
-    """Remembers which message ids a consumer has already handled."""
+# What claiming a message id found: ours to handle, handled before, or being handled.
+Claim = Literal["new", "done", "busy"]
 
-    async def seen(self, consumer: str, message_id: str) -> bool:
-        """Return True if ``consumer`` already handled ``message_id``."""
+
+class Inbox(Protocol):
+    """Claims a message id for one consumer, so only one delivery of it runs the handler."""
+
+    async def claim(self, consumer: str, message_id: str) -> Claim:
+        """Claim ``message_id`` for ``consumer``: ``new``, ``done`` (handled before) or ``busy``."""
         ...
 
-    async def remember(self, consumer: str, message_id: str) -> None:
+    async def complete(self, consumer: str, message_id: str) -> None:
         """Record that ``consumer`` handled ``message_id``."""
         ...
+
+    async def release(self, consumer: str, message_id: str) -> None:
+        """Give a claim back after a failure, so a redelivery runs the handler again."""
+        ...
+
 
 
 class MemoryInbox:
     """An inbox in memory, for the embedded bus and unit tests."""
 
     def __init__(self) -> None:
-        self._seen: set[tuple[str, str]] = set()
+        self._state: dict[tuple[str, str], str] = {}
 
-    async def seen(self, consumer: str, message_id: str) -> bool:
-        """Return True if ``consumer`` already handled ``message_id``."""
-        return (consumer, message_id) in self._seen
+    async def claim(self, consumer: str, message_id: str) -> Claim:
+        """Claim ``message_id`` for ``consumer`` unless it is done or being handled."""
+        key = (consumer, message_id)
+        state = self._state.get(key)
+        if state is None:
+            self._state[key] = "busy"
+            return "new"
+        return "done" if state == "done" else "busy"
 
-    async def remember(self, consumer: str, message_id: str) -> None:
+    async def complete(self, consumer: str, message_id: str) -> None:
         """Record that ``consumer`` handled ``message_id``."""
-        self._seen.add((consumer, message_id))
+        self._state[(consumer, message_id)] = "done"
+
+    async def release(self, consumer: str, message_id: str) -> None:
+        """Forget an unfinished claim."""
+        if self._state.get((consumer, message_id)) != "done":
+            self._state.pop((consumer, message_id), None)
 
 
 @dataclass(frozen=True)
@@ -106,26 +129,102 @@ class Decision(Enum):
     DEAD_LETTER = "dead_letter"
 
 
+# Failures of the store, the broker or another service pass: the delivery is
+# retried in place with backoff for up to this long before it is requeued, so a
+# short outage does not use up the delivery limit and dead-letter good messages.
+HOLD_S = 20.0
+# Requeues wait a little first, so a failing message does not spin.
+REQUEUE_DELAY_S = 0.2
+_TRANSIENT: tuple[type[BaseException], ...] = (
+    StoreUnavailable,
+    BusUnavailable,
+    UpstreamUnavailable,
+    ConnectionFailure,
+    TimeoutError,
+    OSError,
+)
+
+
+def _transient(exc: BaseException) -> bool:
+    return isinstance(exc, _TRANSIENT) or bool(getattr(exc, "timeout", False))
+
+
 async def decide(
     subscription: Subscription, envelope: Envelope, *, delivery: int
 ) -> tuple[Decision, str]:
-    """Run the handler (at most once per message id) and map its outcome to a decision."""
-    inbox = subscription.inbox
-    if inbox is not None and await inbox.seen(subscription.queue, envelope.id):
-        log.info("duplicate delivery skipped", extra={"message_id": envelope.id})
-        return Decision.ACK, "duplicate"
+    """Run the handler (at most once per message id) and map its outcome to a decision.
+
+    Every path ends in ack, requeue (after a short delay) or dead-letter: a
+    message that can never be decoded is parked at once with its reason, store
+    and broker failures are retried in place for ``HOLD_S`` before a requeue,
+    and a failing inbox never leaves a delivery unanswered.
+    """
+    try:
+        envelope.message()
+    except (KeyError, ValidationError) as exc:
+        reason = f"undecodable {envelope.type} v{envelope.version}: {type(exc).__name__}: {exc}"
+        return Decision.DEAD_LETTER, reason[:500]
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + HOLD_S
+    pause = 0.25
+    while True:
+        decision, reason, transient = await _attempt(subscription, envelope, delivery=delivery)
+        if not transient or loop.time() + pause > deadline:
+            break
+        log.warning("transient failure, retrying in place: %s", reason)
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, 4.0)
+    if decision is Decision.REQUEUE:
+        await asyncio.sleep(REQUEUE_DELAY_S * delivery)
+    return decision, reason
+
+
+async def _attempt(
+    subscription: Subscription, envelope: Envelope, *, delivery: int
+) -> tuple[Decision, str, bool]:
+    inbox, queue = subscription.inbox, subscription.queue
+    if inbox is not None:
+        try:
+            claim = await inbox.claim(queue, envelope.id)
+        except Exception as exc:
+            return (*_retry_or_give_up(delivery, f"inbox: {type(exc).__name__}: {exc}"), True)
+        if claim == "done":
+            log.info("duplicate delivery skipped", extra={"message_id": envelope.id})
+            return Decision.ACK, "duplicate", False
+        if claim == "busy":
+            # Another delivery of this message is running (or died holding the
+            # claim, which then expires): wait for it rather than run twice.
+            return Decision.REQUEUE, "another delivery of this message is in progress", True
     try:
         await subscription.handler(envelope)
     except Poison as exc:
-        return Decision.DEAD_LETTER, f"poison: {exc.reason}"
+        await _release(inbox, queue, envelope.id)
+        return Decision.DEAD_LETTER, f"poison: {exc.reason}", False
     except Retry as exc:
-        return _retry_or_give_up(delivery, exc.reason)
+        await _release(inbox, queue, envelope.id)
+        return (*_retry_or_give_up(delivery, exc.reason), False)
     except Exception as exc:
+        await _release(inbox, queue, envelope.id)
+        if _transient(exc):
+            return (*_retry_or_give_up(delivery, f"{type(exc).__name__}: {exc}"), True)
         log.exception("handler failed", extra={"message_id": envelope.id})
-        return _retry_or_give_up(delivery, f"{type(exc).__name__}: {exc}")
+        return (*_retry_or_give_up(delivery, f"{type(exc).__name__}: {exc}"), False)
     if inbox is not None:
-        await inbox.remember(subscription.queue, envelope.id)
-    return Decision.ACK, "handled"
+        try:
+            await inbox.complete(queue, envelope.id)
+        except Exception:
+            # The effect is stored and handlers are idempotent: ack; the claim expires.
+            log.warning("inbox could not record a handled message", exc_info=True)
+    return Decision.ACK, "handled", False
+
+
+async def _release(inbox: Inbox | None, queue: str, message_id: str) -> None:
+    if inbox is None:
+        return
+    try:
+        await inbox.release(queue, message_id)
+    except Exception:
+        log.warning("inbox could not release a claim; it expires", exc_info=True)
 
 
 def _retry_or_give_up(delivery: int, reason: str) -> tuple[Decision, str]:

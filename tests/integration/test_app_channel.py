@@ -121,7 +121,7 @@ def test_broker_down_answers_503_with_retry_after_and_keeps_nothing(mongo_url: s
         assert db["idempotency"].count_documents({}) == 0
 
 
-def test_claim_left_pending_by_a_crashed_request_is_taken_over(intake) -> None:  # type: ignore[no-untyped-def]
+def test_claim_left_pending_by_a_crashed_request_is_taken_over_under_the_same_id(intake) -> None:  # type: ignore[no-untyped-def]
     from datetime import UTC, datetime, timedelta
 
     client, _, db = intake
@@ -135,5 +135,6 @@ def test_claim_left_pending_by_a_crashed_request_is_taken_over(intake) -> None: 
     )
     retry = _post(client, BODY, key="k-crash")
     assert retry.status_code == 202
-    assert retry.json()["id"] != answer.json()["id"]
+    # The dead request may have published: the retry answers with the same contact.
+    assert retry.json()["id"] == answer.json()["id"]
     assert keys.find_one({"_id": claim["_id"]})["state"] == "done"
