@@ -87,7 +87,10 @@ async def insert_case(store: Store, case: Case) -> None:
 async def save_case(store: Store, case: Case, *, release_lease: bool = False) -> None:
     """Write a changed case with its new events if nobody changed it meanwhile.
 
-    Raise ``StaleCase`` if the stored version moved on (optimistic concurrency).
+    Raise ``StaleCase`` if the stored version moved on (optimistic concurrency),
+    ``DuplicateContact`` if a contact it adds is already part of the case: the
+    write itself refuses a contact id the case holds, so a duplicate delivery
+    racing the first never joins one contact twice.
     """
     if not case.timeline:
         # Cases read for a list come without their timeline; writing one back would erase it.
@@ -97,18 +100,39 @@ async def save_case(store: Store, case: Case, *, release_lease: bool = False) ->
     doc = _to_doc(case)
     new_events = doc.pop("outbox")
     doc.pop("_id")
+    adding = _contacts_added(new_events)
+    held = [c.contact_id for c in case.contacts]
+    if any(held.count(contact_id) > 1 for contact_id in adding):
+        case.version = expected
+        raise DuplicateContact(f"case {case.number} already holds contact {adding}")
     update: dict[str, Any] = {"$set": doc, "$push": {"outbox": {"$each": new_events}}}
     if release_lease:
         update["$unset"] = {"lease_until": "", "lease_owner": ""}
     try:
-        result = await store[CASES].update_one({"_id": case.id, "version": expected}, update)
+        result = await store[CASES].update_one(
+            {"_id": case.id, "version": expected, "contacts.contact_id": {"$nin": adding}},
+            update,
+        )
     except DuplicateKeyError as exc:
         case.version = expected
         raise DuplicateContact(str(exc)) from exc
     if result.matched_count == 0:
         case.version = expected
+        if adding and await store[CASES].find_one(
+            {"_id": case.id, "contacts.contact_id": {"$in": adding}}, {"_id": 1}
+        ):
+            raise DuplicateContact(f"case {case.number} already holds contact {adding}")
         raise StaleCase(f"case {case.number} changed meanwhile; reload and try again")
     case.outbox.clear()
+
+
+def _contacts_added(events: Sequence[dict[str, Any]]) -> list[str]:
+    return [
+        str(event["data"]["detail"]["contact_id"])
+        for event in events
+        if event.get("type") == "case.contact_added"
+        and "contact_id" in event.get("data", {}).get("detail", {})
+    ]
 
 
 async def get_case(store: Store, case_id: str) -> Case:
