@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -21,6 +22,9 @@ CONTACTS = "contacts"
 CONSENTS = "consents"
 CONFLICTS = "identity_conflicts"
 AUDIT = "audit"
+# One document: the seq and hash of the newest audit entry.
+AUDIT_HEAD = "audit_head"
+HEAD_ID = "head"
 
 INDEXES: IndexPlan = {
     SUBJECTS: [IndexModel("updated_at")],
@@ -61,20 +65,54 @@ async def add_indexes(
 
 
 async def append_audit(store: Store, *, at: datetime, **fields: Any) -> AuditEntry:
-    """Append an entry to the hash-chained audit log (retrying if another writer won)."""
+    """Append an entry to the hash-chained audit log (retrying if another writer won).
+
+    The chain's head (last seq and hash) is one document, so an append is two
+    point writes whatever the log's size: insert the entry under the next seq
+    (unique ``_id``), then move the head on with a compare-and-set. A writer
+    that died between the two leaves the head one behind; the next append finds
+    the entry under that seq and moves the head on for it.
+    """
     # Reasons are typed by people and may quote the customer: the log keeps them masked.
     if fields.get("reason"):
         fields["reason"] = mask(str(fields["reason"]))
-    for _ in range(20):
-        last = await store[AUDIT].find_one(sort=[("seq", DESCENDING)])
-        prev = _entry(last) if last else None
+    for _ in range(50):
+        prev = await _audit_head(store)
         entry = chain_entry(prev, at=at, **fields)
         try:
             await store[AUDIT].insert_one({"_id": entry.seq, **entry.model_dump()})
         except DuplicateKeyError:
+            taken = await store[AUDIT].find_one({"_id": entry.seq})
+            if taken is not None:
+                await _advance_head(store, prev, _entry(taken))
             continue  # a concurrent writer took this seq: chain onto theirs
+        await _advance_head(store, prev, entry)
         return entry
     raise Conflict("audit log is too busy; try again")
+
+
+async def _audit_head(store: Store) -> AuditEntry | None:
+    head = await store[AUDIT_HEAD].find_one({"_id": HEAD_ID})
+    if head is not None:
+        seq = int(head["seq"])
+        doc = await store[AUDIT].find_one({"_id": seq})
+        if doc is None:
+            raise Conflict(f"audit head names entry {seq}, which is missing")
+        return _entry(doc)
+    # A log from before the head existed: find its end once, then keep the head.
+    last = await store[AUDIT].find_one(sort=[("_id", DESCENDING)])
+    return _entry(last) if last else None
+
+
+async def _advance_head(store: Store, prev: AuditEntry | None, entry: AuditEntry) -> None:
+    expected = prev.seq if prev else 0
+    # A DuplicateKeyError means another writer moved the head on first (or created it).
+    with contextlib.suppress(DuplicateKeyError):
+        await store[AUDIT_HEAD].update_one(
+            {"_id": HEAD_ID, "seq": expected},
+            {"$set": {"seq": entry.seq, "hash": entry.hash}},
+            upsert=True,
+        )
 
 
 async def audit_entries(
