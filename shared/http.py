@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, FastAPI, Header, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pymongo.errors import ConnectionFailure, PyMongoError
 
 from shared.errors import (
     BusUnavailable,
@@ -96,6 +97,14 @@ def install_error_handlers(app: FastAPI) -> None:
         if status == 401:
             headers["WWW-Authenticate"] = "Bearer"
         return JSONResponse(body, status_code=status, headers=headers)
+
+    @app.exception_handler(PyMongoError)
+    async def _store(_: Request, exc: PyMongoError) -> JSONResponse:
+        # A store that is down or paused is a temporary refusal the client retries.
+        if not (isinstance(exc, ConnectionFailure) or exc.timeout):
+            raise exc
+        body = {"error": "StoreUnavailable", "reason": "the store did not answer; retry later"}
+        return JSONResponse(body, status_code=503, headers={"Retry-After": str(RETRY_AFTER_S)})
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
