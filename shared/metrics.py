@@ -79,6 +79,9 @@ def install_metrics(app: FastAPI, service: str) -> None:
 
 def route_template(app: FastAPI, request: Request) -> str:
     """Return the path template of the route ``request`` matched, or ``unmatched``."""
+    matched = request.scope.get("route")  # set by the router as it dispatched
+    if matched is not None and getattr(matched, "path", None):
+        return str(matched.path)
     for route in app.router.routes:
         match, _ = route.matches(request.scope)
         if match is Match.FULL:
