@@ -55,6 +55,11 @@ class AmqpBus:
         self._subscriptions: list[Subscription] = []
         self._connect_lock = asyncio.Lock()
 
+    @property
+    def url(self) -> str:
+        """Return the broker URL this bus connects to (for admin tools on the same broker)."""
+        return self._url
+
     async def connect(self) -> None:
         """Connect and declare the topology (idempotent)."""
         async with self._connect_lock:
