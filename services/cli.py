@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import signal
-import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -85,7 +82,22 @@ def run_service(service: str, settings: Settings) -> None:
             embedded.stop()
 
 
-def run_all_in_process(settings: Settings, mongo_url: str) -> None:
+async def _keep_store_up(store: EmbeddedMongo) -> None:
+    # The one process's services reconnect by themselves once the store is back.
+    while True:
+        await asyncio.sleep(1)
+        if not store.alive():
+            code = store.exit_code()
+            print(f"vocdesk: embedded store exited ({code}); restarting it", flush=True)
+            try:
+                await asyncio.to_thread(store.start)
+            except ConfigError as exc:
+                print(f"vocdesk: embedded store did not start: {exc}", flush=True)
+
+
+def run_all_in_process(
+    settings: Settings, mongo_url: str, store: EmbeddedMongo | None = None
+) -> None:
     """Run the five services in one process on the in-process bus."""
     configure_logging("vocdesk", settings.log_level)
 
@@ -102,48 +114,35 @@ def run_all_in_process(settings: Settings, mongo_url: str) -> None:
             )
             app = app_factory(service)(runtime)
             servers.append(_server(app, settings, port_of(settings, service)))
+        watch = asyncio.create_task(_keep_store_up(store)) if store is not None else None
         try:
             await _serve(servers)
         finally:
+            if watch is not None:
+                watch.cancel()
             await bus.close()
 
     asyncio.run(main())
 
 
-def run_all_as_processes(settings: Settings, amqp_url: str, mongo_url: str) -> int:
-    """Run each service as its own process on RabbitMQ; stop them all if one stops."""
+def run_all_as_processes(
+    settings: Settings, amqp_url: str, mongo_url: str, store: EmbeddedMongo | None = None
+) -> int:
+    """Run each service as its own process on RabbitMQ under the supervisor."""
+    from services.supervisor import Supervisor, service_child
+
     env = {
-        **os.environ,
         "VOCDESK_AMQP_URL": amqp_url,
         "VOCDESK_MONGO_URL": mongo_url,
         "VOCDESK_ENV": settings.env,
     }
     children = [
-        subprocess.Popen([sys.executable, "-m", "services.cli", "run", service], env=env)  # noqa: S603
+        service_child(
+            service, env, f"http://127.0.0.1:{port_of(settings, service)}/readyz"
+        )
         for service in SERVICES
     ]
-    stopping = False
-
-    def stop(*_: object) -> None:
-        nonlocal stopping
-        stopping = True
-        for child in children:
-            if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    try:
-        while not stopping and all(child.poll() is None for child in children):
-            try:
-                children[0].wait(timeout=0.5)
-            except subprocess.TimeoutExpired:
-                continue
-    finally:
-        stop()
-        for child in children:
-            child.wait()
-    return max((child.returncode or 0) for child in children) if not stopping else 0
+    return Supervisor(children, store=store).run()
 
 
 def up(settings: Settings) -> int:
@@ -165,10 +164,12 @@ def up(settings: Settings) -> int:
     print(f"vocdesk: organisation: {settings.org}", flush=True)
     print(f"vocdesk: console: {console}", flush=True)
     print(f"vocdesk: mail: smtp://{settings.host}:{settings.smtp_port}", flush=True)
+    if embedded is not None:
+        print(f"vocdesk: embedded store running as pid {embedded.pid()}", flush=True)
     try:
         if amqp_url:
-            return run_all_as_processes(settings, amqp_url, mongo_url)
-        run_all_in_process(settings, mongo_url)
+            return run_all_as_processes(settings, amqp_url, mongo_url, embedded)
+        run_all_in_process(settings, mongo_url, embedded)
         return 0
     finally:
         if embedded is not None:

@@ -78,6 +78,18 @@ class EmbeddedMongo:
         self.stop()
         raise ConfigError("embedded store did not start in time")
 
+    def alive(self) -> bool:
+        """Return True if the server process is running."""
+        return self._process is not None and self._process.poll() is None
+
+    def exit_code(self) -> int | None:
+        """Return the server's exit code once it has stopped."""
+        return None if self._process is None else self._process.poll()
+
+    def pid(self) -> int | None:
+        """Return the server's process id."""
+        return None if self._process is None else self._process.pid
+
     def stop(self) -> None:
         """Stop the server and wait for it to exit."""
         if self._process is None:
