@@ -1,0 +1,140 @@
+"""The bus's delivery outcomes under faults, on the real RabbitMQ and the embedded store."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+
+import aio_pika
+import pytest
+
+from shared.bus import QueueSpec, Subscription
+from shared.bus.amqp import REASON_HEADER, AmqpBus
+from shared.bus.base import Claim
+from shared.errors import StoreUnavailable
+from shared.messages import Envelope
+from shared.store import MongoInbox, Store
+from tests.support.broker import AMQP_URL, delete_queues, get_dead, unique_spec
+from tests.support.messages import topic_envelope
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def spec() -> AsyncIterator[QueueSpec]:
+    queue = unique_spec()
+    yield queue
+    await delete_queues(queue)
+
+
+async def _bus(spec: QueueSpec) -> AmqpBus:
+    bus = AmqpBus(AMQP_URL, queues={spec.name: spec})
+    await bus.connect()
+    return bus
+
+
+def _topic(spec: QueueSpec) -> str:
+    return spec.bindings[0].replace("#", "msg")
+
+
+async def _until(predicate: Callable[[], bool], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("condition not reached in time")
+
+
+async def _queue_is_empty(spec: QueueSpec) -> bool:
+    connection = await aio_pika.connect(AMQP_URL)
+    async with connection:
+        channel = await connection.channel()
+        queue = await channel.declare_queue(spec.name, passive=True)
+        result = queue.declaration_result
+        return int(result.message_count or 0) == 0
+
+
+class FlakyInbox(MongoInbox):
+    """An inbox whose store fails the first ``failures`` claims."""
+
+    def __init__(self, store: Store, failures: int) -> None:
+        super().__init__(store)
+        self.failures = failures
+
+    async def claim(self, consumer: str, message_id: str) -> Claim:
+        """Fail while failures remain, then claim normally."""
+        if self.failures > 0:
+            self.failures -= 1
+            raise StoreUnavailable("store did not answer")
+        return await super().claim(consumer, message_id)
+
+
+async def test_unknown_message_version_is_dead_lettered_at_once_with_its_reason(
+    spec: QueueSpec,
+) -> None:
+    bus = await _bus(spec)
+    calls: list[str] = []
+
+    async def handle(envelope: Envelope) -> None:
+        calls.append(envelope.id)
+
+    await bus.subscribe(Subscription(queue=spec.name, handler=handle))
+    envelope = topic_envelope(_topic(spec)).model_copy(update={"version": 99})
+    await bus.publish(envelope)
+    dead = await get_dead(spec, timeout=20)
+    assert "undecodable reply.requested v99" in str(dead.headers[REASON_HEADER])
+    # Parked on its first delivery: never requeued, and the handler never saw it.
+    assert int((dead.headers or {}).get("x-delivery-count", 0)) == 0  # type: ignore[call-overload]
+    assert calls == []
+    await bus.close()
+
+
+async def test_store_error_inside_the_inbox_ends_in_the_message_handled_and_acked(
+    spec: QueueSpec, store: Store
+) -> None:
+    bus = await _bus(spec)
+    handled: list[str] = []
+
+    async def handle(envelope: Envelope) -> None:
+        handled.append(envelope.id)
+
+    inbox = FlakyInbox(store, failures=2)
+    await bus.subscribe(Subscription(queue=spec.name, handler=handle, inbox=inbox, prefetch=1))
+    envelope = topic_envelope(_topic(spec))
+    await bus.publish(envelope)
+    await _until(lambda: len(handled) == 1)
+    deadline = time.monotonic() + 30
+    while not await _queue_is_empty(spec) and time.monotonic() < deadline:
+        await asyncio.sleep(0.2)
+    await bus.close()
+    assert handled == [envelope.id]
+    assert await _queue_is_empty(spec)
+
+
+async def test_two_copies_of_one_message_delivered_at_once_have_one_effect(
+    spec: QueueSpec, store: Store
+) -> None:
+    bus = await _bus(spec)
+    effects: list[str] = []
+    running = asyncio.Event()
+
+    async def handle(envelope: Envelope) -> None:
+        running.set()
+        await asyncio.sleep(0.5)  # the second copy arrives while the first is handled
+        effects.append(envelope.id)
+
+    await bus.subscribe(
+        Subscription(queue=spec.name, handler=handle, inbox=MongoInbox(store), prefetch=4)
+    )
+    envelope = topic_envelope(_topic(spec))
+    await bus.publish(envelope)
+    await bus.publish(envelope)
+    await _until(lambda: len(effects) >= 1)
+    deadline = time.monotonic() + 30
+    while not await _queue_is_empty(spec) and time.monotonic() < deadline:
+        await asyncio.sleep(0.2)
+    await asyncio.sleep(1)
+    await bus.close()
+    assert effects == [envelope.id]
