@@ -39,6 +39,7 @@ async def visible_contacts(
         json={
             "case_id": case["id"],
             "consent": case.get("consent", "unknown"),
+            "subject_ref": case.get("subject_ref"),
             "contact_ids": [c["id"] for c in contacts],
             "purpose": "handle_case",
             "reason": f"viewing case {case.get('number')}",

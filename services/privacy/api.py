@@ -31,6 +31,8 @@ class CaseViewIn(BaseModel):
     contact_ids: list[str] = Field(min_length=1, max_length=500)
     purpose: RevealPurpose = "handle_case"
     reason: str = Field(default="", max_length=500)
+    # The case's own customer as routing knows it: only their consent counts.
+    subject_ref: str | None = Field(default=None, max_length=100)
 
 
 def router(
@@ -81,6 +83,7 @@ def _reveal_routes(caller: Any, revealer: Revealer) -> APIRouter:
             reason=body.reason,
             actor=who.user,
             role=who.role,
+            customer=body.subject_ref,
         )
 
     @api.get("/reply-handles/{handle}")

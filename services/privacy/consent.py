@@ -6,9 +6,9 @@ treated as withheld. Every change is kept, with where it came from and who made 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import AwareDatetime
 
@@ -40,6 +40,11 @@ _RECORDS: dict[str, frozenset[ConsentSource]] = {
     "supervisor": frozenset({"agent", "customer"}),
     "system": frozenset({"customer", "line_quick_reply", "ivr", "app_form", "walk_in_form"}),
 }
+# Channel captures that are the customer's own verified act: an answer to the
+# consent question from their signed LINE account, the authenticated app's form.
+# A walk-in form (typed by whoever stands at the counter), an email's default
+# or an IVR key press on a later contact says nothing about an existing case.
+VERIFIED_SOURCES: frozenset[ConsentSource] = frozenset({"line_quick_reply", "app_form"})
 # Roles that handle the customer directly, and the data protection officer.
 _SEES_IDENTITY = frozenset({"agent", "supervisor", "dpo"})
 _SEES_IDENTITY_WITH_CONSENT = frozenset({"unit_member"})
@@ -59,6 +64,7 @@ class ConsentRecord(Frozen):
 
     case_id: str
     history: tuple[ConsentChange, ...] = ()
+    customer_ref: str | None = None  # the case's own customer, whose consent this is
 
     @property
     def state(self) -> Consent:
@@ -90,6 +96,27 @@ def captured(contact: Contact) -> tuple[Consent, ConsentSource | None]:
         return "unknown", "email_default"
     # LINE, phone and fax carry a decision only when the customer made one.
     return contact.consent, ("customer" if contact.consent != "unknown" else None)
+
+
+def case_captures(
+    contacts: Sequence[Mapping[str, Any]], *, customer: str | None, opener: str | None
+) -> list[ConsentChange]:
+    """Return the channel captures that count towards a case's consent.
+
+    The contact that opened the case says what its channel captured; any later
+    one counts only if it is the case's own customer's verified act
+    (``VERIFIED_SOURCES``). Contacts of anyone else never count.
+    """
+    changes = []
+    for doc in contacts:
+        source = doc.get("consent_source")
+        if not source or doc.get("subject_ref") != customer:
+            continue
+        if doc["_id"] != opener and source not in VERIFIED_SOURCES:
+            continue
+        at, state = doc["received_at"], doc["consent"]
+        changes.append(ConsentChange(at=at, state=state, source=source, actor="customer"))
+    return changes
 
 
 def may_record(role: str, source: ConsentSource) -> bool:

@@ -7,7 +7,10 @@ crash between the write and the publish loses nothing.
 
 Privacy does not see cases being opened; it learns which contacts form a case
 when a caller names them (a consent change, a case view) and then adds those
-contacts' channel captures to the case's history.
+contacts' channel captures to the case's history: the capture of the contact
+that opened the case, and later only the case's own customer's verified acts
+(``consent.case_captures``). A later contact never flips consent by what its
+form says; staff change it with a reason, audited as ``consent_change``.
 """
 
 from __future__ import annotations
@@ -22,9 +25,9 @@ from pymongo.errors import DuplicateKeyError
 
 from services.privacy import store as pstore
 from services.privacy.consent import (
-    ConsentChange,
     ConsentRecord,
     ConsentSource,
+    case_captures,
     change,
     may_record,
     merged,
@@ -61,9 +64,15 @@ class ConsentBook:
         cursor = self._store[pstore.CONSENTS].find({"subject_refs": subject_ref})
         return [_record(doc["_id"], doc) async for doc in cursor]
 
-    async def link(self, case_id: str, contact_ids: Sequence[str]) -> ConsentRecord:
-        """Tie contacts to their case and add their channel captures to its history."""
-        record, _ = await self._link(case_id, contact_ids)
+    async def link(
+        self, case_id: str, contact_ids: Sequence[str], *, customer: str | None = None
+    ) -> ConsentRecord:
+        """Tie contacts to their case and add the captures that count to its history.
+
+        ``customer`` is the case's own customer as routing knows it; privacy
+        keeps the first one it learns.
+        """
+        record, _ = await self._link(case_id, contact_ids, customer=customer)
         return record
 
     async def record(
@@ -87,7 +96,7 @@ class ConsentBook:
             raise Invalid("name the case's contacts or its customer", field="contact_ids")
         subjects: set[str] = set()
         if contact_ids:
-            _, subjects = await self._link(case_id, contact_ids)
+            _, subjects = await self._link(case_id, contact_ids, customer=subject_ref)
         if subject_ref:
             if not await self._store[pstore.SUBJECTS].find_one({"_id": subject_ref}, {"_id": 1}):
                 raise NotFound(f"no subject {subject_ref}")
@@ -99,7 +108,9 @@ class ConsentBook:
             at = max(now, rec.history[-1].at) if rec.history else now
             return change(rec, state, source=source, actor=actor, at=at)
 
-        updated = await self._write(case_id, decide, subjects=subjects, announce_new=True)
+        updated = await self._write(
+            case_id, decide, subjects=subjects, announce_new=True, customer=subject_ref
+        )
         for subject in sorted(subjects):
             await pstore.append_audit(
                 self._store,
@@ -151,24 +162,30 @@ class ConsentBook:
             self._said_unbound = True
 
     async def _link(
-        self, case_id: str, contact_ids: Sequence[str]
+        self, case_id: str, contact_ids: Sequence[str], *, customer: str | None
     ) -> tuple[ConsentRecord, set[str]]:
         docs = await self._contacts(case_id, contact_ids)
-        captures = [
-            ConsentChange(
-                at=d["received_at"],
-                state=d["consent"],
-                source=d["consent_source"],
-                actor="customer",
-            )
-            for d in docs
-            if d.get("consent_source")
+        # The earliest contact privacy knows on the case is the one that opened it.
+        first = [
+            d
+            async for d in self._store[pstore.CONTACTS]
+            .find({"case_id": case_id}, {"vault": 0})
+            .sort("received_at", 1)
+            .limit(1)
         ]
+        opener = first[0] if first else min(docs, key=lambda d: d["received_at"])
+        held = await self._store[pstore.CONSENTS].find_one({"_id": case_id}, {"customer_ref": 1})
+        customer = (held or {}).get("customer_ref") or customer or str(opener["subject_ref"])
+        captures = case_captures(docs, customer=customer, opener=str(opener["_id"]))
         subjects = {str(d["subject_ref"]) for d in docs}
         # A capture learned late changes what routing was told only if the case
         # already had a history; a new record repeats what the contact said.
         record = await self._write(
-            case_id, lambda rec: merged(rec, captures), subjects=subjects, announce_new=False
+            case_id,
+            lambda rec: merged(rec, captures),
+            subjects=subjects,
+            announce_new=False,
+            customer=customer,
         )
         return record, subjects
 
@@ -194,6 +211,7 @@ class ConsentBook:
         *,
         subjects: set[str],
         announce_new: bool,
+        customer: str | None = None,
     ) -> ConsentRecord:
         collection = self._store[pstore.CONSENTS]
         for _ in range(_WRITE_ATTEMPTS):
@@ -202,7 +220,8 @@ class ConsentBook:
             record = _record(case_id, doc)
             updated = update(record)
             known = set(doc["subject_refs"]) if doc else set()
-            if doc and updated == record and subjects <= known:
+            first_customer = customer is not None and not (doc or {}).get("customer_ref")
+            if doc and updated == record and subjects <= known and not first_customer:
                 return record
             changes: dict[str, Any] = {
                 "$set": {
@@ -212,6 +231,9 @@ class ConsentBook:
                 },
                 "$addToSet": {"subject_refs": {"$each": sorted(subjects)}},
             }
+            if first_customer:
+                changes["$set"]["customer_ref"] = customer
+                updated = updated.model_copy(update={"customer_ref": customer})
             told = bool(record.history) or announce_new
             if told and updated.state != record.state:
                 changes["$push"] = {"outbox": _announcement(updated, version + 1)}
@@ -243,4 +265,7 @@ def _announcement(record: ConsentRecord, version: int) -> dict[str, Any]:
 
 def _record(case_id: str, doc: dict[str, Any] | None) -> ConsentRecord:
     history = doc.get("history", []) if doc else []
-    return ConsentRecord.model_validate({"case_id": case_id, "history": history})
+    customer = doc.get("customer_ref") if doc else None
+    return ConsentRecord.model_validate(
+        {"case_id": case_id, "history": history, "customer_ref": customer}
+    )

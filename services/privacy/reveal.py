@@ -45,17 +45,33 @@ class Revealer:
         reason: str,
         actor: str,
         role: str,
+        customer: str | None = None,
     ) -> dict[str, Any]:
         """Return a case's contacts as ``role`` may see them, with the consent applied."""
-        record = await self._consents.link(case_id, contact_ids)
+        record = await self._consents.link(case_id, contact_ids, customer=customer)
         effective: Consent = record.state if record.history else consent
         # link() has checked that privacy screened every one of them.
         cursor = self._store[pstore.CONTACTS].find({"_id": {"$in": list(contact_ids)}})
         found = {doc["_id"]: doc async for doc in cursor}
         docs = [found[contact_id] for contact_id in dict.fromkeys(contact_ids)]
+        if not visible_identity(role, "unknown"):
+            # The case's consent is its customer's: anyone else on it (a neighbour
+            # at the counter) stays masked for roles that see identity only by consent.
+            docs_shown = [d for d in docs if d["subject_ref"] == record.customer_ref]
+            masked = [_masked(d) for d in docs if d["subject_ref"] != record.customer_ref]
+        else:
+            docs_shown, masked = docs, []
         views, customers = await self._views(
-            docs, effective, case_id=case_id, purpose=purpose, reason=reason, actor=actor, role=role
+            docs_shown,
+            effective,
+            case_id=case_id,
+            purpose=purpose,
+            reason=reason,
+            actor=actor,
+            role=role,
         )
+        order = {d["_id"]: i for i, d in enumerate(docs)}
+        views = sorted([*views, *masked], key=lambda v: order[v["id"]])
         return {
             "case_id": case_id,
             "consent": effective,

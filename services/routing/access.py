@@ -1,6 +1,6 @@
 """Who may do what to a case. The console checked the user's role; routing checks it again.
 
-A unit member acts only on their own unit's cases (``X-Acting-Unit``); other
+A unit member acts only on their own unit's cases (the acting assertion's unit); other
 units' cases are invisible to them (404, not 403, so ids do not leak
 existence). Calls with the service token and no acting role are ``system``.
 """
@@ -31,11 +31,12 @@ ROLES: dict[Can, frozenset[str]] = {
     Can.READ: frozenset(
         {"agent", "supervisor", "unit_member", "manager", "admin", "dpo", "system", "notify"}
     ),
-    Can.WORK: frozenset({"agent", "supervisor", "unit_member"}),
-    Can.REOPEN: frozenset({"agent", "supervisor"}),
+    # Admins may do whatever an agent does; routing marks each such event as an admin's.
+    Can.WORK: frozenset({"agent", "supervisor", "unit_member", "admin"}),
+    Can.REOPEN: frozenset({"agent", "supervisor", "admin"}),
     # The customer's rating arrives through notify's survey page or an agent's phone survey.
-    Can.RATE: frozenset({"notify", "system", "agent", "supervisor"}),
-    Can.ON_BEHALF: frozenset({"agent", "supervisor"}),
+    Can.RATE: frozenset({"notify", "system", "agent", "supervisor", "admin"}),
+    Can.ON_BEHALF: frozenset({"agent", "supervisor", "admin"}),
     Can.CERTIFY: frozenset({"supervisor"}),
     Can.CALLBACKS: frozenset({"agent", "supervisor", "admin"}),
     Can.ADMIN: frozenset({"admin"}),
@@ -60,10 +61,16 @@ class Actor:
         if self.role not in ROLES[permission]:
             raise Forbidden(f"role {self.role} may not {permission.value}")
         if self.unit_bound and not self.unit:
-            raise Forbidden("a unit member must act for a unit (X-Acting-Unit)")
+            raise Forbidden("a unit member must act for a unit (the acting assertion's unit)")
 
     def check(self, case: Case, permission: Can) -> None:
         """Raise unless the actor may ``permission`` on ``case``."""
         if self.unit_bound and self.unit and case.unit != self.unit:
             raise NotFound(f"no case {case.number}")
         self.require(permission)
+
+    def may_act_on(self, case: Case) -> bool:
+        """Say whether the actor may work ``case`` (a unit member: only their unit's)."""
+        if self.role not in ROLES[Can.WORK]:
+            return False
+        return not self.unit_bound or (self.unit is not None and case.unit == self.unit)

@@ -15,8 +15,9 @@ from services.routing.case_sla import SlaKeeper
 from services.routing.domain import Case, Classification, Closure
 from services.routing.lifecycle import apply_classification, reopen
 from shared.errors import Conflict, Invalid
-from shared.messages import ReplyRequested
+from shared.messages import Envelope, ReplyRequested
 from shared.messages.cases import CaseStatus
+from shared.messages.contacts import Consent
 
 LOW_SCORE = 2  # a rating at or below this reopens the case to a supervisor
 
@@ -31,6 +32,30 @@ def acknowledge(
     if taker is not None and case.assignee is None:
         case.assignee = detail["assignee"] = taker
     case.record("case.acknowledged", at=at, actor=actor, detail=detail)
+
+
+def set_consent(
+    case: Case,
+    state: Consent,
+    *,
+    decided_at: datetime,
+    at: datetime,
+    source: str,
+    actor: str | None = None,
+    causation: Envelope | None = None,
+) -> bool:
+    """Apply a consent decision if it is newer than the one in force; return whether it was."""
+    if case.consent_at is not None and case.consent_at >= decided_at:
+        return False  # an older decision arriving late changes nothing
+    case.consent, case.consent_at = state, decided_at
+    detail = {
+        "change": "consent",
+        "consent": state,
+        "decided_at": decided_at.isoformat(),
+        "source": source,
+    }
+    case.record("case.updated", at=at, actor=actor, causation=causation, detail=detail)
+    return True
 
 
 def set_status(case: Case, status: CaseStatus, *, at: datetime, actor: str, sla: SlaKeeper) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from services.privacy.messages import ConsentChanged
+from services.routing import casework
 from services.routing import store as case_store
 from services.routing.outbox import OutboxRelay
 from shared.bus import Subscription
@@ -35,19 +36,16 @@ class ConsentKeeper:
                 case = await case_store.get_case(store, message.case_id)
             except NotFound as exc:
                 raise Poison(f"consent for a case routing does not have: {exc}") from exc
-            if case.consent_at is not None and case.consent_at >= message.at:
-                return  # an older decision arriving late changes nothing
-            case.consent, case.consent_at = message.state, message.at
-            case.record(
-                "case.updated",
+            changed = casework.set_consent(
+                case,
+                message.state,
+                decided_at=message.at,
                 at=self._runtime.clock.now(),
+                source="privacy",
                 causation=envelope,
-                detail={
-                    "change": "consent",
-                    "consent": message.state,
-                    "decided_at": message.at.isoformat(),
-                },
             )
+            if not changed:
+                return
             try:
                 await case_store.save_case(store, case)
             except case_store.StaleCase:

@@ -17,6 +17,7 @@ from services.routing.case_sla import SlaKeeper
 from services.routing.classify import CaseClassifier
 from services.routing.dispatch import Dispatcher
 from services.routing.domain import Case, case_number
+from services.routing.handlers import relate_cases
 from services.routing.org import DEFAULT_TIER, OrgConfig
 from services.routing.outbox import OutboxRelay
 from services.routing.rulebook import RuleBook
@@ -84,6 +85,9 @@ class ContactRouter:
         rating = threads.rating_of(message)
         if rating is not None:
             numbers, message_ids = [rating.case_number], []
+        choice = threads.consent_choice_of(message)
+        if choice is not None:
+            numbers, message_ids = ([choice[1]] if choice[1] else []), []
         referenced = None
         if numbers or message_ids:
             referenced = await case_store.find_referenced(
@@ -117,7 +121,11 @@ class ContactRouter:
             await callbacks.attempt(store, message)
             return
         if decision.action == "open":
-            await self._open(message, envelope, related=decision.related_case, now=now)
+            opened = await self._open(message, envelope, related=decision.related_case, now=now)
+            if decision.related_case is not None:
+                await relate_cases(
+                    store, decision.related_case, opened.id, at=now, reason=decision.reason
+                )
             return
         assert decision.case_id is not None
         case = await case_store.get_case(store, decision.case_id)
@@ -135,6 +143,26 @@ class ContactRouter:
                 actor="customer",
                 sla=self._sla,
                 supervisor=supervisor,
+            )
+        elif decision.action == "consent":
+            assert decision.consent is not None
+            lifecycle.add_contact(
+                case,
+                message,
+                at=now,
+                joined_by=decision.reason,
+                sla=self._sla,
+                causation=envelope,
+                passive=True,
+            )
+            casework.set_consent(
+                case,
+                decision.consent,
+                decided_at=message.received_at,
+                at=now,
+                source="line_quick_reply",
+                actor="customer",
+                causation=envelope,
             )
         else:
             if decision.action == "reopen":
@@ -197,6 +225,8 @@ class ContactRouter:
             tier=tier,
         )
         case.related_case = related
+        if related is not None:
+            case.relate(related, at=now, reason="opened from a contact naming it")
         unit = self._org.unit(choice.unit)
         assignee = await self._dispatcher.choose(choice.unit)
         lifecycle.route(

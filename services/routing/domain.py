@@ -100,6 +100,8 @@ class Case(BaseModel):
     pending_closure: Closure | None = None
     reopen_count: int = 0
     related_case: str | None = None
+    # Every case linked to this one as related, in both directions.
+    related_cases: list[str] = Field(default_factory=list)
     last_contact_at: datetime
     seq: int = 0
     version: int = 0
@@ -107,6 +109,8 @@ class Case(BaseModel):
     updated_at: datetime
     timeline: list[dict[str, Any]] = Field(default_factory=list)
     outbox: list[dict[str, Any]] = Field(default_factory=list)
+    # The role of whoever is changing the case through the API; never stored.
+    acting_role: str | None = Field(default=None, exclude=True)
 
     @property
     def is_open(self) -> bool:
@@ -146,13 +150,23 @@ class Case(BaseModel):
         """Append a case event to the timeline and the outbox; return its envelope."""
         self.seq += 1
         self.updated_at = at
+        if self.acting_role is not None:
+            # The timeline is the case's audit trail: it says in which role someone acted.
+            detail = {**(detail or {}), "actor_role": self.acting_role}
         event = CaseEvent(
             type=type_, seq=self.seq, at=at, case=self.snapshot(), actor=actor, detail=detail or {}
         )
         envelope = Envelope.of(event, causation=causation, occurred_at=at)
-        self.timeline.append(
-            {"seq": self.seq, "type": type_, "at": at, "actor": actor, "detail": detail or {}}
-        )
+        entry: dict[str, Any] = {
+            "seq": self.seq,
+            "type": type_,
+            "at": at,
+            "actor": actor,
+            "detail": detail or {},
+        }
+        if self.acting_role is not None:
+            entry["role"] = self.acting_role
+        self.timeline.append(entry)
         self.outbox.append(envelope.model_dump(mode="json"))
         return envelope
 
@@ -166,6 +180,15 @@ class Case(BaseModel):
         if status not in TRANSITIONS[self.status]:
             raise Conflict(f"a case that is {self.status} cannot become {status}")
         self.status = status
+
+    def relate(self, other_id: str, *, at: datetime, reason: str) -> bool:
+        """Link ``other_id`` as a related case; return False if it already was."""
+        if other_id == self.id or other_id in self.related_cases:
+            return False
+        self.related_cases.append(other_id)
+        detail = {"change": "related_case", "related_case": other_id, "reason": reason}
+        self.record("case.updated", at=at, detail=detail)
+        return True
 
     def has_contact(self, contact_id: str) -> bool:
         """Say whether the contact is already part of the case."""

@@ -26,6 +26,7 @@ from shared.errors import Conflict, Invalid
 from shared.ids import new_id
 from shared.messages.cases import CaseStatus
 from shared.runtime import Runtime
+from shared.store import Store
 
 T = TypeVar("T")
 ATTEMPTS = 5
@@ -74,6 +75,7 @@ class CaseCommands:
         for _ in range(ATTEMPTS):
             case = await case_store.get_case(store, case_id)
             actor.check(case, permission)
+            case.acting_role = actor.role
             if version is not None and case.version != version:
                 raise Conflict(f"case {case.number} is at version {case.version}, not {version}")
             result = apply(case, self._runtime.clock.now())
@@ -250,3 +252,19 @@ class CaseCommands:
     def _is_member(self, actor: Actor) -> bool:
         unit = self._org.unit(actor.unit)
         return unit is not None and unit.member(actor.user) is not None
+
+
+async def relate_cases(
+    store: Store, case_id: str, other_id: str, *, at: datetime, reason: str
+) -> None:
+    """Link ``other_id`` to ``case_id`` as related (the other side records its own link)."""
+    for _ in range(ATTEMPTS):
+        case = await case_store.get_case(store, case_id)
+        if not case.relate(other_id, at=at, reason=reason):
+            return
+        try:
+            await case_store.save_case(store, case)
+        except case_store.StaleCase:
+            continue
+        return
+    raise Conflict(f"case {case_id} is changing too fast to link {other_id}")

@@ -6,6 +6,12 @@ walk-in naming a case) or in an email subject. Then the same customer: a LINE
 message, a repeat call or an app report from a ``subject_ref`` with an open
 case joins it within the channel's window. A follow-up soon after resolution
 reopens the case. Events that are not complaints never open one.
+
+A contact naming a case joins (or reopens) it only if it comes from the case's
+own customer (the same ``subject_ref``, found by blind index) or was recorded
+by staff who may work the case; anyone else's becomes a new case linked to it
+as related. A LINE consent postback from the case's customer is their own
+decision on disclosure; nothing else a later contact says changes consent.
 """
 
 from __future__ import annotations
@@ -15,9 +21,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+from services.routing.access import Actor
 from services.routing.domain import Case, case_numbers_in
 from services.routing.org import Threading
 from shared.messages import ContactScreened
+from shared.messages.contacts import RECORDED_BY, RECORDED_ROLE, RECORDED_UNIT, Consent
 
 # Contacts that are never a complaint by themselves.
 NEVER_OPEN = frozenset(
@@ -50,7 +58,11 @@ MACHINE_MAIL = frozenset({"auto_reply", "bounce"})
 # The subject may be two customers merged by mistake: never thread on it.
 UNSURE_SUBJECT = "identity_conflict"
 
-Action = Literal["open", "join", "reopen", "ignore", "rate", "callback", "callback_attempt"]
+Action = Literal[
+    "open", "join", "reopen", "ignore", "rate", "consent", "callback", "callback_attempt"
+]
+# Channels where a recorder's identity in meta comes from intake's authenticated caller.
+_RECORDED_CHANNELS = frozenset({"walk_in"})
 
 
 @dataclass(frozen=True)
@@ -62,6 +74,7 @@ class Decision:
     case_id: str | None = None
     passive: bool = False
     related_case: str | None = None
+    consent: Consent | None = None
 
 
 @dataclass(frozen=True)
@@ -87,6 +100,52 @@ def rating_of(message: ContactScreened) -> Rating | None:
     return Rating(number, score, str(comment) if comment else None)
 
 
+def consent_choice_of(message: ContactScreened) -> tuple[Consent, str] | None:
+    """Return a LINE consent postback's choice and the case number it names (may be empty)."""
+    meta = message.meta
+    if message.channel != "line" or "postback" not in message.flags:
+        return None
+    if meta.get("postback_action") != "consent":
+        return None
+    choice = meta.get("postback_choice")
+    if choice not in ("granted", "withheld"):
+        return None
+    state: Consent = "granted" if choice == "granted" else "withheld"
+    return state, str(meta.get("postback_case") or "")
+
+
+def recorder_of(message: ContactScreened) -> Actor | None:
+    """Return the staff member who recorded the contact (a walk-in), if intake said so."""
+    if message.channel not in _RECORDED_CHANNELS:
+        return None
+    user, role = message.meta.get(RECORDED_BY), message.meta.get(RECORDED_ROLE)
+    if not isinstance(user, str) or not isinstance(role, str) or not user or not role:
+        return None
+    unit = message.meta.get(RECORDED_UNIT)
+    return Actor(user=user, role=role, unit=unit if isinstance(unit, str) and unit else None)
+
+
+def from_the_customer(case: Case, message: ContactScreened) -> bool:
+    """Say whether the contact comes from the case's own customer (same blind-indexed subject)."""
+    if UNSURE_SUBJECT in message.flags:
+        return False
+    return message.subject_ref is not None and message.subject_ref == case.subject_ref
+
+
+def may_join(case: Case, message: ContactScreened) -> bool:
+    """Say whether a contact naming ``case`` may be added to it.
+
+    The case's customer may; so may staff allowed to work the case recording a
+    visit (a neighbour at the counter), but a unit member never adds to
+    another unit's case.
+    """
+    recorder = recorder_of(message)
+    if recorder is not None:
+        # Whoever the visitor is, the recorder must be allowed to work the case.
+        return recorder.may_act_on(case)
+    return from_the_customer(case, message)
+
+
 def references(message: ContactScreened) -> tuple[list[str], list[str]]:
     """Return the case numbers and Message-IDs the contact points at, strongest first."""
     thread = message.thread
@@ -107,6 +166,9 @@ def decide(
 ) -> Decision:
     """Decide what the contact does; ``subject_cases`` are the customer's recent cases."""
     flags = set(message.flags)
+    choice = consent_choice_of(message)
+    if choice is not None:
+        return _consent_decision(message, choice[0], referenced, subject_cases)
     if "postback" in flags:
         return _rating_decision(message, referenced)
     if "abandoned" in flags:
@@ -116,14 +178,24 @@ def decide(
     if "bulk" in flags:
         return Decision("ignore", "bulk mail")
     if flags & MACHINE_MAIL:
-        if referenced is not None:
+        if referenced is not None and (from_the_customer(referenced, message) or "bounce" in flags):
+            # A bounce comes from the mail system, not a person: kept, changes nothing.
             return Decision("join", "machine mail about the case", referenced.id, passive=True)
         return Decision("ignore", "machine mail")
     never_open = bool(flags & NEVER_OPEN)
+    if referenced is not None and not may_join(referenced, message):
+        why = f"names {referenced.number} but is not its customer's"
+        if never_open:
+            return Decision("ignore", why)
+        return Decision("open", why, related_case=referenced.id)
     if referenced is not None:
         decision = _by_reference(referenced, message, policy=policy, never_open=never_open)
         if decision is not None:
             return decision
+    recorder = recorder_of(message)
+    if recorder is not None and recorder.unit_bound:
+        # A unit member's entry never lands on another unit's case.
+        subject_cases = [c for c in subject_cases if recorder.may_act_on(c)]
     if message.subject_ref and UNSURE_SUBJECT not in flags:
         decision = _by_subject(subject_cases, message, policy=policy, flags=flags, now=now)
         if decision is not None:
@@ -132,6 +204,20 @@ def decide(
         return Decision("ignore", f"not a complaint ({', '.join(sorted(flags & NEVER_OPEN))})")
     related = referenced.id if referenced is not None else None
     return Decision("open", "new matter", related_case=related)
+
+
+def _consent_decision(
+    message: ContactScreened, state: Consent, named: Case | None, cases: Sequence[Case]
+) -> Decision:
+    """The customer's own answer to the consent question: for the case named, else their newest."""
+    if named is None:
+        mine = sorted((c for c in cases if c.is_open), key=lambda c: c.last_contact_at)
+        named = mine[-1] if mine else None
+    if named is None:
+        return Decision("ignore", "consent answer with no case of the customer's")
+    if not from_the_customer(named, message):
+        return Decision("ignore", f"consent for {named.number} from someone else's account")
+    return Decision("consent", "customer's own consent answer", named.id, consent=state)
 
 
 def _rating_decision(message: ContactScreened, case: Case | None) -> Decision:

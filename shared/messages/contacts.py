@@ -11,6 +11,9 @@ from shared.messages.base import Frozen, Message, register
 Channel = Literal["line", "email", "app", "phone", "fax", "walk_in"]
 Consent = Literal["granted", "withheld", "unknown"]
 MetaValue = str | int | float | bool | None
+# Meta keys intake sets on a contact staff recorded (a walk-in): who, in which
+# role, for which unit. Only intake writes them, from the authenticated caller.
+RECORDED_BY, RECORDED_ROLE, RECORDED_UNIT = "recorded_by", "recorded_role", "recorded_unit"
 
 
 class Identity(Frozen):

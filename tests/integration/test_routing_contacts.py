@@ -60,6 +60,7 @@ async def test_an_email_reply_joins_the_case_of_the_mail_it_answers(
     reply = screened(
         clock,
         channel="email",
+        subject_ref=first.subject_ref,
         subject="Re: ไฟดับ",
         thread=ThreadKeys(message_id="<a2@mail.example>", in_reply_to="<a1@mail.example>"),
     )
@@ -80,7 +81,11 @@ async def test_a_repeat_call_and_a_walk_in_naming_the_case_join_it(
     clock.advance(timedelta(hours=2))
     again = screened(clock, channel="phone", subject_ref=call.subject_ref, text="โทรซ้ำ ไฟดับ")
     visit = screened(
-        clock, channel="walk_in", subject_ref="sub_neighbour", thread=ThreadKeys(case_number=number)
+        clock,
+        channel="walk_in",
+        subject_ref="sub_neighbour",
+        thread=ThreadKeys(case_number=number),
+        meta={"recorded_by": "counter.agent", "recorded_role": "agent"},
     )
     await deliver(service, again)
     await deliver(service, visit)

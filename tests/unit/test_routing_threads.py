@@ -84,14 +84,82 @@ def test_an_email_subject_tag_names_the_case() -> None:
     assert threads.references(reply)[0] == ["VOC-2026-000777"]
 
 
-def test_a_walk_in_naming_a_case_number_joins_that_case() -> None:
-    visit = contact(
-        "walk_in", subject_ref="sub_other", thread=ThreadKeys(case_number="VOC-2026-000123")
-    )
-    open_case = case()
+def recorded(role: str, unit: str | None = None, **overrides: Any) -> ContactScreened:
+    """Return a walk-in naming VOC-2026-000123, recorded at a counter by ``role``."""
+    meta = {"recorded_by": "counter.staff", "recorded_role": role, "recorded_unit": unit}
+    fields: dict[str, Any] = {
+        "subject_ref": "sub_other",
+        "thread": ThreadKeys(case_number="VOC-2026-000123"),
+        "meta": meta,
+    }
+    return contact("walk_in", **(fields | overrides))
 
-    assert threads.references(visit)[0] == ["VOC-2026-000123"]
-    assert decide(visit, referenced=open_case).action == "join"
+
+def test_a_walk_in_naming_a_case_number_joins_that_case_when_its_recorder_may_work_it() -> None:
+    open_case = case(unit="pea-chiangmai")
+
+    by_agent = recorded("agent")
+    by_member = recorded("unit_member", "pea-chiangmai")
+
+    assert threads.references(by_agent)[0] == ["VOC-2026-000123"]
+    assert decide(by_agent, referenced=open_case).action == "join"
+    assert decide(by_member, referenced=open_case).action == "join"
+
+
+def test_a_walk_in_a_unit_member_records_never_lands_on_another_units_case() -> None:
+    theirs = case(unit="pea-billing")
+    resolved_theirs = resolved(1).model_copy(update={"unit": "pea-billing"})
+
+    naming = decide(recorded("unit_member", "pea-chiangmai"), referenced=theirs)
+    reopening = decide(
+        recorded("unit_member", "pea-chiangmai", subject_ref=SUBJECT), referenced=resolved_theirs
+    )
+
+    assert (naming.action, naming.related_case) == ("open", theirs.id)
+    assert (reopening.action, reopening.related_case) == ("open", resolved_theirs.id)
+
+
+def test_a_contact_naming_someone_elses_case_opens_a_new_case_linked_to_it() -> None:
+    theirs = case()
+    tagged = contact(
+        "email", subject_ref="sub_stranger", subject="[VOC-2026-000123] consent granted"
+    )
+    unrecorded_visit = contact(
+        "walk_in", subject_ref="sub_stranger", thread=ThreadKeys(case_number=theirs.number)
+    )
+
+    for message in (tagged, unrecorded_visit):
+        decision = decide(message, referenced=theirs)
+        assert (decision.action, decision.case_id) == ("open", None)
+        assert decision.related_case == theirs.id
+
+
+def test_a_reply_from_the_cases_own_customer_still_joins_by_its_tag() -> None:
+    mine = case()
+
+    decision = decide(contact("email", subject="Re: [VOC-2026-000123]"), referenced=mine)
+
+    assert (decision.action, decision.case_id) == ("join", mine.id)
+
+
+def test_a_line_consent_answer_from_the_customer_sets_their_newest_open_cases_consent() -> None:
+    older = case(last_contact=timedelta(hours=5))
+    newer = case(last_contact=timedelta(hours=1))
+    meta = {"postback_action": "consent", "postback_choice": "granted"}
+
+    decision = decide(contact(flags=("postback",), meta=meta), mine=(older, newer))
+
+    assert (decision.action, decision.case_id, decision.consent) == ("consent", newer.id, "granted")
+
+
+def test_a_consent_answer_naming_someone_elses_case_changes_nothing() -> None:
+    theirs = case(subject_ref="sub_owner")
+    meta = {"postback_action": "consent", "postback_choice": "granted", "postback_case": "x"}
+
+    decision = decide(contact(flags=("postback",), meta=meta), referenced=theirs)
+
+    assert decision.action == "ignore"
+    assert "someone else" in decision.reason
 
 
 def test_a_line_message_from_the_same_customer_within_the_window_joins_their_open_case() -> None:
