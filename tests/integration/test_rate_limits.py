@@ -1,4 +1,4 @@
-"""Rate limits per source and per customer: a mobile backend's burst passes, one customer is held."""
+"""Rate limits per source and per customer: a backend's burst passes, one customer is held."""
 
 from __future__ import annotations
 

@@ -24,7 +24,8 @@ def test_circuit_opens_after_failures_in_a_row_and_admits_one_probe() -> None:
     circuits.record("line", healthy=False, reason="line answered 503")
     assert circuits.state("line") == "open"
     wait = circuits.admit("line")
-    assert wait is not None and wait >= clock.now() + timedelta(seconds=10)
+    assert wait is not None
+    assert wait >= clock.now() + timedelta(seconds=10)
 
     clock.advance(timedelta(seconds=10))
     assert circuits.admit("line") is None  # the probe
