@@ -74,7 +74,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(
         cases.router(current_user=current_user, routing=routing, privacy=privacy)
     )
-    app.include_router(walkin.router(current_user=current_user, intake=intake))
+    app.include_router(walkin.router(current_user=current_user, intake=intake, routing=routing))
 
     @app.get("/", include_in_schema=False)
     async def index() -> FileResponse:

@@ -16,7 +16,12 @@ from services.console.clients import ServiceClient
 from services.intake.walkin_channel import COUNTER_ROLES, WalkInCreate
 
 
-def router(*, current_user: Callable[..., User], intake: ServiceClient) -> APIRouter:
+def router(
+    *,
+    current_user: Callable[..., User],
+    intake: ServiceClient,
+    routing: ServiceClient | None = None,
+) -> APIRouter:
     """Return the walk-in route."""
     api = APIRouter(prefix="/api/v1", tags=["contacts"])
     CurrentUser = Annotated[User, Depends(current_user)]
@@ -24,6 +29,9 @@ def router(*, current_user: Callable[..., User], intake: ServiceClient) -> APIRo
     @api.post("/contacts/walk-in", status_code=202)
     async def walk_in(entry: WalkInCreate, user: CurrentUser) -> Any:
         user.require(*COUNTER_ROLES)
+        if entry.case_number and user.role == "unit_member" and routing is not None:
+            # A unit adds visits only to its own cases: routing answers 404 for another's.
+            await routing.call("GET", f"/internal/v1/cases/{entry.case_number}", user=user)
         return await intake.call(
             "POST", "/internal/v1/walk-in", user=user, json=entry.model_dump(mode="json")
         )

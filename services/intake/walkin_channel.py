@@ -8,7 +8,7 @@ import unicodedata
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Header
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from services.intake.accept import accept_once
@@ -18,6 +18,7 @@ from shared.errors import Forbidden
 from shared.http import ServiceCaller, service_auth
 from shared.ids import new_id
 from shared.messages import Contact, Identity, ThreadKeys
+from shared.messages.contacts import RECORDED_BY, RECORDED_ROLE, RECORDED_UNIT
 from shared.runtime import Runtime
 
 # Who may record a contact at a counter.
@@ -68,8 +69,21 @@ class WalkInCreate(BaseModel):
         return self
 
 
-def build_contact(entry: WalkInCreate, *, org: str, received_at: datetime) -> Contact:
-    """Normalise a counter entry into the canonical contact."""
+def build_contact(
+    entry: WalkInCreate,
+    *,
+    org: str,
+    received_at: datetime,
+    recorded_by: str | None = None,
+    recorded_role: str | None = None,
+    recorded_unit: str | None = None,
+) -> Contact:
+    """Normalise a counter entry into the canonical contact.
+
+    Who recorded it (the authenticated caller, never the form) travels in
+    meta: routing lets a visit naming a case join it only if that person may
+    work the case.
+    """
     contact_id = new_id()
     customer = entry.customer or WalkInCustomer()
     flags: list[str] = []
@@ -106,6 +120,9 @@ def build_contact(entry: WalkInCreate, *, org: str, received_at: datetime) -> Co
             "queued_at": entry.queued_at.isoformat(),
             "served_at": entry.served_at.isoformat() if entry.served_at else None,
             "staff_id": entry.staff_id,
+            RECORDED_BY: recorded_by,
+            RECORDED_ROLE: recorded_role,
+            RECORDED_UNIT: recorded_unit,
         },
         raw_ref=f"raw-{contact_id}",
     )
@@ -118,11 +135,24 @@ def router(runtime: Runtime) -> APIRouter:
     Caller = Annotated[ServiceCaller, caller]
 
     @api.post("/walk-in", status_code=202)
-    async def walk_in(entry: WalkInCreate, who: Caller) -> dict[str, str]:
+    async def walk_in(
+        entry: WalkInCreate,
+        who: Caller,
+        x_acting_unit: Annotated[str | None, Header()] = None,
+    ) -> dict[str, str]:
         if who.role not in COUNTER_ROLES:
             raise Forbidden(f"role {who.role} does not record counter contacts")
+        if who.role == "unit_member" and not x_acting_unit:
+            raise Forbidden("a unit member records walk-ins for their unit")
         raw = entry.model_dump_json().encode()
-        contact = build_contact(entry, org=runtime.settings.org, received_at=runtime.clock.now())
+        contact = build_contact(
+            entry,
+            org=runtime.settings.org,
+            received_at=runtime.clock.now(),
+            recorded_by=who.user,
+            recorded_role=who.role,
+            recorded_unit=x_acting_unit or None,
+        )
         canonical = json.dumps(entry.model_dump(mode="json"), sort_keys=True).encode()
         contact_id = await accept_once(
             runtime,
