@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from pymongo.errors import ConnectionFailure
 
 from shared.errors import BusUnavailable, Poison, Retry, StoreUnavailable, UpstreamUnavailable
-from shared.messages.base import Envelope
+from shared.messages.base import Envelope, knows_type
 
 log = logging.getLogger(__name__)
 
@@ -159,11 +159,9 @@ async def decide(
     and broker failures are retried in place for ``HOLD_S`` before a requeue,
     and a failing inbox never leaves a delivery unanswered.
     """
-    try:
-        envelope.message()
-    except (KeyError, ValidationError) as exc:
-        reason = f"undecodable {envelope.type} v{envelope.version}: {type(exc).__name__}: {exc}"
-        return Decision.DEAD_LETTER, reason[:500]
+    undecodable = _undecodable(envelope)
+    if undecodable is not None:
+        return Decision.DEAD_LETTER, undecodable
     loop = asyncio.get_running_loop()
     deadline = loop.time() + HOLD_S
     pause = 0.25
@@ -177,6 +175,21 @@ async def decide(
     if decision is Decision.REQUEUE:
         await asyncio.sleep(REQUEUE_DELAY_S * delivery)
     return decision, reason
+
+
+def _undecodable(envelope: Envelope) -> str | None:
+    # A version this process does not know of a type it does know, or data that
+    # does not validate, fails the same way on every delivery. A type it does
+    # not know at all is left to the handler (some consumers pass events on).
+    try:
+        envelope.message()
+    except KeyError as exc:
+        if not knows_type(envelope.type):
+            return None
+        return f"undecodable {envelope.type} v{envelope.version}: unknown version ({exc})"[:500]
+    except ValidationError as exc:
+        return f"undecodable {envelope.type} v{envelope.version}: {exc}"[:500]
+    return None
 
 
 async def _attempt(

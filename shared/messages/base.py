@@ -102,3 +102,8 @@ def parse_message(type_: str, version: int, data: dict[str, Any]) -> Message:
     """Return the typed model for ``type_``/``version``; raise ``KeyError`` if unknown."""
     model = _REGISTRY[(type_, version)]
     return model.model_validate(data)
+
+
+def knows_type(type_: str) -> bool:
+    """Return True if some version of ``type_`` is registered in this process."""
+    return any(name == type_ for name, _ in _REGISTRY)
