@@ -36,6 +36,7 @@ def case_view(case: Case, *, sla: SlaKeeper, now: datetime, history: bool) -> di
         ),
         "reopen_count": case.reopen_count,
         "related_case": case.related_case,
+        "related_cases": case.related_cases,
         "version": case.version,
         "created_at": case.created_at.isoformat(),
         "updated_at": case.updated_at.isoformat(),

@@ -66,6 +66,8 @@ async def test_a_walk_in_recorded_by_another_unit_opens_a_related_case(desk: Des
     visit = await desk.case_holding(answer.json()["id"])
     assert visit.id != theirs.id
     assert visit.related_cases == [theirs.id]
+    shown = await desk.call("routing", "GET", f"/internal/v1/cases/{visit.id}", role="agent")
+    assert shown.json()["related_cases"] == [theirs.id]
     held = await desk.case(theirs.id)
     assert [c.contact_id for c in held.contacts] == [theirs.contacts[0].contact_id]
     assert held.status == theirs.status
