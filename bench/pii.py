@@ -1,9 +1,12 @@
-"""Measure the personal-data detector on the shared PII examples.
+"""Measure the personal-data detector on both evaluation sets.
 
-Prints character-level recall and precision per kind and overall, and how
-many look-alike (decoy) spans had any character masked.
+Prints, for the first example set (``pii_examples.jsonl``, which the rules
+were written from) and for the second (``pii_eval_unseen.jsonl``, written
+before tuning, its ``holdout`` part never inspected while tuning), the
+character-level recall and precision per kind and overall, and the share of
+look-alike (decoy) spans kept whole.
 
-    python bench/pii.py [--misses]
+    python bench/pii.py [--misses] [--set examples|tune|holdout]
 """
 
 from __future__ import annotations
@@ -14,12 +17,18 @@ import sys
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from services.privacy.detect import detect
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "pii_examples.jsonl"
+FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures"
+SETS = {
+    "examples": (FIXTURES / "pii_examples.jsonl", None),
+    "tune": (FIXTURES / "pii_eval_unseen.jsonl", "tune"),
+    "holdout": (FIXTURES / "pii_eval_unseen.jsonl", "holdout"),
+}
 
 
 def chars(spans: Sequence[Mapping[str, object]], kind: str | None = None) -> set[int]:
@@ -32,17 +41,32 @@ def chars(spans: Sequence[Mapping[str, object]], kind: str | None = None) -> set
     }
 
 
+def load(name: str) -> list[dict[str, Any]]:
+    """Return the examples of one evaluation set."""
+    path, part = SETS[name]
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    return [r for r in rows if part is None or r.get("part") == part]
+
+
 def main() -> None:
-    """Score every example and print the table."""
+    """Score every set (or one) and print the tables."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--misses", action="store_true", help="print each wrong character run")
+    parser.add_argument("--set", choices=sorted(SETS), action="append", help="score only these")
     args = parser.parse_args()
+    for name in args.set or list(SETS):
+        print(f"== {name}")
+        score(load(name), misses=args.misses)
+
+
+def score(examples: list[dict[str, Any]], *, misses: bool) -> None:
+    """Print recall, precision and decoys kept for one set."""
     hits: Counter[str] = Counter()
     gold_total: Counter[str] = Counter()
     pred_total: Counter[str] = Counter()
     leaks = 0
-    for line in EXAMPLES.read_text(encoding="utf-8").splitlines():
-        example = json.loads(line)
+    decoys = 0
+    for example in examples:
         text, gold = example["text"], example["pii"]
         pred = [{"start": s.start, "end": s.end, "kind": s.kind} for s in detect(text)]
         for kind in {*(s["kind"] for s in gold), *(s["kind"] for s in pred)} | {None}:
@@ -53,14 +77,16 @@ def main() -> None:
             pred_total[key] += len(p)
         masked = chars(pred)
         leaks += sum(1 for d in example["decoys"] if chars([d]) & masked)
-        if args.misses:
+        decoys += len(example["decoys"])
+        if misses:
             report_misses(example["id"], text, chars(gold), masked)
     print(f"{'kind':<14}{'recall':>8}{'precision':>11}{'gold':>7}{'masked':>8}")
     for key in sorted(gold_total, key=lambda k: (k == "overall", k)):
         recall = hits[key] / gold_total[key] if gold_total[key] else 1.0
         precision = hits[key] / pred_total[key] if pred_total[key] else 1.0
         print(f"{key:<14}{recall:>8.4f}{precision:>11.4f}{gold_total[key]:>7}{pred_total[key]:>8}")
-    print(f"decoy spans leaked: {leaks}")
+    kept = (decoys - leaks) / decoys if decoys else 1.0
+    print(f"texts: {len(examples)}; look-alikes kept whole: {decoys - leaks}/{decoys} = {kept:.4f}")
 
 
 def report_misses(example_id: str, text: str, gold: set[int], masked: set[int]) -> None:
