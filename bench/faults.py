@@ -509,7 +509,7 @@ async def soak(system: System, broker: Broker, args: argparse.Namespace) -> dict
 
 
 async def main_async(args: argparse.Namespace) -> None:
-    names = ALL if args.scenarios == "all" else args.scenarios.split(",")
+    names = ALL if args.scenarios == "all" else [n for n in args.scenarios.split(",") if n]
     with tempfile.TemporaryDirectory(prefix="vocdesk-faults-") as tmp_name:
         tmp = Path(tmp_name)
         broker = Broker(tmp / "rabbitmq")
