@@ -69,7 +69,7 @@ def _resolve(candidates: list[Span]) -> list[Span]:
 _THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
 _D = "[0-9๐-๙]"
 _NUMBER = re.compile(
-    rf"(?P<cc>\(\+66\)[ \t]?|\+66[ \t-]?(?:\(0\)[ \t]?)?)?"
+    rf"(?P<cc>\(\+66\)[ \t]?|(?:\+|00)66[ \t-]?(?:\(0\)[ \t]?)?)?"
     rf"(?P<body>(?:\((?=[0๐]{_D}{{0,2}}\)))?{_D}+(?:(?:-\n|\)[ \t]?|[ .\n-]){_D}+)*)"
 )
 _GROUP_SEP = re.compile(r"(-\n|\)[ \t]?|[ .\n-])")
@@ -83,8 +83,26 @@ _CARD = re.compile(
     r"|3(?:0[0-5]|[68]\d)\d{11,13}|6(?:011|5\d\d|4[4-9]\d|2\d\d)\d{12,15}"
 )
 _CARD_CUE = re.compile(r"บัตรเครดิต|บัตรเดบิต|credit|debit|card|visa", re.I)
-_BANK_CUE = re.compile(r"บัญชี(?!แสดงสัญญา)|ธนาคาร|ธ\.|bank|account|a/c", re.I)
-_PHONE_CUE = re.compile(r"โทร|เบอร์|ติดต่อ|มือถือ|tel|phone|mobile", re.I)
+_BANK_NAMES = (
+    "กสิกร", "กรุงไทย", "ไทยพาณิชย์", "กรุงศรี", "ออมสิน", "ธกส", "ธ.ก.ส.",
+    "ทหารไทย", "ธนชาต", "ทีทีบี", "ยูโอบี", "ซีไอเอ็มบี", "เกียรตินาคิน", "แลนด์ แอนด์ เฮ้าส์",
+    "อาคารสงเคราะห์", "ธอส", "อิสลาม", "ทิสโก้", "kbank", "kasikorn", "krungthai", "ktb",
+    "scb", "bbl", "krungsri", "gsb", "baac", "ttb", "uob", "cimb",
+)
+_BANK_CUE = re.compile(
+    r"บัญชี(?!แสดงสัญญา)|ธนาคาร|ธ\.|bank|account|a/c|"
+    + "|".join(re.escape(name) for name in _BANK_NAMES)
+    # Bangkok Bank, not the city (กรุงเทพฯ, กรุงเทพมหานคร).
+    + r"|กรุงเทพ(?!ฯ|มหานคร)",
+    re.I,
+)
+# Cues that a nearby number is something else: a phone, or a contract-account
+# or meter number (บัญชีแสดงสัญญา holds the word บัญชี, account).
+_PHONE_CUE = re.compile(
+    r"โทร|เบอร์|ติดต่อ|มือถือ|tel|phone|mobile|(?<![A-Za-z])CA(?![A-Za-z])|บัญชีแสดงสัญญา"
+    r"|มิเตอร์|meter",
+    re.I,
+)
 _CONTEXT_WIDTH = 40
 _MAX_DIGITS = 19
 
@@ -160,6 +178,10 @@ def _classify(text: str, start: int, end: int, lengths: list[int], *, has_cc: bo
     if _is_card(digits, before):
         return "card"
     if len(digits) == 10 and (lengths == [3, 1, 5, 1] or _bank_cue_is_nearest(before)):
+        return "bank_account"
+    # Savings-bank and agricultural-bank accounts run to 12 digits; a
+    # contract-account number has as many, so only a bank word decides.
+    if len(digits) in (11, 12) and _bank_cue_is_nearest(before):
         return "bank_account"
     return "phone" if _PHONE.fullmatch(digits) else None
 
@@ -266,7 +288,10 @@ _COMPONENTS = (
     r"กรุงเทพฯ|กทม\.",
     rf"{_D}{{5}}(?!{_D})",
     r"Moo\.?[ \t]*\d+",
-    rf"(?:[TA]\.|Tambon|Amphoe|Khet|Khwaeng|Soi)[ \t]*{_EN_PLACE}",
+    rf"(?:[TA]\.|Tambon|Amphoe|Khet|Khwaeng|Soi|soi)[ \t]*{_EN_PLACE}(?:[ \t]+\d+)?",
+    # Inside an address, a capitalised place name closed by a comma (district,
+    # sub-district in English).
+    rf"{_EN_PLACE}(?=,)",
     rf"{_EN_PLACE} Road",
     rf"{_EN_PLACE}[ \t]+\d{{5}}(?!\d)",
 )
@@ -314,16 +339,27 @@ def _extend_address(text: str, pos: int) -> tuple[int, int]:
 
 # --- names ---------------------------------------------------------------------
 
-_TITLE = re.compile(r"นางสาว|น\.ส\.|นาง|นาย|ด\.ช\.|ด\.ญ\.|เด็กชาย|เด็กหญิง|คุณ|ดร\.|ลุง|ป้า|ยาย|น้า")
-_KIN_TITLES = frozenset({"ลุง", "ป้า", "ยาย", "น้า"})
+# Police and military ranks (ร.ต.อ., พ.ต.ท., พล.ต.ต., จ.ส.ต., ด.ต. ...) are titles too.
+_RANK = r"(?:พล\.?)?[รพจสด]\.(?:[ตอทสพ]\.){1,2}"
+_TITLE = re.compile(
+    rf"{_RANK}|นางสาว|น\.ส\.|นาง|นาย|ด\.ช\.|ด\.ญ\.|เด็กชาย|เด็กหญิง|คุณ|ดร\.|ลุง|ป้า|ยาย|น้า"
+    r"|พี่|แม่|พ่อ"
+)
+_KIN_TITLES = frozenset({"ลุง", "ป้า", "ยาย", "น้า", "พี่", "แม่", "พ่อ"})
 _WORD_TITLES = frozenset({"นางสาว", "นาง", "นาย", "คุณ"})
 # Words a title may be glued to in running Thai ("ข้าพเจ้านายทองดี").
 _GLUE_BEFORE = (
     "ชื่อ", "ข้าพเจ้า", "ติดต่อ", "ลค.", "ลูกค้า", "ผู้แจ้ง", "ผู้ขอ", "ผู้ร้อง", "ผู้ติดต่อ",
-    "ผู้รับ", "ผู้ยื่น", "จาก", "คือ", "และ", "กับ", "ของ", "ถึง", "เรียน",
+    "ผู้รับ", "ผู้ยื่น", "จาก", "คือ", "และ", "กับ", "ของ", "ถึง", "เรียน", "แทน", "ให้",
 )
+# Cues that introduce a name with no title: "ชื่อ", "ชื่อบัญชี", "ผู้ใช้ไฟ:",
+# "แจ้งแทน", "ลงชื่อ", "ผู้แจ้ง" ...; the name must then be a known given name
+# or carry a surname.
 _INTRODUCED = re.compile(
-    rf"(?:(?:ผม|ดิฉัน|ฉัน|หนู|ข้าพเจ้า)ชื่อ|ชื่อ(?:ผู้ร้อง|ผู้แจ้ง|ลูกค้า)?{_SP}*:){_SP}*"
+    rf"(?:(?:ผม|ดิฉัน|ฉัน|หนู|ข้าพเจ้า)ชื่อ|ชื่อ(?:-?นามสกุล|บัญชี|ผู้ร้อง|ผู้แจ้ง|ผู้ติดต่อ|ลูกค้า)?"
+    rf"{_SP}*:|(?P<weak>ชื่อ(?:-?นามสกุล|บัญชี|ผู้ติดต่อ|ลูกค้า)?|ลงชื่อ|ผู้ใช้ไฟ(?:ฟ้า)?{_SP}*:?"
+    rf"|ผู้แจ้ง|ผู้ร้อง{_SP}*:?|ผู้ติดต่อ|แจ้งแทน|ตามที่|ลูกค้าชื่อ))"
+    rf"{_SP}*"
 )
 _PARTICLES = frozenset({"ค่ะ", "คะ", "ครับ", "นะ", "จ้ะ", "จ้า", "ฮะ"})
 # Tokens that start a new clause: after a title they mean "you"/"Mr" was not
@@ -425,7 +461,11 @@ def _introduced_names(text: str) -> Iterator[Span]:
         if given in _dictionary() and given not in _given_names():
             continue
         end = _surname_end(text, run.start() + len(given))
-        if end > run.start() + len(given):
+        surname = text[run.start() + len(given) : end].strip()
+        known = given in _given_names() or surname in _family_names()
+        # After a weak cue (a bare ชื่อ, ผู้แจ้ง ...) only a name from the name
+        # lists counts; after "ชื่อ:" any untitled word with a surname does.
+        if known or (not match.group("weak") and end > run.start() + len(given)):
             yield Span(run.start(), end, "name")
 
 
@@ -434,7 +474,8 @@ _EN_NAME = rf"{_EN_WORD}(?:[ \t]{_EN_WORD}){{1,2}}"
 _EN_NAME_PATTERNS = (
     re.compile(rf"\b(?:Mr|Mrs|Ms|Miss|Mx|Dr)\.?[ \t]+{_EN_WORD}(?:[ \t]{_EN_WORD}){{0,2}}"),
     re.compile(
-        rf"(?:\bI'm|\bI am|\b[Mm]y name is|\b[Nn]ame:?|\bCheers,|\bRegards,|(?<!\S)-)"
+        rf"(?:\bI'm|\bI am|\b[Mm]y name is|\b[Tt]his is|\b[Nn]ame:?|\b[Cc]ustomer|\b[Cc]ontact"
+        rf"|\bCheers,|\bRegards,|(?<!\S)-)"
         rf"[ \t]+(?P<name>{_EN_NAME})"
     ),
     # A name written just before its phone number or email address.

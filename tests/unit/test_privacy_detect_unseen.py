@@ -1,0 +1,70 @@
+"""The detector on the second evaluation set, written before tuning, and on its new cues."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from services.privacy.detect import detect
+
+UNSEEN = Path(__file__).resolve().parents[1] / "fixtures" / "pii_eval_unseen.jsonl"
+
+
+def _score(part: str) -> tuple[float, float]:
+    hidden = gold = kept = decoys = 0
+    for line in UNSEEN.read_text(encoding="utf-8").splitlines():
+        example = json.loads(line)
+        if example["part"] != part:
+            continue
+        masked = {i for s in detect(example["text"]) for i in range(s.start, s.end)}
+        for span in example["pii"]:
+            chars = set(range(span["start"], span["end"]))
+            gold += len(chars)
+            hidden += len(chars & masked)
+        for span in example["decoys"]:
+            decoys += 1
+            kept += not set(range(span["start"], span["end"])) & masked
+    return hidden / gold, kept / decoys
+
+
+@pytest.mark.parametrize("part", ["tune", "holdout"])
+def test_unseen_texts_keep_the_measured_floor(part: str) -> None:
+    # The floor is the figure reached (0.95 of characters hidden); the goal,
+    # 0.99, is not met yet: see docs/decisions.md, "Masking on unseen text".
+    hidden, kept = _score(part)
+    assert hidden >= 0.94
+    assert kept >= 0.95
+
+
+def _masked(text: str) -> list[str]:
+    return [text[s.start : s.end] for s in detect(text)]
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        ("รับแจ้งจาก ร.ต.อ.วิชัย บุญประเสริฐ สภ.เมือง", "วิชัย บุญประเสริฐ"),
+        ("ผู้ใช้ไฟ: ประยุทธ์ ชัยมงคล CA 020009871234", "ประยุทธ์ ชัยมงคล"),
+        ("ชื่อบัญชี: รัตนา พึ่งบุญ", "รัตนา พึ่งบุญ"),
+        ("ไทยพาณิชย์ 407-612345-8 ค่ะ", "407-612345-8"),
+        ("ขอคืนเข้า ออมสิน 020123456789 นะคะ", "020123456789"),
+        ("ติดต่อ 0066 81 777 8899", "0066 81 777 8899"),
+        ("Hi, this is John Miller, no power", "John Miller"),
+    ],
+)
+def test_new_cues_hide_the_personal_data(text: str, secret: str) -> None:
+    assert any(secret in found for found in _masked(text))
+
+
+@pytest.mark.parametrize(
+    ("text", "visible"),
+    [
+        ("ที่อยู่ กรุงเทพฯ 10250 CA 020046833999", "020046833999"),
+        ("เลขที่บัญชีแสดงสัญญา 020011458723", "020011458723"),
+        ("ไม่แจ้งชื่อ ร้องเรียนว่าหัวจ่ายจ่ายไม่เต็มลิตร", "ร้องเรียนว่า"),
+    ],
+)
+def test_look_alikes_near_the_new_cues_stay_visible(text: str, visible: str) -> None:
+    assert not any(visible in found or found in visible for found in _masked(text))
