@@ -260,7 +260,13 @@ async def _send(
         "text": text,
         "locale": "th-TH",
         "consent_to_disclose": False,
-        "customer": {"name": "ลูกค้า ทดสอบ", "phone": "0812457730", "email": "t@example.com"},
+        # A customer of their own per contact: one customer's stream joins one
+        # case, which measures contention on that case, not the pipeline.
+        "customer": {
+            "name": "ลูกค้า ทดสอบ",
+            "phone": f"08{abs(hash(key)) % 10**8:08d}",
+            "email": f"{key.lower()}@example.com",
+        },
     }
     headers = {"Authorization": f"Bearer {APP_KEY}", "Idempotency-Key": key}
     deadline = time.monotonic() + give_up
