@@ -7,6 +7,7 @@ fresh state, so a contact racing an agent's action lands exactly once.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime
 
@@ -30,7 +31,10 @@ from shared.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
-ATTEMPTS = 5
+# A busy customer's case is written by several deliveries at once; each lost
+# race waits a little longer before deciding again, so they spread out.
+ATTEMPTS = 10
+RACE_PAUSE_S = 0.02
 
 
 class ContactRouter:
@@ -65,14 +69,16 @@ class ContactRouter:
                 f"contact for organisation {message.org}; this routing serves {self._org.org}"
             )
         store = self._runtime.store
-        for _ in range(ATTEMPTS):
+        for attempt in range(ATTEMPTS):
             if await case_store.find_by_contact(store, message.contact_id) is not None:
                 return
             decision = await self._decide(message)
             try:
                 await self._act(decision, message, envelope)
             except case_store.StaleCase:
-                continue  # the case moved on between reading and writing: decide again
+                # The case moved on between reading and writing: decide again.
+                await asyncio.sleep(RACE_PAUSE_S * (attempt + 1))
+                continue
             except case_store.DuplicateContact:
                 return  # a concurrent delivery of the same contact won
             self._relay.wake()
