@@ -383,14 +383,19 @@ async def _republish_received(broker: Broker, seconds: float) -> int:
     return copies
 
 
-def _cases(system: System) -> dict[str, int]:
-    """Return how many times each contact id is held across routing's cases."""
+def _cases(system: System, opened: dict[str, float] | None = None) -> dict[str, int]:
+    """Return how many times each contact id is held across routing's cases.
+
+    With ``opened``, also note when the case holding each contact was opened.
+    """
     held: dict[str, int] = {}
-    with MongoClient(system.mongo_url, serverSelectionTimeoutMS=5000) as client:
+    with MongoClient(system.mongo_url, serverSelectionTimeoutMS=5000, tz_aware=True) as client:
         cases = client[f"{PREFIX}_routing"]["cases"]
-        for doc in cases.find({}, {"contacts.contact_id": 1}):
+        for doc in cases.find({}, {"contacts.contact_id": 1, "created_at": 1}):
             for contact in doc.get("contacts", []):
                 held[contact["contact_id"]] = held.get(contact["contact_id"], 0) + 1
+                if opened is not None and doc.get("created_at") is not None:
+                    opened.setdefault(contact["contact_id"], doc["created_at"].timestamp())
     return held
 
 
@@ -470,13 +475,17 @@ async def soak(system: System, broker: Broker, args: argparse.Namespace) -> dict
         start = time.monotonic()
         while time.monotonic() - start < args.soak + 5:
             await asyncio.sleep(args.sample)
-            held = await asyncio.to_thread(_cases, system)
+            opened: dict[str, float] = {}
+            await asyncio.to_thread(_cases, system, opened)
             now = time.monotonic()
-            for contact_id in held.keys() & accepted.keys():
-                seen_case.setdefault(contact_id, now)
+            window = time.time() - args.sample
             recent = [
-                seen_case[c] - accepted[c] for c in seen_case if seen_case[c] > now - args.sample
+                opened[c] - accepted[c]
+                for c in opened.keys() & accepted.keys()
+                if opened[c] > window and c not in seen_case
             ]
+            for contact_id in opened.keys() & accepted.keys():
+                seen_case.setdefault(contact_id, now)
             depths = await _queue_depths(broker)
             samples.append(
                 {
@@ -501,7 +510,7 @@ async def soak(system: System, broker: Broker, args: argparse.Namespace) -> dict
             async def one(key: str = key) -> None:
                 got = await _send(client, url, key, f"ไฟดับ soak {key}", result, give_up=120)
                 if got is not None:
-                    accepted[got] = time.monotonic()
+                    accepted[got] = time.time()
                     answers.setdefault(key, []).append(got)
 
             tasks.append(asyncio.create_task(one()))
