@@ -260,6 +260,19 @@ def users_create(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def report(settings: Settings, args: argparse.Namespace) -> int:
+    """Print or write a monthly or quarterly management report."""
+    from services.routing.report_command import run_report
+
+    mongo_url, embedded = _command_store_url(settings)
+    try:
+        sys.stdout.write(run_report(settings, args, mongo_url))
+    finally:
+        if embedded is not None:
+            embedded.stop()
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     """Return the command-line parser."""
     root = argparse.ArgumentParser(prog="vocdesk", description=__doc__)
@@ -292,6 +305,9 @@ def parser() -> argparse.ArgumentParser:
     )
     train_cmd.add_argument("--org", choices=["pea", "or", "all"], default="all")
     train_cmd.add_argument("--examples", nargs="*", default=[], help="more labelled JSONL files")
+    from services.routing.report_command import add_parser as add_report_parser
+
+    add_report_parser(commands)
     return root
 
 
@@ -314,6 +330,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return keys_rotate(settings)
         if args.command == "classifier":
             return classifier_train(settings, args)
+        if args.command == "report":
+            return report(settings, args)
     except (ConfigError, VocdeskError) as exc:
         print(f"vocdesk: {exc}", file=sys.stderr)
         return 2

@@ -16,6 +16,7 @@ from fastapi.responses import FileResponse
 from services.console import api, cases, users, walkin
 from services.console.clients import ServiceClient
 from services.console.live import LiveHub
+from services.console.reports import router as reports_router
 from shared.bus import Subscription
 from shared.http import health_router, install_common
 from shared.runtime import Runtime, ServiceParts, running
@@ -75,6 +76,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         cases.router(current_user=current_user, routing=routing, privacy=privacy)
     )
     app.include_router(walkin.router(current_user=current_user, intake=intake, routing=routing))
+    app.include_router(reports_router(current_user=current_user, routing=routing))
 
     @app.get("/", include_in_schema=False)
     async def index() -> FileResponse:

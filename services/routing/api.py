@@ -5,10 +5,10 @@
 import re
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import APIRouter, Depends, Header, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.routing import callbacks, reports
+from services.routing import callbacks, report_periods, reports
 from services.routing import store as case_store
 from services.routing.access import Actor, Can
 from services.routing.dispatch import Dispatcher
@@ -264,6 +264,19 @@ def router(
         if actor.role not in REPORT_ROLES:
             raise Forbidden(f"role {actor.role} does not read the statistics")
         return await reports.monthly(runtime.store, org=org.org, year=year, month=month)
+
+    @api.get("/reports/{kind}/{year}/{number}", tags=["reports"])
+    async def period_report(
+        actor: ActorDep,
+        kind: report_periods.Kind,
+        year: Annotated[int, Path(ge=2000, le=2200)],
+        number: Annotated[int, Path(ge=1, le=12)],
+    ) -> dict[str, Any]:
+        if actor.role not in REPORT_ROLES:
+            raise Forbidden(f"role {actor.role} does not read the reports")
+        return await report_periods.period_report(
+            runtime.store, org=org.org, kind=kind, year=year, number=number, now=runtime.clock.now()
+        )
 
     @api.get("/units", tags=["units"])
     async def units(actor: ActorDep) -> list[dict[str, Any]]:

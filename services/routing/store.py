@@ -28,6 +28,8 @@ CASE_INDEXES = [
     IndexModel([("subject_ref", ASCENDING), ("updated_at", DESCENDING)]),
     IndexModel("outbox.id", sparse=True),
     IndexModel([("created_at", DESCENDING)]),
+    # Reports: one organisation's cases opened in a period.
+    IndexModel([("org", ASCENDING), ("created_at", ASCENDING)]),
     # The SLA watcher's one query: cases whose next step or breach is due.
     IndexModel([("sla_next_due", ASCENDING)]),
 ]
