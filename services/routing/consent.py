@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from services.privacy.messages import ConsentChanged
+from shared.messages.consent import ConsentChanged
 from services.routing import casework
 from services.routing import store as case_store
 from services.routing.outbox import OutboxRelay

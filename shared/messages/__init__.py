@@ -2,6 +2,7 @@
 
 from shared.messages.base import Envelope, Message, parse_message, register
 from shared.messages.cases import CASE_EVENT_TYPES, CaseEvent, CaseSnapshot
+from shared.messages.consent import ConsentChanged
 from shared.messages.contacts import (
     Attachment,
     Channel,
@@ -14,15 +15,18 @@ from shared.messages.contacts import (
     ScreenedAttachment,
     ThreadKeys,
 )
+from shared.messages.notifications import CallbackRequested, NotificationFailed
 from shared.messages.replies import ReplyRequested
 
 __all__ = [
     "CASE_EVENT_TYPES",
     "Attachment",
+    "CallbackRequested",
     "CaseEvent",
     "CaseSnapshot",
     "Channel",
     "Consent",
+    "ConsentChanged",
     "Contact",
     "ContactReceived",
     "ContactScreened",
@@ -30,6 +34,7 @@ __all__ = [
     "Identity",
     "Location",
     "Message",
+    "NotificationFailed",
     "ReplyRequested",
     "ScreenedAttachment",
     "ThreadKeys",

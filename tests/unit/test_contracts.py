@@ -79,3 +79,20 @@ def test_production_starts_with_real_secrets() -> None:
 def test_comma_separated_app_keys_are_split(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("VOCDESK_APP_API_KEYS", "key-one, key-two")
     assert Settings().app_api_keys == ["key-one", "key-two"]
+
+
+def test_every_message_on_the_bus_decodes_with_the_shared_package_alone() -> None:
+    # A consumer such as the console imports no other service: the contracts
+    # of every message bound to its queues must come with `shared.messages`.
+    import subprocess
+    import sys
+
+    code = (
+        "import shared.messages, shared.messages.base as b\n"
+        "import sys\n"
+        "assert not any(m.startswith('services') for m in sys.modules), 'imports a service'\n"
+        "for t in ('notification.failed', 'notification.callback_requested',"
+        " 'consent.changed', 'contact.screened', 'reply.requested'):\n"
+        "    assert b.knows_type(t), t\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)

@@ -15,8 +15,8 @@ import httpx
 from pydantic import AwareDatetime, Field, model_validator
 
 from shared.messages.base import Frozen
+from shared.messages.notifications import DeliveryChannel as DeliveryChannel
 
-DeliveryChannel = Literal["line", "email", "sms", "app", "callback"]
 Language = Literal["th", "en"]
 DeliveryStatus = Literal["sent", "failed", "callback_task"]
 
