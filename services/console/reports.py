@@ -10,7 +10,7 @@ from fastapi.responses import Response
 
 from services.console.auth import User
 from services.console.clients import ServiceClient
-from services.routing.report_export import to_csv
+from services.routing.report_export import to_csv, to_xlsx
 
 REPORT_ROLES = ("manager", "supervisor", "admin")
 
@@ -26,12 +26,19 @@ def router(*, current_user: Callable[..., Any], routing: ServiceClient) -> APIRo
         kind: Literal["monthly", "quarterly"],
         year: Annotated[int, Path(ge=2000, le=2200)],
         number: Annotated[int, Path(ge=1, le=12)],
-        format: Annotated[Literal["json", "csv"], Query()] = "json",
+        format: Annotated[Literal["json", "csv", "xlsx"], Query()] = "json",
     ) -> Any:
         user.require(*REPORT_ROLES)
         report = await routing.call(
             "GET", f"/internal/v1/reports/{kind}/{year}/{number}", user=user
         )
+        if format == "xlsx":
+            name = f"vocdesk-{report['org']}-{report['period']}.xlsx"
+            return Response(
+                to_xlsx(report),
+                media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                headers={"Content-Disposition": f'attachment; filename="{name}"'},
+            )
         if format == "csv":
             name = f"vocdesk-{report['org']}-{report['period']}.csv"
             return Response(

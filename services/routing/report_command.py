@@ -9,14 +9,14 @@ import re
 from pathlib import Path
 from typing import Any
 
-from services.routing.report_export import to_csv
+from services.routing.report_export import to_csv, to_xlsx
 from services.routing.report_periods import Kind, period_report
 from shared.clock import SystemClock
 from shared.errors import Invalid
 from shared.runtime import open_store
 from shared.settings import Settings
 
-FORMATS = ("json", "csv")
+FORMATS = ("json", "csv", "xlsx")
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -67,6 +67,10 @@ async def build_report(
 def run_report(settings: Settings, args: argparse.Namespace, mongo_url: str) -> str:
     """Return the report as text in the chosen format, or write it to ``--out`` and say so."""
     report = asyncio.run(build_report(settings, args, mongo_url))
+    if args.format == "xlsx":
+        out = args.out or f"vocdesk-{report['org']}-{report['period']}.xlsx"
+        Path(out).write_bytes(to_xlsx(report))
+        return f"vocdesk: {args.kind} report {report['period']} written to {out}\n"
     if args.format == "csv":
         text = to_csv(report)
     else:

@@ -44,3 +44,19 @@ def to_csv(report: dict[str, Any]) -> str:
     writer.writerow(["section", "group", "figure", "value"])
     writer.writerows(("" if v is None else v for v in row) for row in rows(report))
     return out.getvalue()
+
+
+def to_xlsx(report: dict[str, Any]) -> bytes:
+    """Return the report as an XLSX workbook: one sheet of the same rows as the CSV."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None  # a new workbook always has its first sheet
+    sheet.title = str(report["period"])
+    sheet.append(["section", "group", "figure", "value"])
+    for row in rows(report):
+        sheet.append(list(row))
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

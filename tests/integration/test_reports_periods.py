@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import random
@@ -14,11 +15,13 @@ from typing import Any
 
 import pytest
 
-from services.routing.report_export import to_csv
+from services.cli import main
+from services.routing.report_export import to_csv, to_xlsx
 from services.routing.report_periods import SNAPSHOTS, period_report
 from services.routing.store import CASES
 from shared.clock import BANGKOK, FrozenClock
-from shared.store import Store
+from shared.ids import new_id
+from shared.store import Store, connect
 from tests.support.routing import Service, running_service
 
 pytestmark = pytest.mark.integration
@@ -247,3 +250,48 @@ async def test_report_api_for_managers_not_agents(
     )
     assert old.status_code == 200
     assert old.json()["cases"] == len(_in(generated, 2026, 10))
+
+
+async def test_xlsx_export_has_the_csv_rows(store: Store, generated: list[dict[str, Any]]) -> None:
+    from openpyxl import load_workbook
+
+    report = await period_report(store, org=ORG, kind="monthly", year=2026, number=10, now=NOW)
+    sheet = load_workbook(io.BytesIO(to_xlsx(report))).active
+    assert sheet is not None
+    assert sheet.title == "2026-10"
+    cells = [[_value(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+    fields = [[_value(v) for v in row] for row in csv.reader(io.StringIO(to_csv(report)))]
+    assert cells == fields
+
+
+def _value(cell: object) -> object:
+    """Compare a spreadsheet cell and a CSV field by value (Excel keeps 30.0 as 30)."""
+    if cell is None or cell == "":
+        return ""
+    try:
+        return float(str(cell))
+    except ValueError:
+        return cell
+
+
+def test_report_command_writes_csv_from_routing_store(
+    mongo_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    prefix = f"cli_{new_id().lower()}"
+    cases = _generate(seed=2569)
+
+    async def fill() -> None:
+        db = connect(mongo_url, f"{prefix}_routing")
+        await db[CASES].insert_many(cases)
+        await db.client.close()
+
+    asyncio.run(fill())
+    monkeypatch.setenv("VOCDESK_MONGO_URL", mongo_url)
+    monkeypatch.setenv("VOCDESK_MONGO_DB_PREFIX", prefix)
+    monkeypatch.setenv("VOCDESK_DATA_DIR", str(tmp_path))
+    out = tmp_path / "october.csv"
+    args = ["report", "monthly", "--month", "2026-10", "--org", "pea", "--format", "csv"]
+    assert main([*args, "--out", str(out)]) == 0
+    rows = {(r["section"], r["group"], r["figure"]): r["value"] for r in csv.DictReader(out.open())}
+    assert rows[("summary", "", "cases")] == str(len(_in(cases, 2026, 10)))
+    assert main(["report", "quarterly", "--quarter", "2026-13"]) == 2  # a clear refusal
