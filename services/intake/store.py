@@ -68,8 +68,16 @@ async def raw_document(
 
 async def archive_raws(store: Store, records: Sequence[dict[str, Any]]) -> None:
     """Archive ``raw_document`` records in one write; a record is never updated afterwards."""
-    if records:
-        await store[RAW].insert_many(list(records))
+    if not records:
+        return
+    try:
+        await store[RAW].insert_many(list(records), ordered=False)
+    except BulkWriteError as exc:
+        # A retry that took over a live request's claim archives the same
+        # payload under the same id: the record is already there.
+        errors = exc.details.get("writeErrors", [])
+        if not errors or any(error.get("code") != DUPLICATE_KEY for error in errors):
+            raise
 
 
 async def has_raw(store: Store, raw_id: str) -> bool:
