@@ -104,8 +104,10 @@ class Runtime:
 
 
 async def _bounded(check: Coroutine[Any, Any, _T], timeout: float) -> _T | None:
+    # Shielded: a late check finishes in the background instead of being
+    # cancelled mid-RPC, which would close its broker channel.
     try:
-        return await asyncio.wait_for(check, timeout)
+        return await asyncio.wait_for(asyncio.shield(check), timeout)
     except TimeoutError:
         return None
 
