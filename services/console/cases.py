@@ -23,6 +23,16 @@ CaseAction = Literal[
     "acknowledge-on-behalf",
     "certify-closure",
 ]
+# Actions whose text goes to the customer: (body field, staff-text kind). The
+# text is vaulted by privacy first; routing gets the masked copy and its ref.
+STAFF_TEXT_FIELDS: dict[str, tuple[str, str]] = {
+    "replies": ("text", "reply"),
+    "resolve": ("summary", "resolution"),
+    "request-info": ("question", "question"),
+}
+# Where staff text sits in routing's case view: the timeline entry's field.
+_TIMELINE_TEXT = {"case.info_requested": "question", "case.resolved": "summary"}
+
 
 
 async def visible_contacts(
@@ -59,6 +69,60 @@ async def visible_contacts(
             }
         )
     return merged
+
+
+async def vault_staff_text(
+    privacy: ServiceClient, case: dict[str, Any], action: str, body: dict[str, Any], user: User
+) -> dict[str, Any]:
+    """Return ``body`` with its staff text replaced by privacy's masked copy and reference."""
+    field, kind = STAFF_TEXT_FIELDS.get(action, ("", ""))
+    text = body.get(field) if field else None
+    if not isinstance(text, str) or not text.strip():
+        return body  # nothing to vault: routing refuses or ignores it as before
+    vaulted = await privacy.call(
+        "POST",
+        "/internal/v1/staff-texts",
+        user=user,
+        json={
+            "case_id": case["id"],
+            "subject_ref": case.get("subject_ref"),
+            "kind": kind,
+            "text": text[:5000],
+        },
+    )
+    return {**body, field: vaulted["masked"], "text_ref": vaulted["text_ref"]}
+
+
+async def visible_staff_texts(privacy: ServiceClient, case: dict[str, Any], user: User) -> None:
+    """Show the case's staff texts clear where ``user`` may see them (reveals are audited)."""
+    places: list[tuple[dict[str, Any], str]] = []
+    for entry in case.get("timeline") or []:
+        detail = entry.get("detail") or {}
+        field = _TIMELINE_TEXT.get(entry.get("type", ""), "text")
+        if detail.get("text_ref") and field in detail:
+            places.append((detail, field))
+    resolution = case.get("resolution") or {}
+    if resolution.get("text_ref"):
+        places.append((resolution, "summary"))
+    if not places:
+        return
+    view = await privacy.call(
+        "POST",
+        "/internal/v1/staff-texts/reveal",
+        user=user,
+        json={
+            "case_id": case["id"],
+            "consent": case.get("consent", "unknown"),
+            "refs": sorted({str(holder["text_ref"]) for holder, _ in places}),
+            "purpose": "handle_case",
+            "reason": f"viewing case {case.get('number')}",
+        },
+    )
+    texts = view.get("texts", {})
+    for holder, field in places:
+        shown = texts.get(holder["text_ref"], {})
+        holder[field] = shown.get("text", holder[field])
+        holder["revealed"] = bool(shown.get("revealed"))
 
 
 def router(
@@ -117,6 +181,7 @@ def router(
     async def get_case(case_id: str, user: CurrentUser) -> Any:
         case = await load(case_id, user)
         case["contacts"] = await visible_contacts(privacy, case, user)
+        await visible_staff_texts(privacy, case, user)
         return case
 
     @api.patch("/cases/{case_id}")
@@ -136,8 +201,9 @@ def router(
         body: Annotated[dict[str, Any] | None, Body()] = None,
     ) -> Any:
         case = await load(case_id, user)
+        sent = await vault_staff_text(privacy, case, action, body or {}, user)
         return await routing.call(
-            "POST", f"/internal/v1/cases/{case['id']}/{action}", user=user, json=body or {}
+            "POST", f"/internal/v1/cases/{case['id']}/{action}", user=user, json=sent
         )
 
     return api

@@ -41,6 +41,28 @@ class PrivacyClient(_Internal):
             raise UpstreamUnavailable(f"privacy answered {response.status_code}")
         return ReplyTarget.model_validate(response.json())
 
+    async def staff_texts(self, refs: list[str], *, case_id: str) -> dict[str, str]:
+        """Return the clear staff texts of ``refs`` to send; NotFound if one is gone."""
+        response = await self._request(
+            "POST",
+            "/internal/v1/staff-texts/reveal",
+            json={
+                "case_id": case_id,
+                "refs": refs,
+                "purpose": "notify_customer",
+                "reason": "text staff wrote to the customer",
+            },
+        )
+        if response.status_code != httpx.codes.OK:
+            # As for addresses: the delivery waits and tries again until it gives up.
+            raise UpstreamUnavailable(f"privacy answered {response.status_code}")
+        texts = response.json().get("texts", {})
+        shown = {ref: texts[ref]["text"] for ref in refs if texts.get(ref, {}).get("revealed")}
+        if len(shown) != len(set(refs)):
+            # Erased (or never vaulted): the masked copy is never sent in its place.
+            raise NotFound("the staff text is unknown or erased")
+        return shown
+
 
 class RoutingClient(_Internal):
     """Hand a customer's satisfaction rating to routing, which closes or reopens the case."""

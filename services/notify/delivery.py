@@ -125,6 +125,13 @@ class Attempter:
                 self._targets.popitem(last=False)  # the oldest is looked up again if needed
         return target
 
+    async def _clear_texts(self, intent: Intent) -> Intent:
+        """Return ``intent`` with its staff text clear, as privacy holds it now."""
+        refs = sorted(set(intent.text_refs.values()))
+        clear = await self._privacy.staff_texts(refs, case_id=intent.case_id)
+        context = {**intent.context} | {name: clear[ref] for name, ref in intent.text_refs.items()}
+        return intent.model_copy(update={"context": context})
+
     async def attempt(
         self, intent: Intent, *, rate_counted: bool, delivery_id: str | None = None
     ) -> Outcome:
@@ -138,6 +145,14 @@ class Attempter:
         except UpstreamUnavailable as exc:
             failure = DeliveryResult(status="failed", retryable=True, provider_answer=str(exc))
             return Outcome("retry", str(exc), result=failure, rate_counted=rate_counted)
+        if intent.text_refs:
+            try:
+                intent = await self._clear_texts(intent)
+            except NotFound:
+                return Outcome("skipped", "the staff text is unknown to privacy or erased")
+            except UpstreamUnavailable as exc:
+                failure = DeliveryResult(status="failed", retryable=True, provider_answer=str(exc))
+                return Outcome("retry", str(exc), result=failure, rate_counted=rate_counted)
         subject = target.subject_ref or intent.subject_ref
         blocked = self._reachability.blocked(subject) if subject else frozenset()
         if "*" in blocked:

@@ -57,6 +57,9 @@ class Intent(Frozen):
     reply_handle: str | None = None
     language: Literal["th", "en"] = "th"
     context: dict[str, str] = Field(default_factory=dict)
+    # Context fields whose value is masked staff text, with the reference of
+    # the clear text in privacy's vault: fetched at send time, never stored here.
+    text_refs: dict[str, str] = Field(default_factory=dict)
 
 
 def intent_for(envelope: Envelope) -> Intent | None:
@@ -76,6 +79,7 @@ def intent_for(envelope: Envelope) -> Intent | None:
             reply_handle=message.reply_handle,
             language=message.language,
             context={"reply_text": message.text},
+            text_refs={"reply_text": message.text_ref} if message.text_ref else {},
         )
     if not isinstance(message, CaseEvent):
         return None
@@ -87,9 +91,12 @@ def intent_for(envelope: Envelope) -> Intent | None:
         name: str(message.detail.get(key) or "")
         for name, key in _DETAIL_FIELDS.get(kind, {}).items()
     }
+    ref = message.detail.get("text_ref")
+    text_refs = {name: str(ref) for name in context} if ref else {}
     return Intent(
         **base,
         kind=kind,
+        text_refs=text_refs,
         case_id=case.id,
         case_number=case.number,
         case_channel=case.channel,

@@ -11,11 +11,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.privacy import api_consent, api_subjects
+from services.privacy import api_consent, api_staff_texts, api_subjects
 from services.privacy.consent_book import ConsentBook
 from services.privacy.reveal import Revealer, RevealPurpose
 from services.privacy.rights import Rights
 from services.privacy.roles import NOTIFY, require_role
+from services.privacy.staff_texts import StaffTexts
 from shared.http import ServiceCaller, service_auth
 from shared.messages import Consent
 from shared.store import Store
@@ -42,6 +43,7 @@ def router(
     revealer: Revealer,
     consents: ConsentBook,
     rights: Rights,
+    staff_texts: StaffTexts,
 ) -> APIRouter:
     """Return all of privacy's internal routes."""
     caller = Depends(service_auth(token))
@@ -49,6 +51,7 @@ def router(
     api.include_router(_reveal_routes(caller, revealer))
     api.include_router(api_consent.router(caller, consents))
     api.include_router(api_subjects.router(caller, rights, store))
+    api.include_router(api_staff_texts.router(caller, staff_texts))
     return api
 
 

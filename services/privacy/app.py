@@ -16,6 +16,7 @@ from services.privacy.reveal import Revealer
 from services.privacy.rights import Rights
 from services.privacy.screening import Screener, blind_indexer, key_ring
 from services.privacy.settings import PrivacySettings
+from services.privacy.staff_texts import StaffTexts
 from services.privacy.store import INDEXES
 from services.privacy.vaulting import SubjectVault
 from shared.http import health_router, install_common
@@ -59,6 +60,7 @@ def create_app(runtime: Runtime, *, settings: PrivacySettings | None = None) -> 
             revealer=Revealer(store, vault=vault, consents=consents, clock=clock),
             consents=consents,
             rights=Rights(store, vault=vault, indexer=indexer, consents=consents, clock=clock),
+            staff_texts=StaffTexts(store, vault=vault, consents=consents, clock=clock),
         )
     )
     return app

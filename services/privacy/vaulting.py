@@ -98,6 +98,15 @@ class SubjectVault:
         flat = {k: json.dumps(v, ensure_ascii=False, default=str) for k, v in clear.items()}
         return encrypt_identity(flat, data_key, aad=subject_ref.encode())
 
+    def service_key(self) -> tuple[dict[str, Any], bytes]:
+        """Return a fresh data key wrapped by the key ring (to store) and in clear (to use)."""
+        wrapped = self._ring.new_data_key()
+        return wrapped.model_dump(), self._ring.unwrap(wrapped)
+
+    def open_key(self, wrapped: Mapping[str, Any]) -> bytes:
+        """Return the clear data key of a ``service_key`` stored beside what it seals."""
+        return self._ring.unwrap(WrappedKey.model_validate(wrapped))
+
     async def open_contact(self, contact: Mapping[str, Any]) -> Clear:
         """Return what was sealed with a contact; raise ``KeyDestroyed`` if it is gone."""
         if not contact.get("vault"):

@@ -25,6 +25,7 @@ REPORT_ROLES = frozenset({"manager", "supervisor", "admin", "system"})
 
 Text = Annotated[str, Field(min_length=1, max_length=5000)]
 Reason = Annotated[str, Field(min_length=1, max_length=1000)]
+TextRef = Annotated[str | None, Field(default=None, min_length=1, max_length=100)]
 
 
 class Body(BaseModel):
@@ -57,18 +58,22 @@ class QuestionIn(Body):
     """What to ask the customer."""
 
     question: Text
+    # Set when privacy vaulted the clear text: ``question`` is then its masked copy.
+    text_ref: TextRef = None
 
 
 class ReplyIn(Body):
     """What to tell the customer."""
 
     text: Text
+    text_ref: TextRef = None
 
 
 class ResolveIn(Body):
     """The outcome the customer is told."""
 
     summary: Text
+    text_ref: TextRef = None
 
 
 class ReopenIn(Body):
@@ -192,7 +197,11 @@ def router(
         case_id: str, body: QuestionIn, actor: ActorDep, if_match: IfMatch = None
     ) -> dict[str, Any]:
         case = await commands.request_info(
-            case_id, actor, question=body.question, version=_version(if_match)
+            case_id,
+            actor,
+            question=body.question,
+            version=_version(if_match),
+            text_ref=body.text_ref,
         )
         return show(case)
 
@@ -201,7 +210,7 @@ def router(
         case_id: str, body: ReplyIn, actor: ActorDep, if_match: IfMatch = None
     ) -> dict[str, Any]:
         case, request_id = await commands.reply(
-            case_id, actor, text=body.text, version=_version(if_match)
+            case_id, actor, text=body.text, version=_version(if_match), text_ref=body.text_ref
         )
         return {"request_id": request_id, "status": "queued", "case": show(case)}
 
@@ -210,7 +219,11 @@ def router(
         case_id: str, body: ResolveIn, actor: ActorDep, if_match: IfMatch = None
     ) -> dict[str, Any]:
         case = await commands.resolve(
-            case_id, actor, summary=body.summary, version=_version(if_match)
+            case_id,
+            actor,
+            summary=body.summary,
+            version=_version(if_match),
+            text_ref=body.text_ref,
         )
         return show(case)
 

@@ -123,16 +123,34 @@ def transfer(
     return previous
 
 
-def request_info(case: Case, *, question: str, at: datetime, actor: str, sla: SlaKeeper) -> None:
+def request_info(
+    case: Case,
+    *,
+    question: str,
+    at: datetime,
+    actor: str,
+    sla: SlaKeeper,
+    text_ref: str | None = None,
+) -> None:
     """Ask the customer a question; the SLA waits for their answer."""
     case.move("pending_customer")
     sla.met(case, "first_response", at)
     sla.pause(case, at)
-    case.record("case.info_requested", at=at, actor=actor, detail={"question": question})
+    detail: dict[str, Any] = {"question": question}
+    if text_ref:
+        detail["text_ref"] = text_ref  # the clear question is in privacy's vault
+    case.record("case.info_requested", at=at, actor=actor, detail=detail)
 
 
 def reply(
-    case: Case, *, text: str, request_id: str, at: datetime, actor: str, sla: SlaKeeper
+    case: Case,
+    *,
+    text: str,
+    request_id: str,
+    at: datetime,
+    actor: str,
+    sla: SlaKeeper,
+    text_ref: str | None = None,
 ) -> None:
     """Record a reply to the customer and queue ``reply.requested`` in the case's outbox."""
     if case.status == "closed":
@@ -142,7 +160,8 @@ def reply(
         "case.updated",
         at=at,
         actor=actor,
-        detail={"change": "replied", "request_id": request_id, "text": text},
+        detail={"change": "replied", "request_id": request_id, "text": text}
+        | ({"text_ref": text_ref} if text_ref else {}),
     )
     case.send(
         ReplyRequested(
@@ -150,6 +169,7 @@ def reply(
             case_id=case.id,
             case_number=case.number,
             text=text,
+            text_ref=text_ref,
             author=actor,
             reply_handle=case.reply_handle,
             language=case.language,
@@ -158,14 +178,27 @@ def reply(
     )
 
 
-def resolve(case: Case, *, summary: str, at: datetime, actor: str, sla: SlaKeeper) -> None:
+def resolve(
+    case: Case,
+    *,
+    summary: str,
+    at: datetime,
+    actor: str,
+    sla: SlaKeeper,
+    text_ref: str | None = None,
+) -> None:
     """Resolve the case; notify tells the customer and asks for a rating."""
     case.move("resolved")
     for target in ("first_response", "unit_ack", "resolution"):
         sla.met(case, target, at)
     case.resolution = {"summary": summary, "by": actor, "at": at}
+    if text_ref:
+        case.resolution["text_ref"] = text_ref
     case.pending_closure = None
-    case.record("case.resolved", at=at, actor=actor, detail={"summary": summary})
+    resolved: dict[str, Any] = {"summary": summary}
+    if text_ref:
+        resolved["text_ref"] = text_ref
+    case.record("case.resolved", at=at, actor=actor, detail=resolved)
 
 
 def rate(

@@ -145,36 +145,64 @@ class CaseCommands:
         return case
 
     async def request_info(
-        self, case_id: str, actor: Actor, *, question: str, version: Version = None
+        self,
+        case_id: str,
+        actor: Actor,
+        *,
+        question: str,
+        version: Version = None,
+        text_ref: str | None = None,
     ) -> Case:
         """Ask the customer; the SLA pauses until they answer."""
 
         def apply(case: Case, at: datetime) -> None:
-            casework.request_info(case, question=question, at=at, actor=actor.user, sla=self.sla)
+            casework.request_info(
+                case, question=question, at=at, actor=actor.user, sla=self.sla, text_ref=text_ref
+            )
 
         return (await self.change(case_id, actor, Can.WORK, apply, version=version))[0]
 
     async def reply(
-        self, case_id: str, actor: Actor, *, text: str, version: Version = None
+        self,
+        case_id: str,
+        actor: Actor,
+        *,
+        text: str,
+        version: Version = None,
+        text_ref: str | None = None,
     ) -> tuple[Case, str]:
         """Record a reply and queue it for the customer; return the case and the request id."""
         request_id = new_id()
 
         def apply(case: Case, at: datetime) -> None:
             casework.reply(
-                case, text=text, request_id=request_id, at=at, actor=actor.user, sla=self.sla
+                case,
+                text=text,
+                request_id=request_id,
+                at=at,
+                actor=actor.user,
+                sla=self.sla,
+                text_ref=text_ref,
             )
 
         case, _ = await self.change(case_id, actor, Can.WORK, apply, version=version)
         return case, request_id
 
     async def resolve(
-        self, case_id: str, actor: Actor, *, summary: str, version: Version = None
+        self,
+        case_id: str,
+        actor: Actor,
+        *,
+        summary: str,
+        version: Version = None,
+        text_ref: str | None = None,
     ) -> Case:
         """Resolve the case; its member has a seat free for the next waiting case."""
 
         def apply(case: Case, at: datetime) -> None:
-            casework.resolve(case, summary=summary, at=at, actor=actor.user, sla=self.sla)
+            casework.resolve(
+                case, summary=summary, at=at, actor=actor.user, sla=self.sla, text_ref=text_ref
+            )
 
         case, _ = await self.change(case_id, actor, Can.WORK, apply, version=version)
         await self._dispatcher.fill(case.unit, at=self._runtime.clock.now())

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -57,6 +57,9 @@ class Desk:
     settings: Settings
     runtimes: dict[str, Runtime]
     http: dict[str, httpx.AsyncClient]
+    # Where another service joins the desk's bus, and the apps to call in-process.
+    amqp_url: str = ""
+    apps: dict[str, FastAPI] = field(default_factory=dict)
 
     async def call(
         self,
@@ -176,4 +179,6 @@ async def running_desk(mongo_url: str, tmp_path: Path) -> AsyncIterator[Desk]:
                     return True if report["ready"] else None
 
                 await eventually(ready, what=f"{name}'s consumers")
-            yield Desk(settings=settings, runtimes=runtimes, http=clients)
+            yield Desk(
+                settings=settings, runtimes=runtimes, http=clients, amqp_url=amqp_url, apps=apps
+            )
