@@ -40,11 +40,29 @@ PHONE = "0865512907"
 REPLY = f"เรียนคุณ{NAME} ช่างจะโทรกลับที่เบอร์ {PHONE} ภายในวันนี้ค่ะ"
 
 
+class Flaky:
+    """Privacy's app, answering 503 to staff-text reveals while ``down``."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.app, self.down, self.refused = app, False, 0
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if self.down and scope["type"] == "http" and scope["path"].endswith("/reveal"):
+            self.refused += 1
+            await send({"type": "http.response.start", "status": 503, "headers": []})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        await self.app(scope, receive, send)
+
+
 class Staffed:
     """The desk with notify on its bus and the console's case routes in front."""
 
-    def __init__(self, desk: Desk, line: FakeLine, console: httpx.AsyncClient, notify: Any):
+    def __init__(
+        self, desk: Desk, line: FakeLine, console: httpx.AsyncClient, notify: Any, flaky: Flaky
+    ) -> None:
         self.desk, self.line, self.console, self.notify_store = desk, line, console, notify
+        self.privacy = flaky
 
     async def as_user(
         self, method: str, path: str, *, role: str, unit: str | None = None, **kwargs: Any
@@ -103,8 +121,9 @@ async def staffed(mongo_url: str, tmp_path: Path) -> AsyncIterator[Staffed]:
                 "line_channel_token": SecretStr(LINE_TOKEN),
             }
         )
+        flaky = Flaky(desk.apps["privacy"])
         mounts = {
-            "http://privacy": httpx.ASGITransport(app=desk.apps["privacy"]),
+            "http://privacy": httpx.ASGITransport(app=flaky),
             "http://routing": httpx.ASGITransport(app=desk.apps["routing"]),
             "http://line.test": httpx.ASGITransport(app=line.app),
         }
@@ -122,7 +141,7 @@ async def staffed(mongo_url: str, tmp_path: Path) -> AsyncIterator[Staffed]:
                 transport=httpx.ASGITransport(app=_console(desk, http)), base_url="http://console"
             )
         )
-        yield Staffed(desk, line, console, runtime.store)
+        yield Staffed(desk, line, console, runtime.store, flaky)
 
 
 def line_contact(user_id: str) -> Contact:
@@ -219,3 +238,53 @@ async def test_a_resolution_summary_reaches_the_customer_clear_and_routing_maske
     assert stored.resolution is not None
     assert PHONE not in stored.resolution["summary"]
     assert PHONE not in await _dump(desk.runtimes["routing"].store)
+
+
+async def test_a_question_waits_for_privacy_and_an_erased_customer_shows_masked(
+    staffed: Staffed,
+) -> None:
+    desk = staffed.desk
+    user_id = "U" + new_id().lower().rjust(32, "2")[:32]
+    first = line_contact(user_id)
+    await desk.receive(first)
+    case = await desk.case_holding(first.id)
+    question = f"รบกวนยืนยันเบอร์ {PHONE} ว่ายังใช้ติดต่อได้ไหมคะ"
+
+    staffed.privacy.down = True
+    answer = await staffed.as_user(
+        "POST", f"/api/v1/cases/{case.id}/request-info", role="agent", json={"question": question}
+    )
+    assert answer.status_code == 200, answer.text
+
+    async def retried() -> bool | None:
+        return True if staffed.privacy.refused >= 2 else None
+
+    await eventually(retried, what="notify asking privacy again")
+    asked = [
+        str(m.get("text")) for _, to, ms in staffed.line.delivered if to == user_id for m in ms
+    ]
+    assert not [t for t in asked if "ยืนยันเบอร์" in t]  # neither masked nor clear yet
+    staffed.privacy.down = False
+    assert question in await staffed.sent_to(user_id, "ยืนยันเบอร์")
+
+    stored = await desk.case(case.id)
+    asked_event = next(e for e in stored.timeline if e["type"] == "case.info_requested")
+    assert PHONE not in asked_event["detail"]["question"]
+
+    before = await staffed.as_user("GET", f"/api/v1/cases/{case.id}", role="agent")
+    shown = next(e for e in before.json()["timeline"] if e["type"] == "case.info_requested")
+    assert shown["detail"]["question"] == question
+
+    erased = await desk.call(
+        "privacy",
+        "POST",
+        f"/internal/v1/subjects/{stored.subject_ref}/erase",
+        role="dpo",
+        json={"reason": "PDPA request 2026/99"},
+    )
+    assert erased.status_code == 200, erased.text
+    agent = await staffed.as_user("GET", f"/api/v1/cases/{case.id}", role="agent")
+    assert agent.status_code == 200, agent.text
+    entry = next(e for e in agent.json()["timeline"] if e["type"] == "case.info_requested")
+    assert PHONE not in entry["detail"]["question"]
+    assert entry["detail"]["revealed"] is False
