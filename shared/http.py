@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pymongo.errors import ConnectionFailure, PyMongoError
 
+from shared import assertions
 from shared.errors import (
     BusUnavailable,
     Conflict,
@@ -29,6 +30,7 @@ from shared.errors import (
 from shared.ids import new_id
 from shared.logging import correlation_scope, current_correlation_id
 from shared.metrics import install_metrics
+from shared.settings import Settings
 from shared.tracing import HEADER as TRACEPARENT
 from shared.tracing import TraceContext, trace_id_for, trace_scope
 from shared.tracing import parse as parse_traceparent
@@ -60,9 +62,15 @@ def status_for(error: VocdeskError) -> int:
     return 500
 
 
-def install_common(app: FastAPI) -> None:
-    """Install the error mapping and the correlation-id middleware on ``app``."""
+def install_common(app: FastAPI, *, public_docs: bool = False) -> None:
+    """Install the error mapping, security headers and correlation ids on ``app``.
+
+    Only the console, the public API, keeps ``/docs`` and ``/redoc``; the
+    internal services answer 404 there.
+    """
     install_error_handlers(app)
+    if not public_docs:
+        hide_docs(app)
     install_metrics(app, service=app.title.removeprefix("vocdesk ") or "vocdesk")
 
     @app.middleware("http")
@@ -77,6 +85,7 @@ def install_common(app: FastAPI) -> None:
         with correlation_scope(cid), trace_scope(trace):
             response = await call_next(request)
         response.headers["X-Correlation-Id"] = cid
+        secure_headers(response, path=request.url.path)
         return response
 
 
@@ -139,26 +148,84 @@ def health_router(readiness: ReadinessCheck) -> APIRouter:
 
 
 class ServiceCaller:
-    """Who is calling a service-to-service API: the acting user and role."""
+    """Who is calling a service-to-service API: the acting user, role and unit."""
 
-    def __init__(self, user: str, role: str) -> None:
+    def __init__(self, user: str, role: str, unit: str | None = None) -> None:
         self.user = user
         self.role = role
+        self.unit = unit
 
 
-def service_auth(token: str) -> Callable[..., ServiceCaller]:
-    """Return a dependency that checks the service token and reads the acting user."""
+def service_auth(token: str, *, acting_key: str, audience: str) -> Callable[..., ServiceCaller]:
+    """Return a dependency that checks the service token and the acting assertion.
+
+    The one check of service calls: the caller proves it is a vocdesk service
+    with ``X-Service-Token`` and says who it acts for only through an
+    ``X-Acting-Assertion`` signed for ``audience`` (``shared.assertions``).
+    Self-declared ``X-Acting-*`` headers are not read.
+    """
 
     def check(
-        x_service_token: Annotated[str | None, Header()] = None,
-        x_acting_user: Annotated[str | None, Header()] = None,
-        x_acting_role: Annotated[str | None, Header()] = None,
+        x_service_token: Annotated[str | None, Header(include_in_schema=False)] = None,
+        x_acting_assertion: Annotated[str | None, Header(include_in_schema=False)] = None,
     ) -> ServiceCaller:
-        if x_service_token is None or not secrets.compare_digest(x_service_token, token):
+        if x_service_token is None or not secrets.compare_digest(
+            x_service_token.encode(), token.encode()
+        ):
             raise Unauthorized("missing or wrong service token")
-        return ServiceCaller(user=x_acting_user or "system", role=x_acting_role or "system")
+        if not x_acting_assertion:
+            raise Unauthorized(f"an acting assertion ({assertions.HEADER}) is required")
+        acting = assertions.verify(x_acting_assertion, audience=audience, key=acting_key)
+        return ServiceCaller(user=acting.user, role=acting.role, unit=acting.unit)
 
     return check
+
+
+def service_auth_for(settings: Settings, audience: str) -> Callable[..., ServiceCaller]:
+    """Return ``service_auth`` for the service ``audience`` with this install's secrets."""
+    return service_auth(
+        settings.service_token.get_secret_value(),
+        acting_key=settings.acting_key.get_secret_value(),
+        audience=audience,
+    )
+
+
+# Security headers. Pages set their own Content-Security-Policy; anything else
+# (JSON, errors) gets the strictest one, which allows nothing to load or frame it.
+API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+PAGE_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+)
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "img-src 'self' data: https://fastapi.tiangolo.com; frame-ancestors 'none'"
+)
+DOC_PATHS = ("/docs", "/docs/oauth2-redirect", "/redoc")
+
+
+def secure_headers(response: Response, *, path: str) -> None:
+    """Set nosniff, the referrer policy, framing and a CSP unless the route chose one."""
+    headers = response.headers
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "no-referrer")
+    headers.setdefault("X-Frame-Options", "DENY")
+    if path in DOC_PATHS:
+        csp = DOCS_CSP
+    elif headers.get("content-type", "").startswith("text/html"):
+        csp = PAGE_CSP
+    else:
+        csp = API_CSP
+    headers.setdefault("Content-Security-Policy", csp)
+
+
+def hide_docs(app: FastAPI) -> None:
+    """Remove the interactive API pages; ``/openapi.json`` stays, it is a contract."""
+    app.router.routes[:] = [
+        route for route in app.router.routes if getattr(route, "path", None) not in DOC_PATHS
+    ]
 
 
 def correlation_header() -> dict[str, str]:

@@ -1,18 +1,20 @@
-"""Calls between vocdesk services: the service token, the acting user, one error mapping.
+"""Calls between vocdesk services: the service token, the acting assertion, one error mapping.
 
-Every internal API checks ``X-Service-Token`` and reads who acts from
-``X-Acting-User``, ``X-Acting-Role`` and ``X-Acting-Unit`` (``shared.http``).
+Every internal API checks ``X-Service-Token`` and learns who acts only from
+``X-Acting-Assertion``, a short-lived JWT for that one service
+(``shared.assertions``), verified in ``shared.http.service_auth``.
 Answers map back onto the error tree here, so a 404 from routing is a
 ``NotFound`` in the console, whatever the caller.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Generator
 from typing import Any
 
 import httpx
 
+from shared.assertions import HEADER, Acting, mint
 from shared.errors import (
     Conflict,
     DomainError,
@@ -33,35 +35,76 @@ _ERRORS: dict[int, type[DomainError]] = {
 }
 
 
-@dataclass(frozen=True)
-class Acting:
-    """Who a service-to-service call is made for."""
+__all__ = [
+    "Acting",
+    "ActingAuth",
+    "InternalApi",
+    "raise_for_answer",
+    "reason_of",
+    "service_headers",
+]
 
-    user: str
-    role: str
-    unit: str | None = None
 
-    def headers(self) -> dict[str, str]:
-        """Return the acting-user headers."""
-        headers = {"X-Acting-User": self.user, "X-Acting-Role": self.role}
-        if self.unit:
-            headers["X-Acting-Unit"] = self.unit
-        return headers
+def service_headers(
+    acting: Acting, *, token: str, acting_key: str, audience: str
+) -> dict[str, str]:
+    """Return the headers of a call to ``audience`` made for ``acting``."""
+    return {
+        "X-Service-Token": token,
+        HEADER: mint(acting, audience=audience, key=acting_key),
+    }
+
+
+class ActingAuth(httpx.Auth):
+    """Sign every request of an httpx client with the service token and a fresh assertion."""
+
+    def __init__(self, acting: Acting, *, token: str, acting_key: str, audience: str) -> None:
+        self._acting = acting
+        self._token = token
+        self._acting_key = acting_key
+        self._audience = audience
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        """Add the headers to ``request``."""
+        request.headers.update(
+            service_headers(
+                self._acting,
+                token=self._token,
+                acting_key=self._acting_key,
+                audience=self._audience,
+            )
+        )
+        yield request
 
 
 class InternalApi:
     """Another service's internal API, with the service token."""
 
-    def __init__(self, base_url: str, *, token: str, http: httpx.AsyncClient) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        token: str,
+        http: httpx.AsyncClient,
+        acting_key: str,
+        audience: str,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.audience = audience
         self._token = token
+        self._acting_key = acting_key
         self._http = http
 
     async def request(
         self, method: str, path: str, *, acting: Acting, **kwargs: Any
     ) -> httpx.Response:
         """Send the request; raise ``UpstreamUnavailable`` only if nothing answered."""
-        headers = {"X-Service-Token": self._token, **acting.headers(), **correlation_header()}
+        headers = {
+            **service_headers(
+                acting, token=self._token, acting_key=self._acting_key, audience=self.audience
+            ),
+            **correlation_header(),
+        }
         try:
             return await self._http.request(method, self.base_url + path, headers=headers, **kwargs)
         except httpx.HTTPError as exc:

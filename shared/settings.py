@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import os
+import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -53,6 +56,7 @@ class Settings(BaseSettings):
 
     secret_key: SecretStr = SecretStr(PLACEHOLDER)
     service_token: SecretStr = SecretStr(PLACEHOLDER)
+    acting_key: SecretStr = SecretStr(PLACEHOLDER)
     vault_kek: SecretStr = SecretStr(PLACEHOLDER)
     blind_index_key: SecretStr = SecretStr(PLACEHOLDER)
     admin_password: SecretStr | None = None
@@ -86,6 +90,19 @@ class Settings(BaseSettings):
     _split = field_validator("app_api_keys", "cti_tokens", mode="before")(_split_commas)
 
     @model_validator(mode="after")
+    def _development_secrets(self) -> Settings:
+        # Development never runs on "change-me": each install gets random
+        # secrets, created once under data_dir and shared by all its services.
+        if self.env != "development":
+            return self
+        missing = [n for n in INSTALL_SECRETS if getattr(self, n).get_secret_value() == PLACEHOLDER]
+        if missing:
+            generated = install_secrets(self.data_dir)
+            for name in missing:
+                setattr(self, name, SecretStr(generated[name]))
+        return self
+
+    @model_validator(mode="after")
     def _refuse_placeholders(self) -> Settings:
         if self.env != "production":
             return self
@@ -94,6 +111,7 @@ class Settings(BaseSettings):
             for name in (
                 "secret_key",
                 "service_token",
+                "acting_key",
                 "vault_kek",
                 "blind_index_key",
                 "line_channel_secret",
@@ -114,6 +132,35 @@ class Settings(BaseSettings):
             return str(configured).rstrip("/")
         port: int = getattr(self, f"{service}_port")
         return f"http://127.0.0.1:{port}"
+
+
+# Secrets only this install's services share; channel secrets come from the provider.
+INSTALL_SECRETS = ("secret_key", "service_token", "acting_key", "vault_kek", "blind_index_key")
+SECRETS_FILE = "secrets.json"
+
+
+def install_secrets(data_dir: Path) -> dict[str, str]:
+    """Return the install's development secrets from ``data_dir``, creating them once (0600)."""
+    path = data_dir / SECRETS_FILE
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        values = {name: secrets.token_urlsafe(32) for name in INSTALL_SECRETS}
+        values["vault_kek"] = f"dev1:{values['vault_kek']}"
+        temporary = data_dir / f".{SECRETS_FILE}.{os.getpid()}"
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            json.dump(values, out, indent=2)
+        try:
+            # Linking fails if another service of the install won the race: use its file.
+            os.link(temporary, path)
+        except FileExistsError:
+            pass
+        finally:
+            temporary.unlink()
+    stored = json.loads(path.read_text())
+    if not isinstance(stored, dict) or any(not stored.get(n) for n in INSTALL_SECRETS):
+        raise ConfigError(f"{path} is not a complete secrets file; remove it to start afresh")
+    return {name: str(stored[name]) for name in INSTALL_SECRETS}
 
 
 @lru_cache(maxsize=1)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import logging
+import re
 import secrets
 import sys
 from collections.abc import AsyncIterator
@@ -10,19 +13,51 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
-from fastapi import FastAPI
-from fastapi.responses import FileResponse
+from fastapi import FastAPI, Response
+from fastapi.responses import HTMLResponse
 
-from services.console import api, cases, users, walkin
+from services.console import admin_users, api, cases, passwords, throttle, tickets, users, walkin
+from services.console.auth import Directory
 from services.console.clients import ServiceClient
+from services.console.dead_letters import router as dead_letters_router
 from services.console.live import LiveHub
+from services.console.providers import router as providers_router
 from services.console.reports import router as reports_router
 from shared.bus import Subscription
+from shared.errors import ConfigError, Invalid
 from shared.http import health_router, install_common
 from shared.runtime import Runtime, ServiceParts, running
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
+
+
+def page_csp(page: str) -> str:
+    """Return the page's Content-Security-Policy: its own inline script and style only, by hash."""
+
+    def hashes(tag: str) -> str:
+        blocks = re.findall(rf"<{tag}>(.*?)</{tag}>", page, flags=re.DOTALL)
+        return " ".join(
+            f"'sha256-{base64.b64encode(hashlib.sha256(b.encode()).digest()).decode()}'"
+            for b in blocks
+        )
+
+    return (
+        f"default-src 'self'; script-src 'self' {hashes('script')}; "
+        f"style-src 'self' {hashes('style')}; img-src 'self' data:; connect-src 'self'; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+    )
+
+
+def admin_password() -> str:
+    """Return a random development admin password that meets the password policy."""
+    while True:
+        password = secrets.token_urlsafe(12)
+        try:
+            passwords.check_policy(password, username="admin")
+        except Invalid:
+            continue
+        return password
 
 
 async def ensure_admin(runtime: Runtime) -> None:
@@ -32,16 +67,19 @@ async def ensure_admin(runtime: Runtime) -> None:
     configured = runtime.settings.admin_password
     if configured is None and await runtime.store[users.USERS].find_one({"_id": "admin"}):
         return
-    password = configured.get_secret_value() if configured else secrets.token_urlsafe(12)
-    await users.create_user(
-        runtime.store,
-        username="admin",
-        password=password,
-        role="admin",
-        unit=None,
-        at=runtime.clock.now(),
-        replace=True,
-    )
+    password = configured.get_secret_value() if configured else admin_password()
+    try:
+        await users.create_user(
+            runtime.store,
+            username="admin",
+            password=password,
+            role="admin",
+            unit=None,
+            at=runtime.clock.now(),
+            replace=True,
+        )
+    except Invalid as exc:
+        raise ConfigError(f"VOCDESK_ADMIN_PASSWORD refused: {exc}") from exc
     if configured is None:
         # Printed, not logged: the log must never hold a credential.
         print(f"vocdesk: admin password: {password}", file=sys.stderr, flush=True)
@@ -51,12 +89,12 @@ def create_app(runtime: Runtime) -> FastAPI:
     """Build the console's HTTP app on ``runtime``."""
     hub = LiveHub()
     http = httpx.AsyncClient(timeout=10.0)
-    token = runtime.settings.service_token.get_secret_value()
-    routing = ServiceClient(runtime.settings.service_url("routing"), token=token, http=http)
-    privacy = ServiceClient(runtime.settings.service_url("privacy"), token=token, http=http)
-    intake = ServiceClient(runtime.settings.service_url("intake"), token=token, http=http)
+    routing = ServiceClient.of(runtime.settings, "routing", http=http)
+    privacy = ServiceClient.of(runtime.settings, "privacy", http=http)
+    intake = ServiceClient.of(runtime.settings, "intake", http=http)
+    directory = Directory(runtime.store)
     parts = ServiceParts(
-        indexes=users.INDEXES,
+        indexes={**users.INDEXES, **throttle.INDEXES, **tickets.INDEXES},
         subscriptions=[Subscription(queue="console.events", handler=hub.on_event, prefetch=16)],
     )
 
@@ -68,18 +106,27 @@ def create_app(runtime: Runtime) -> FastAPI:
         await http.aclose()
 
     app = FastAPI(title="vocdesk console", version="1", lifespan=lifespan)
-    install_common(app)
+    install_common(app, public_docs=True)
     app.include_router(health_router(runtime.readiness))
-    app.include_router(api.router(runtime, routing=routing, hub=hub))
-    current_user = api.user_dependency(runtime.settings.secret_key.get_secret_value())
+    app.include_router(api.router(runtime, routing=routing, hub=hub, directory=directory))
+    current_user = api.user_dependency(runtime.settings.secret_key.get_secret_value(), directory)
+    app.include_router(
+        admin_users.router(runtime, current_user=current_user, directory=directory)
+    )
     app.include_router(
         cases.router(current_user=current_user, routing=routing, privacy=privacy)
     )
     app.include_router(walkin.router(current_user=current_user, intake=intake, routing=routing))
     app.include_router(reports_router(current_user=current_user, routing=routing))
+    app.include_router(
+        dead_letters_router(runtime, current_user=current_user, page_csp=page_csp)
+    )
+    notify = ServiceClient.of(runtime.settings, "notify", http=http)
+    app.include_router(providers_router(current_user=current_user, notify=notify))
 
     @app.get("/", include_in_schema=False)
-    async def index() -> FileResponse:
-        return FileResponse(STATIC / "index.html")
+    async def index() -> Response:
+        page = (STATIC / "index.html").read_text()
+        return HTMLResponse(page, headers={"Content-Security-Policy": page_csp(page)})
 
     return app

@@ -34,7 +34,6 @@ STAFF_TEXT_FIELDS: dict[str, tuple[str, str]] = {
 _TIMELINE_TEXT = {"case.info_requested": "question", "case.resolved": "summary"}
 
 
-
 async def visible_contacts(
     privacy: ServiceClient, case: dict[str, Any], user: User
 ) -> list[dict[str, Any]]:
@@ -126,7 +125,7 @@ async def visible_staff_texts(privacy: ServiceClient, case: dict[str, Any], user
 
 
 def router(
-    *, current_user: Callable[..., User], routing: ServiceClient, privacy: ServiceClient
+    *, current_user: Callable[..., Any], routing: ServiceClient, privacy: ServiceClient
 ) -> APIRouter:
     """Return the case routes."""
     api = APIRouter(prefix="/api/v1", tags=["cases"])

@@ -18,7 +18,7 @@ from services.intake.walkin_channel import COUNTER_ROLES, WalkInCreate
 
 def router(
     *,
-    current_user: Callable[..., User],
+    current_user: Callable[..., Any],
     intake: ServiceClient,
     routing: ServiceClient | None = None,
 ) -> APIRouter:

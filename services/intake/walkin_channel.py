@@ -8,14 +8,14 @@ import unicodedata
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Header
+from fastapi import APIRouter, Depends
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from services.intake.accept import accept_once
 from services.privacy.identifiers import normalise_national_id
 from shared.clock import BANGKOK
 from shared.errors import Forbidden
-from shared.http import ServiceCaller, service_auth
+from shared.http import ServiceCaller, service_auth_for
 from shared.ids import new_id
 from shared.messages import Contact, Identity, ThreadKeys
 from shared.messages.contacts import RECORDED_BY, RECORDED_ROLE, RECORDED_UNIT
@@ -130,7 +130,7 @@ def build_contact(
 
 def router(runtime: Runtime) -> APIRouter:
     """Return the internal walk-in route the console forwards counter entries to."""
-    caller = Depends(service_auth(runtime.settings.service_token.get_secret_value()))
+    caller = Depends(service_auth_for(runtime.settings, "intake"))
     api = APIRouter(prefix="/internal/v1", tags=["walk-in"])
     Caller = Annotated[ServiceCaller, caller]
 
@@ -138,12 +138,11 @@ def router(runtime: Runtime) -> APIRouter:
     async def walk_in(
         entry: WalkInCreate,
         who: Caller,
-        x_acting_unit: Annotated[str | None, Header()] = None,
     ) -> dict[str, str]:
         if who.role not in COUNTER_ROLES:
             raise Forbidden(f"role {who.role} does not record counter contacts")
-        if who.role == "unit_member" and not x_acting_unit:
-            raise Forbidden("a unit member records walk-ins for their unit")
+        if who.role == "unit_member" and not who.unit:
+            raise Forbidden("a unit member records walk-ins for their unit (the assertion's unit)")
         raw = entry.model_dump_json().encode()
         contact = build_contact(
             entry,
@@ -151,7 +150,7 @@ def router(runtime: Runtime) -> APIRouter:
             received_at=runtime.clock.now(),
             recorded_by=who.user,
             recorded_role=who.role,
-            recorded_unit=x_acting_unit or None,
+            recorded_unit=who.unit,
         )
         canonical = json.dumps(entry.model_dump(mode="json"), sort_keys=True).encode()
         contact_id = await accept_once(

@@ -13,7 +13,7 @@ from services.notify.library import TemplateLibrary
 from services.notify.reachability import Reachability
 from services.notify.templates import CHANNELS, KINDS, LANGUAGES
 from shared.errors import Forbidden
-from shared.http import ServiceCaller, service_auth
+from shared.http import ServiceCaller, service_auth_for
 from shared.runtime import Runtime
 
 STAFF = frozenset({"agent", "supervisor", "admin", "system"})
@@ -45,7 +45,7 @@ def router(
     breakers: Breakers,
 ) -> APIRouter:
     """Return notify's internal routes."""
-    caller = Depends(service_auth(runtime.settings.service_token.get_secret_value()))
+    caller = Depends(service_auth_for(runtime.settings, "notify"))
     api = APIRouter(prefix="/internal/v1", tags=["notify"], dependencies=[caller])
     Caller = Annotated[ServiceCaller, caller]
 

@@ -65,7 +65,13 @@ def create_app(
         writes=writes,
         reachability=reachability,
         clock=runtime.clock,
-        privacy=PrivacyClient(shared.service_url("privacy"), token=token, http=client),
+        privacy=PrivacyClient(
+            shared.service_url("privacy"),
+            token=token,
+            http=client,
+            acting_key=shared.acting_key.get_secret_value(),
+            audience="privacy",
+        ),
         channels=build_channels(shared, notify, http=client, clock=runtime.clock),
         library=library,
         directory=directory,
@@ -106,6 +112,12 @@ def create_app(
     app.include_router(
         api.router(runtime, library=library, reachability=reachability, breakers=breakers)
     )
-    routing = RoutingClient(shared.service_url("routing"), token=token, http=client)
+    routing = RoutingClient(
+        shared.service_url("routing"),
+        token=token,
+        http=client,
+        acting_key=shared.acting_key.get_secret_value(),
+        audience="routing",
+    )
     app.include_router(survey_api.router(runtime, signer=signer, routing=routing))
     return app

@@ -39,6 +39,7 @@ class CaseViewIn(BaseModel):
 def router(
     *,
     token: str,
+    acting_key: str,
     store: Store,
     revealer: Revealer,
     consents: ConsentBook,
@@ -46,7 +47,7 @@ def router(
     staff_texts: StaffTexts,
 ) -> APIRouter:
     """Return all of privacy's internal routes."""
-    caller = Depends(service_auth(token))
+    caller = Depends(service_auth(token, acting_key=acting_key, audience="privacy"))
     api = APIRouter(prefix="/internal/v1", tags=["privacy"], dependencies=[caller])
     api.include_router(_reveal_routes(caller, revealer))
     api.include_router(api_consent.router(caller, consents))

@@ -34,7 +34,11 @@ def create_app(runtime: Runtime, *, settings: PrivacySettings | None = None) -> 
     retention = Retention(
         store,
         vault=vault,
-        cases=RoutingCases(runtime.settings.service_url("routing"), token=token),
+        cases=RoutingCases(
+            runtime.settings.service_url("routing"),
+            token=token,
+            acting_key=runtime.settings.acting_key.get_secret_value(),
+        ),
         settings=own,
         clock=clock,
     )
@@ -56,6 +60,7 @@ def create_app(runtime: Runtime, *, settings: PrivacySettings | None = None) -> 
     app.include_router(
         api.router(
             token=token,
+            acting_key=runtime.settings.acting_key.get_secret_value(),
             store=store,
             revealer=Revealer(store, vault=vault, consents=consents, clock=clock),
             consents=consents,

@@ -30,7 +30,10 @@ from services.privacy.settings import PrivacySettings
 from services.privacy.vaulting import SubjectVault
 from shared.clock import Clock
 from shared.errors import UpstreamUnavailable
+from shared.internal_api import Acting, service_headers
 from shared.store import Store
+
+RETENTION = Acting(user="privacy-retention", role="system")
 
 log = logging.getLogger(__name__)
 
@@ -59,22 +62,29 @@ class RoutingCases:
     """Read closed cases from routing's internal API, as the system."""
 
     def __init__(
-        self, base_url: str, *, token: str, transport: httpx.AsyncBaseTransport | None = None
+        self,
+        base_url: str,
+        *,
+        token: str,
+        acting_key: str,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self._base = base_url
         self._token = token
+        self._acting_key = acting_key
         self._transport = transport
+
+    def _headers(self) -> dict[str, str]:
+        # A fresh assertion per page: each lives only seconds.
+        return service_headers(
+            RETENTION, token=self._token, acting_key=self._acting_key, audience="routing"
+        )
 
     async def closed_cases(self, *, closed_before: datetime) -> list[ClosedCase]:
         """Page through routing's closed cases and keep those closed early enough."""
-        headers = {
-            "X-Service-Token": self._token,
-            "X-Acting-User": "privacy-retention",
-            "X-Acting-Role": "system",
-        }
         found: list[ClosedCase] = []
         async with httpx.AsyncClient(
-            base_url=self._base, transport=self._transport, headers=headers, timeout=30
+            base_url=self._base, transport=self._transport, timeout=30
         ) as http:
             page = 1
             while True:
@@ -84,7 +94,9 @@ class RoutingCases:
                     "per_page": ROUTING_PAGE,
                 }
                 try:
-                    response = await http.get("/internal/v1/cases", params=params)
+                    response = await http.get(
+                        "/internal/v1/cases", params=params, headers=self._headers()
+                    )
                     response.raise_for_status()
                 except httpx.HTTPError as exc:
                     raise UpstreamUnavailable(f"routing: {type(exc).__name__}") from exc

@@ -13,7 +13,7 @@ from services.routing.org import OrgConfig, parse_rules
 from services.routing.rulebook import RuleBook
 from services.routing.taxonomy import Taxonomy
 from shared.errors import PayloadTooLarge
-from shared.http import ServiceCaller, service_auth
+from shared.http import ServiceCaller, service_auth_for
 from shared.runtime import Runtime
 
 # How big a rule set may be; a real one is a few KB.
@@ -38,7 +38,7 @@ def router(
     runtime: Runtime, *, org: OrgConfig, rulebook: RuleBook, taxonomy: Taxonomy
 ) -> APIRouter:
     """Return the admin routes."""
-    caller = Depends(service_auth(runtime.settings.service_token.get_secret_value()))
+    caller = Depends(service_auth_for(runtime.settings, "routing"))
     api = APIRouter(prefix="/internal/v1/admin", tags=["admin"], dependencies=[caller])
 
     def admin(who: Annotated[ServiceCaller, caller]) -> Actor:

@@ -17,7 +17,7 @@ from services.routing.handlers import CaseCommands
 from services.routing.org import OrgConfig
 from services.routing.views import case_view
 from shared.errors import Forbidden, Invalid, NotFound
-from shared.http import ServiceCaller, service_auth
+from shared.http import ServiceCaller, service_auth_for
 from shared.runtime import Runtime
 
 # Statistics hold counts and categories only; these roles read them.
@@ -111,14 +111,11 @@ def router(
     runtime: Runtime, *, org: OrgConfig, commands: CaseCommands, dispatcher: Dispatcher
 ) -> APIRouter:
     """Return routing's internal case, unit and callback routes."""
-    caller = Depends(service_auth(runtime.settings.service_token.get_secret_value()))
+    caller = Depends(service_auth_for(runtime.settings, "routing"))
     api = APIRouter(prefix="/internal/v1", tags=["cases"], dependencies=[caller])
 
-    def acting(
-        who: Annotated[ServiceCaller, caller],
-        x_acting_unit: Annotated[str | None, Header()] = None,
-    ) -> Actor:
-        return Actor(user=who.user, role=who.role, unit=x_acting_unit or None)
+    def acting(who: Annotated[ServiceCaller, caller]) -> Actor:
+        return Actor(user=who.user, role=who.role, unit=who.unit)
 
     ActorDep = Annotated[Actor, Depends(acting)]
     IfMatch = Annotated[str | None, Header()]

@@ -36,12 +36,14 @@ from pymongo import MongoClient
 from shared.bus.topology import EXCHANGE
 from shared.clock import BANGKOK
 from shared.ids import new_id
+from tests.support.acting import acting_headers
 from tests.support.broker import private_vhost
 from tests.support.cluster import APP_KEY, Cluster, running_cluster
 
 pytestmark = pytest.mark.e2e
 
 SERVICE_TOKEN = "svc-token-canary"
+ACTING_KEY = "acting-key-canary"
 LINE_SECRET = "line-secret-canary"
 CTI_TOKEN = "cti-token-canary"
 FAX_SECRET = "fax-secret-canary"
@@ -135,6 +137,7 @@ def canary_cluster(
         Path(tmp_path_factory.mktemp("canary")),
         VOCDESK_AMQP_URL=amqp_url,
         VOCDESK_SERVICE_TOKEN=SERVICE_TOKEN,
+        VOCDESK_ACTING_KEY=ACTING_KEY,
         VOCDESK_LINE_CHANNEL_SECRET=LINE_SECRET,
         VOCDESK_CTI_TOKENS=CTI_TOKEN,
         VOCDESK_FAX_HMAC_SECRET=FAX_SECRET,
@@ -439,7 +442,9 @@ async def _reveals_audited(
     members: set[str],
 ) -> None:
     """Check that the agent's reveals, and only those, are in an intact audit log."""
-    headers = {"X-Service-Token": SERVICE_TOKEN, "X-Acting-User": "dpo-1", "X-Acting-Role": "dpo"}
+    headers = acting_headers(
+        audience="privacy", token=SERVICE_TOKEN, role="dpo", user="dpo-1", acting_key=ACTING_KEY
+    )
     audit = await http.get(cluster.url("privacy") + "/internal/v1/audit", headers=headers)
     reveals = {
         (e["actor"], e["case_id"], e["purpose"])

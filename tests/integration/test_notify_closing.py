@@ -17,15 +17,18 @@ import pytest
 
 from shared.ids import new_id
 from shared.messages import Contact, ContactReceived, Envelope, Identity, ThreadKeys
+from tests.support.acting import acting_headers
 from tests.support.notify_stack import SERVICE_TOKEN, NotifyStack, notify_stack
 
 pytestmark = pytest.mark.integration
 
-AGENT = {
-    "X-Service-Token": SERVICE_TOKEN,
-    "X-Acting-User": "agent.somsri",
-    "X-Acting-Role": "agent",
-}
+def agent() -> dict[str, str]:
+    """Headers of a call to routing as an agent, with a fresh assertion."""
+    return acting_headers(
+        audience="routing", token=SERVICE_TOKEN, role="agent", user="agent.somsri"
+    )
+
+
 LINK = re.compile(r"http://notify\.test(/survey/\S+)")
 
 
@@ -78,7 +81,7 @@ async def resolved_case_and_link(stack: NotifyStack) -> tuple[str, str]:
 
     async def listed() -> list[dict[str, Any]]:
         answer = await stack.http.get(
-            "http://routing.test/internal/v1/cases", params={"q": marker}, headers=AGENT
+            "http://routing.test/internal/v1/cases", params={"q": marker}, headers=agent()
         )
         return list(answer.json()["items"]) if answer.status_code == 200 else []
 
@@ -87,7 +90,7 @@ async def resolved_case_and_link(stack: NotifyStack) -> tuple[str, str]:
     resolved = await stack.http.post(
         f"http://routing.test/internal/v1/cases/{case['id']}/resolve",
         json={"summary": "ซ่อมสายไฟแรงต่ำเรียบร้อย"},
-        headers=AGENT,
+        headers=agent(),
     )
     assert resolved.status_code == 200, resolved.text
     text = await wait_for(lambda: next((t for t in bodies(stack) if LINK.search(t)), None))
@@ -98,7 +101,9 @@ async def resolved_case_and_link(stack: NotifyStack) -> tuple[str, str]:
 
 
 async def case_status(stack: NotifyStack, case_id: str) -> dict[str, Any]:
-    answer = await stack.http.get(f"http://routing.test/internal/v1/cases/{case_id}", headers=AGENT)
+    answer = await stack.http.get(
+        f"http://routing.test/internal/v1/cases/{case_id}", headers=agent()
+    )
     assert answer.status_code == 200, answer.text
     return dict(answer.json())
 
@@ -158,7 +163,7 @@ async def test_tapping_a_rating_button_on_line_closes_the_case(stack: NotifyStac
 
     async def listed() -> list[dict[str, Any]]:
         answer = await stack.http.get(
-            "http://routing.test/internal/v1/cases", params={"q": marker}, headers=AGENT
+            "http://routing.test/internal/v1/cases", params={"q": marker}, headers=agent()
         )
         return list(answer.json()["items"]) if answer.status_code == 200 else []
 
@@ -166,7 +171,7 @@ async def test_tapping_a_rating_button_on_line_closes_the_case(stack: NotifyStac
     await stack.http.post(
         f"http://routing.test/internal/v1/cases/{case['id']}/resolve",
         json={"summary": "แก้ไขแล้ว"},
-        headers=AGENT,
+        headers=agent(),
     )
 
     async def rating_buttons() -> list[str] | None:

@@ -16,6 +16,7 @@ from services.notify.adapters import notification_id_for, retry_key
 from services.notify.messages import NotificationFailed
 from shared.ids import new_id
 from shared.messages import Contact, ContactScreened, Identity, ReplyRequested, ThreadKeys
+from tests.support.acting import acting_headers
 from tests.support.notify_stack import (
     SERVICE_TOKEN,
     NotifyStack,
@@ -211,7 +212,7 @@ async def test_unfollowed_or_unreachable_customer_gets_nothing(stack: NotifyStac
         answer = await client.put(
             f"/internal/v1/customers/{marked.subject_ref}/reachability",
             json={"reachable": False, "reason": "number disconnected"},
-            headers={"X-Service-Token": SERVICE_TOKEN, "X-Acting-Role": "agent"},
+            headers=acting_headers(audience="notify", token=SERVICE_TOKEN, role="agent"),
         )
     assert answer.status_code == 204
     second = await stack.delivery(await stack.publish(agent_reply(marked)))

@@ -23,6 +23,7 @@ from shared.messages import ContactScreened, Envelope, Identity
 from shared.runtime import Runtime
 from shared.settings import Settings
 from shared.store import Store
+from tests.support.acting import acting_headers
 from tests.support.messages import contact
 
 pytestmark = pytest.mark.integration
@@ -50,7 +51,13 @@ class Privacy:
     async def call(
         self, method: str, path: str, *, role: str, user: str = "u1", **kwargs: object
     ) -> httpx.Response:
-        headers = {"X-Service-Token": TOKEN, "X-Acting-User": user, "X-Acting-Role": role}
+        headers = acting_headers(
+            audience="privacy",
+            token=TOKEN,
+            role=role,
+            user=user,
+            acting_key=SETTINGS.acting_key.get_secret_value(),
+        )
         return await self.http.request(method, "/internal/v1" + path, headers=headers, **kwargs)  # type: ignore[arg-type]
 
     async def view(

@@ -19,6 +19,7 @@ from services.privacy.screening import Screener, blind_indexer, key_ring
 from services.privacy.settings import PrivacySettings
 from services.privacy.vault import KeyRing
 from services.privacy.vaulting import SubjectVault
+from shared.assertions import HEADER, verify
 from shared.bus import QUEUES, QueueSpec
 from shared.bus.inproc import InProcessBus
 from shared.clock import FrozenClock
@@ -190,7 +191,9 @@ async def test_routing_cases_are_read_page_by_page_with_their_closing_time() -> 
         items = [item(n) for n in range((page - 1) * 200, min(page * 200, 250))]
         return httpx.Response(200, json={"items": items, "total": 250})
 
-    cases = RoutingCases("http://routing", token="t", transport=httpx.MockTransport(routing))
+    cases = RoutingCases(
+        "http://routing", token="t", acting_key="k", transport=httpx.MockTransport(routing)
+    )
     found = await cases.closed_cases(
         closed_before=datetime.fromisoformat("2026-01-11T00:00:00+00:00")
     )
@@ -198,7 +201,9 @@ async def test_routing_cases_are_read_page_by_page_with_their_closing_time() -> 
     assert len(seen) == 2
     assert found[0].closed_at == datetime.fromisoformat(closed_at)
     assert found[0].contact_ids == ("k0",)
-    assert seen[0].headers["X-Acting-Role"] == "system"
+    acting = verify(seen[1].headers[HEADER], audience="routing", key="k")
+    assert (acting.user, acting.role) == ("privacy-retention", "system")
+    assert seen[0].headers["X-Service-Token"] == "t"
     assert seen[0].url.params["status"] == "closed"
 
 

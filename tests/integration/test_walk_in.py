@@ -13,6 +13,7 @@ from services.console.app import create_app as create_console
 from services.intake.app import create_app as create_intake
 from shared.bus.inproc import InProcessBus
 from shared.ids import new_id
+from shared.internal_api import Acting, ActingAuth
 from shared.messages import ContactReceived, Envelope
 from shared.runtime import Runtime, open_store
 from shared.settings import Settings
@@ -46,12 +47,11 @@ def intake(mongo_url: str) -> Iterator[tuple[TestClient, InProcessBus]]:
         store=open_store(settings, "intake", mongo_url),
     )
     with TestClient(create_intake(runtime)) as client:
-        client.headers.update(
-            {
-                "X-Service-Token": SERVICE_TOKEN,
-                "X-Acting-User": "counter1",
-                "X-Acting-Role": "agent",
-            }
+        client.auth = ActingAuth(
+            Acting(user="counter1", role="agent"),
+            token=SERVICE_TOKEN,
+            acting_key=settings.acting_key.get_secret_value(),
+            audience="intake",
         )
         yield client, bus
 
@@ -152,7 +152,14 @@ def test_walk_in_without_text_is_refused_naming_the_field(console) -> None:  # t
 def test_only_counter_roles_may_record_a_walk_in(intake) -> None:  # type: ignore[no-untyped-def]
     client, bus = intake
     answer = client.post(
-        "/internal/v1/walk-in", json=_samples()[0], headers={"X-Acting-Role": "manager"}
+        "/internal/v1/walk-in",
+        json=_samples()[0],
+        auth=ActingAuth(
+            Acting(user="m1", role="manager"),
+            token=SERVICE_TOKEN,
+            acting_key=_settings().acting_key.get_secret_value(),
+            audience="intake",
+        ),
     )
     assert answer.status_code == 403
     assert _published(bus) == []
@@ -161,7 +168,10 @@ def test_only_counter_roles_may_record_a_walk_in(intake) -> None:  # type: ignor
 def test_walk_in_without_the_service_token_is_refused(intake) -> None:  # type: ignore[no-untyped-def]
     client, bus = intake
     answer = client.post(
-        "/internal/v1/walk-in", json=_samples()[0], headers={"X-Service-Token": "wrong"}
+        "/internal/v1/walk-in",
+        json=_samples()[0],
+        headers={"X-Service-Token": "wrong", "X-Acting-User": "x", "X-Acting-Role": "agent"},
+        auth=None,
     )
     assert answer.status_code == 401
     assert _published(bus) == []

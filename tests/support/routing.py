@@ -22,6 +22,7 @@ from shared.messages import ContactScreened, Envelope
 from shared.runtime import Runtime
 from shared.settings import Settings
 from shared.store import Store, connect
+from tests.support.acting import acting_headers
 from tests.support.messages import screened_message
 
 TOKEN = "service-token-test"
@@ -162,9 +163,7 @@ class Service:
         **kwargs: Any,
     ) -> httpx.Response:
         """Call the internal API as ``user`` with ``role`` (and ``unit``)."""
-        headers = {"X-Service-Token": TOKEN, "X-Acting-User": user, "X-Acting-Role": role}
-        if unit:
-            headers["X-Acting-Unit"] = unit
+        headers = acting_headers(audience="routing", token=TOKEN, role=role, user=user, unit=unit)
         headers.update(kwargs.pop("headers", {}))
         return await self.http.request(method, "/internal/v1" + path, headers=headers, **kwargs)
 

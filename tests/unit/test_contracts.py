@@ -66,6 +66,7 @@ def test_production_starts_with_real_secrets() -> None:
         for name in (
             "secret_key",
             "service_token",
+            "acting_key",
             "vault_kek",
             "blind_index_key",
             "line_channel_secret",
