@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from shared.messages.consent import ConsentChanged
 from services.routing import casework
 from services.routing import store as case_store
 from services.routing.outbox import OutboxRelay
 from shared.bus import Subscription
 from shared.errors import NotFound, Poison, Retry
 from shared.messages import Envelope
+from shared.messages.consent import ConsentChanged
 from shared.runtime import Runtime
 
 log = logging.getLogger(__name__)
