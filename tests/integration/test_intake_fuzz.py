@@ -31,7 +31,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from services.intake import app_channel, fax_channel, line_channel, phone_channel
+from services.intake import fax_channel
 from services.intake.limits import Limit
 from services.intake.mail_accept import MailIntake, MailSource
 from services.intake.mail_parse import ParsedMail, parse_mail
@@ -51,6 +51,8 @@ PBX_TOKEN = "pbx-token-fuzz"
 FAX_SECRET = "fax-secret-fuzz"
 # Rate limits are not under test, and the fuzzer posts faster than any real source.
 UNLIMITED = Limit(per_second=1_000_000, burst=1_000_000)
+UNLIMITED_RATE = 1_000_000.0
+UNLIMITED_BURST = 1_000_000
 
 
 def fuzz(examples: int) -> settings:
@@ -462,9 +464,6 @@ async def test_smtp_listener_answers_random_mime_with_a_reply_code(
 @pytest.fixture(scope="module")
 def intake(mongo_url: str) -> Iterator[IntakeUnderTest]:
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(app_channel, "APP_LIMIT", UNLIMITED)
-        patch.setattr(line_channel, "LINE_LIMIT", UNLIMITED)
-        patch.setattr(phone_channel, "PBX_LIMIT", UNLIMITED)
         patch.setattr(fax_channel, "FAX_LIMIT", UNLIMITED)
         with running_intake(
             mongo_url,
@@ -476,6 +475,12 @@ def intake(mongo_url: str) -> Iterator[IntakeUnderTest]:
             cti_tokens=[PBX_TOKEN],
             fax_hmac_secret=FAX_SECRET,
             smtp_port=free_port(),  # intake's own listener; 2525 may be taken
+            # Thousands of drawn requests from a few senders: no rate limit.
+            **{
+                f"rate_{who}_{what}": UNLIMITED_RATE if what == "per_s" else UNLIMITED_BURST
+                for who in ("app", "app_user", "line", "line_user", "pbx", "caller")
+                for what in ("per_s", "burst")
+            },
         ) as running:
             yield running
 
