@@ -273,6 +273,24 @@ def report(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def acting_headers(settings: Settings, args: argparse.Namespace) -> int:
+    """Print, one a line, the headers an operator's call to an internal API needs."""
+    from shared.assertions import Acting
+    from shared.internal_api import service_headers
+
+    if args.role == "unit_member" and not args.unit:
+        raise ConfigError("--role unit_member needs --unit")
+    headers = service_headers(
+        Acting(user=args.user, role=args.role, unit=args.unit),
+        token=settings.service_token.get_secret_value(),
+        acting_key=settings.acting_key.get_secret_value(),
+        audience=args.service,
+    )
+    for name, value in headers.items():
+        print(f"{name}: {value}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     """Return the command-line parser."""
     root = argparse.ArgumentParser(prog="vocdesk", description=__doc__)
@@ -285,11 +303,8 @@ def parser() -> argparse.ArgumentParser:
     create = user_sub.add_parser("create", help="create a user")
     create.add_argument("--username", required=True)
     create.add_argument("--password", required=True)
-    create.add_argument(
-        "--role",
-        required=True,
-        choices=["agent", "supervisor", "unit_member", "manager", "admin", "dpo"],
-    )
+    create_roles = ["agent", "supervisor", "unit_member", "manager", "admin", "dpo"]
+    create.add_argument("--role", required=True, choices=create_roles)
     create.add_argument("--unit")
     create.add_argument("--replace", action="store_true", help="overwrite an existing user")
     audit_cmd = commands.add_parser("audit", help="privacy's audit log of access to personal data")
@@ -305,6 +320,15 @@ def parser() -> argparse.ArgumentParser:
     )
     train_cmd.add_argument("--org", choices=["pea", "or", "all"], default="all")
     train_cmd.add_argument("--examples", nargs="*", default=[], help="more labelled JSONL files")
+    acting_cmd = commands.add_parser(
+        "acting",
+        help="print the headers of one internal API call made for a user (valid 30 s)",
+    )
+    acting_cmd.add_argument("--user", required=True)
+    acting_cmd.add_argument("--role", required=True, choices=create_roles)
+    acting_cmd.add_argument("--unit")
+    internal = [name for name in SERVICES if name != "console"]
+    acting_cmd.add_argument("--service", required=True, choices=internal)
     from services.routing.report_command import add_parser as add_report_parser
 
     add_report_parser(commands)
@@ -332,6 +356,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return classifier_train(settings, args)
         if args.command == "report":
             return report(settings, args)
+        if args.command == "acting":
+            return acting_headers(settings, args)
     except (ConfigError, VocdeskError) as exc:
         print(f"vocdesk: {exc}", file=sys.stderr)
         return 2
