@@ -16,6 +16,10 @@ from shared.messages import Contact, Identity, ThreadKeys
 from tests.support.acting import acting_headers
 from tests.support.notify_stack import SERVICE_TOKEN, NotifyStack, case_event, notify_stack
 
+# A loop of its own: retries held back by an open circuit end with this module
+# instead of running on in the loop that later tests share.
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
 pytestmark = pytest.mark.integration
 
 CUSTOMERS = 6
