@@ -11,6 +11,7 @@ from email.message import EmailMessage
 import pytest
 
 from services.notify.survey import SurveySigner
+from shared.assertions import HEADER, verify
 from shared.clock import FrozenClock
 from shared.ids import new_id
 from shared.messages import Contact, Identity, ThreadKeys
@@ -82,7 +83,12 @@ async def test_link_from_the_mail_shows_the_form_and_records_the_rating(stack: N
     assert route == f"/internal/v1/cases/{case_id}/satisfaction"
     assert body == {"score": 4, "comment": "ช่างมาเร็ว ขอบคุณครับ", "channel": "email"}
     assert headers["x-service-token"] == SERVICE_TOKEN
-    assert (headers["x-acting-user"], headers["x-acting-role"]) == ("notify", "notify")
+    acting = verify(
+        headers[HEADER.lower()],
+        audience="routing",
+        key=stack.settings.acting_key.get_secret_value(),
+    )
+    assert (acting.user, acting.role) == ("notify", "notify")
     assert again.status_code == 409  # one answer per link
 
 
