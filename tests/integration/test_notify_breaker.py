@@ -6,14 +6,12 @@ import asyncio
 import math
 import secrets
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from shared.ids import new_id
-from shared.messages import Contact, Identity, ThreadKeys
 from tests.support.acting import acting_headers
+from tests.support.messages import line_contact
 from tests.support.notify_stack import SERVICE_TOKEN, NotifyStack, case_event, notify_stack
 
 # A loop of its own: retries held back by an open circuit end with this module
@@ -39,21 +37,6 @@ async def stack(mongo_url: str) -> AsyncIterator[NotifyStack]:
         yield running
 
 
-def line_contact() -> Contact:
-    contact_id = new_id()
-    return Contact(
-        id=contact_id,
-        channel="line",
-        org="pea",
-        received_at=datetime.now(UTC),
-        dedupe_key=f"line:{contact_id}",
-        text="ไฟดับทั้งซอย",
-        customer=Identity(line_user_id="U" + secrets.token_hex(16)),
-        thread=ThreadKeys(conversation=f"line-user-{contact_id.lower()}"),
-        meta={"line_event_type": "message"},
-        raw_ref=f"raw-{contact_id}",
-    )
-
 
 async def providers(stack: NotifyStack) -> dict[str, dict[str, Any]]:
     async with stack.notify_client() as client:
@@ -74,7 +57,7 @@ async def test_line_outage_opens_the_circuit_and_bounds_attempts_and_lookups(
     stack: NotifyStack,
 ) -> None:
     stack.line.script = [(503, False)] * 100_000  # LINE answers 503 to everything
-    contacts = [line_contact() for _ in range(CUSTOMERS)]
+    contacts = [line_contact("U" + secrets.token_hex(16)) for _ in range(CUSTOMERS)]
     screened = [await stack.screen(c) for c in contacts]
     started = asyncio.get_running_loop().time()
     events = [await stack.publish(case_event(s, "case.opened")) for s in screened]

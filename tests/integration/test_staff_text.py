@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -27,9 +26,10 @@ from services.notify.settings import NotifySettings
 from shared.bus.amqp import AmqpBus
 from shared.http import install_common
 from shared.ids import new_id
-from shared.messages import Contact, Identity, ThreadKeys
+from shared.messages import Contact, Identity
 from shared.runtime import Runtime, open_store
 from tests.support.desk import TOKEN, Desk, eventually, running_desk
+from tests.support.messages import line_contact
 from tests.support.notify_fakes import LINE_TOKEN, FakeLine
 from tests.support.notify_stack import FAST
 
@@ -144,20 +144,12 @@ async def staffed(mongo_url: str, tmp_path: Path) -> AsyncIterator[Staffed]:
         yield Staffed(desk, line, console, runtime.store, flaky)
 
 
-def line_contact(user_id: str) -> Contact:
-    contact_id = new_id()
-    return Contact(
-        id=contact_id,
-        channel="line",
-        org="pea",
-        received_at=datetime.now(UTC),
-        dedupe_key=f"line:{contact_id}",
+def customer_line_contact(user_id: str) -> Contact:
+    return line_contact(
+        user_id,
         text="ไฟดับทั้งซอยตั้งแต่เมื่อคืน",
         customer=Identity(name=NAME, line_user_id=user_id),
         consent="withheld",
-        thread=ThreadKeys(conversation=f"line-user-{contact_id.lower()}"),
-        meta={"line_event_type": "message"},
-        raw_ref=f"raw-{contact_id}",
     )
 
 
@@ -174,7 +166,7 @@ async def test_a_reply_is_masked_in_routing_and_on_the_bus_and_clear_to_the_cust
 ) -> None:
     desk = staffed.desk
     user_id = "U" + new_id().lower().ljust(32, "0")[:32]
-    first = line_contact(user_id)
+    first = customer_line_contact(user_id)
     await desk.receive(first)
     case = await desk.case_holding(first.id)
 
@@ -223,7 +215,7 @@ async def test_a_resolution_summary_reaches_the_customer_clear_and_routing_maske
 ) -> None:
     desk = staffed.desk
     user_id = "U" + new_id().lower().rjust(32, "1")[:32]
-    first = line_contact(user_id)
+    first = customer_line_contact(user_id)
     await desk.receive(first)
     case = await desk.case_holding(first.id)
     summary = f"เปลี่ยนมิเตอร์ให้แล้ว ติดต่อช่างได้ที่ {PHONE}"
@@ -245,7 +237,7 @@ async def test_a_question_waits_for_privacy_and_an_erased_customer_shows_masked(
 ) -> None:
     desk = staffed.desk
     user_id = "U" + new_id().lower().rjust(32, "2")[:32]
-    first = line_contact(user_id)
+    first = customer_line_contact(user_id)
     await desk.receive(first)
     case = await desk.case_holding(first.id)
     question = f"รบกวนยืนยันเบอร์ {PHONE} ว่ายังใช้ติดต่อได้ไหมคะ"

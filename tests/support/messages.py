@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from shared.ids import new_id
 from shared.messages import ContactReceived, ContactScreened, Envelope
-from shared.messages.contacts import Contact, Identity
+from shared.messages.contacts import Contact, Identity, ThreadKeys
 
 
 def contact(**overrides: object) -> Contact:
@@ -21,6 +21,25 @@ def contact(**overrides: object) -> Contact:
         "text": "ไฟดับทั้งหมู่บ้านตั้งแต่เมื่อคืน",
         "customer": Identity(name="สมชาย ใจดี", phone="0812457730", app_user_id=f"u-{contact_id}"),
         "consent": "withheld",
+        "raw_ref": f"raw-{contact_id}",
+    }
+    fields.update(overrides)
+    return Contact.model_validate(fields)
+
+
+def line_contact(user_id: str, **overrides: object) -> Contact:
+    """Return a LINE text message from ``user_id`` with unique ids, threaded by the user."""
+    contact_id = new_id()
+    fields: dict[str, object] = {
+        "id": contact_id,
+        "channel": "line",
+        "org": "pea",
+        "received_at": datetime.now(UTC),
+        "dedupe_key": f"line:{contact_id}",
+        "text": "ไฟดับทั้งซอย",
+        "customer": Identity(line_user_id=user_id),
+        "thread": ThreadKeys(conversation=f"line-user-{contact_id.lower()}"),
+        "meta": {"line_event_type": "message"},
         "raw_ref": f"raw-{contact_id}",
     }
     fields.update(overrides)
