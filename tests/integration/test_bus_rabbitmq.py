@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 
 import pytest
 
@@ -14,12 +13,12 @@ from shared.errors import BusUnavailable, Poison, Retry
 from shared.messages import Envelope
 from shared.store import MongoInbox, Store
 from tests.support.broker import (
-    AMQP_URL,
     CuttableProxy,
     blackhole,
     close_all_connections,
-    delete_queues,
+    connected_bus,
     get_dead,
+    topic_of,
     unique_spec,
 )
 from tests.support.messages import topic_envelope
@@ -27,21 +26,6 @@ from tests.support.messages import topic_envelope
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-async def spec() -> AsyncIterator[QueueSpec]:
-    queue = unique_spec()
-    yield queue
-    await delete_queues(queue)
-
-
-async def _bus(spec: QueueSpec, url: str = AMQP_URL, timeout: float = 2.0) -> AmqpBus:
-    bus = AmqpBus(url, publish_timeout=timeout, queues={spec.name: spec})
-    await bus.connect()
-    return bus
-
-
-def _topic(spec: QueueSpec) -> str:
-    return spec.bindings[0].replace("#", "msg")
 
 
 async def _wait_for(predicate: object, timeout: float = 15.0) -> None:
@@ -58,7 +42,7 @@ async def test_publishing_to_an_unreachable_broker_fails_within_the_timeout() ->
     bus = AmqpBus("amqp://guest:guest@127.0.0.1:1/", publish_timeout=1.0, queues={spec.name: spec})
     started = time.monotonic()
     with pytest.raises(BusUnavailable):
-        await bus.publish(topic_envelope(_topic(spec)))
+        await bus.publish(topic_envelope(topic_of(spec)))
     assert time.monotonic() - started < 3.0
 
 
@@ -70,19 +54,19 @@ async def test_publishing_to_a_hung_broker_fails_within_the_timeout() -> None:
         )
         started = time.monotonic()
         with pytest.raises(BusUnavailable, match="broker"):
-            await bus.publish(topic_envelope(_topic(spec)))
+            await bus.publish(topic_envelope(topic_of(spec)))
         assert time.monotonic() - started < 3.0
 
 
 async def test_publish_after_the_broker_went_away_is_not_reported_as_sent(spec: QueueSpec) -> None:
     proxy = CuttableProxy()
     await proxy.start()
-    bus = await _bus(spec, proxy.url, timeout=1.5)
-    await bus.publish(topic_envelope(_topic(spec)))  # confirmed while the line is up
+    bus = await connected_bus(spec, proxy.url, timeout=1.5)
+    await bus.publish(topic_envelope(topic_of(spec)))  # confirmed while the line is up
     await proxy.cut()
     started = time.monotonic()
     with pytest.raises(BusUnavailable):
-        await bus.publish(topic_envelope(_topic(spec)))
+        await bus.publish(topic_envelope(topic_of(spec)))
     assert time.monotonic() - started < 3.5
     await bus.close()
 
@@ -90,7 +74,7 @@ async def test_publish_after_the_broker_went_away_is_not_reported_as_sent(spec: 
 async def test_poison_goes_to_the_dead_letter_queue_at_once_and_consumer_keeps_going(
     spec: QueueSpec,
 ) -> None:
-    bus = await _bus(spec)
+    bus = await connected_bus(spec)
     seen: list[str] = []
 
     async def handle(envelope: Envelope) -> None:
@@ -100,8 +84,8 @@ async def test_poison_goes_to_the_dead_letter_queue_at_once_and_consumer_keeps_g
             raise Poison("cannot be parsed into a contact")
 
     await bus.subscribe(Subscription(queue=spec.name, handler=handle, prefetch=1))
-    await bus.publish(topic_envelope(_topic(spec), text="bad"))
-    await bus.publish(topic_envelope(_topic(spec), text="good"))
+    await bus.publish(topic_envelope(topic_of(spec), text="bad"))
+    await bus.publish(topic_envelope(topic_of(spec), text="good"))
     await _wait_for(lambda: "good" in seen)
     dead = await get_dead(spec)
     assert "cannot be parsed into a contact" in str(dead.headers[REASON_HEADER])
@@ -112,7 +96,7 @@ async def test_poison_goes_to_the_dead_letter_queue_at_once_and_consumer_keeps_g
 async def test_message_that_keeps_failing_is_dead_lettered_after_at_most_five_deliveries(
     spec: QueueSpec,
 ) -> None:
-    bus = await _bus(spec)
+    bus = await connected_bus(spec)
     attempts: list[str] = []
 
     async def handle(envelope: Envelope) -> None:
@@ -120,7 +104,7 @@ async def test_message_that_keeps_failing_is_dead_lettered_after_at_most_five_de
         raise Retry("downstream unavailable")
 
     await bus.subscribe(Subscription(queue=spec.name, handler=handle))
-    await bus.publish(topic_envelope(_topic(spec)))
+    await bus.publish(topic_envelope(topic_of(spec)))
     dead = await get_dead(spec, timeout=20)
     assert 1 < len(attempts) <= DELIVERY_LIMIT
     assert "delivery limit" in str(dead.headers[REASON_HEADER])
@@ -128,7 +112,7 @@ async def test_message_that_keeps_failing_is_dead_lettered_after_at_most_five_de
 
 
 async def test_same_message_delivered_twice_has_one_effect(spec: QueueSpec, store: Store) -> None:
-    bus = await _bus(spec)
+    bus = await connected_bus(spec)
     effects: list[str] = []
 
     async def handle(envelope: Envelope) -> None:
@@ -137,10 +121,10 @@ async def test_same_message_delivered_twice_has_one_effect(spec: QueueSpec, stor
     await bus.subscribe(
         Subscription(queue=spec.name, handler=handle, inbox=MongoInbox(store), prefetch=1)
     )
-    envelope = topic_envelope(_topic(spec))
+    envelope = topic_envelope(topic_of(spec))
     await bus.publish(envelope)
     await bus.publish(envelope)
-    later = topic_envelope(_topic(spec))
+    later = topic_envelope(topic_of(spec))
     await bus.publish(later)
     await _wait_for(lambda: later.id in effects)
     assert effects == [envelope.id, later.id]
@@ -150,7 +134,7 @@ async def test_same_message_delivered_twice_has_one_effect(spec: QueueSpec, stor
 async def test_consumers_resume_by_themselves_after_the_broker_drops_connections(
     spec: QueueSpec,
 ) -> None:
-    bus = await _bus(spec)
+    bus = await connected_bus(spec)
     handled: list[str] = []
 
     async def handle(envelope: Envelope) -> None:
@@ -168,7 +152,7 @@ async def test_consumers_resume_by_themselves_after_the_broker_drops_connections
     while await consumers() < 1:
         assert time.monotonic() < deadline, "consumer did not come back"
         await asyncio.sleep(0.5)
-    envelope = topic_envelope(_topic(spec))
+    envelope = topic_envelope(topic_of(spec))
     await bus.publish(envelope)
     await _wait_for(lambda: envelope.id in handled)
     await bus.close()

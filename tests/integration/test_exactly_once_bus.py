@@ -4,38 +4,28 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 
 import aio_pika
 import pytest
 
 from shared.bus import QueueSpec, Subscription
-from shared.bus.amqp import REASON_HEADER, AmqpBus
+from shared.bus.amqp import REASON_HEADER
 from shared.bus.base import Claim
 from shared.errors import StoreUnavailable
 from shared.messages import Envelope
 from shared.store import MongoInbox, Store
-from tests.support.broker import AMQP_URL, delete_queues, get_dead, unique_spec
+from tests.support.broker import (
+    AMQP_URL,
+    connected_bus,
+    get_dead,
+    topic_of,
+)
 from tests.support.messages import topic_envelope
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-async def spec() -> AsyncIterator[QueueSpec]:
-    queue = unique_spec()
-    yield queue
-    await delete_queues(queue)
-
-
-async def _bus(spec: QueueSpec) -> AmqpBus:
-    bus = AmqpBus(AMQP_URL, queues={spec.name: spec})
-    await bus.connect()
-    return bus
-
-
-def _topic(spec: QueueSpec) -> str:
-    return spec.bindings[0].replace("#", "msg")
 
 
 async def _until(predicate: Callable[[], bool], timeout: float = 30.0) -> None:
@@ -81,14 +71,14 @@ class FlakyInbox(MongoInbox):
 async def test_unknown_message_version_is_dead_lettered_at_once_with_its_reason(
     spec: QueueSpec,
 ) -> None:
-    bus = await _bus(spec)
+    bus = await connected_bus(spec)
     calls: list[str] = []
 
     async def handle(envelope: Envelope) -> None:
         calls.append(envelope.id)
 
     await bus.subscribe(Subscription(queue=spec.name, handler=handle))
-    envelope = topic_envelope(_topic(spec)).model_copy(update={"version": 99})
+    envelope = topic_envelope(topic_of(spec)).model_copy(update={"version": 99})
     await bus.publish(envelope)
     dead = await get_dead(spec, timeout=20)
     assert "undecodable reply.requested v99" in str(dead.headers[REASON_HEADER])
@@ -101,7 +91,7 @@ async def test_unknown_message_version_is_dead_lettered_at_once_with_its_reason(
 async def test_store_error_inside_the_inbox_ends_in_the_message_handled_and_acked(
     spec: QueueSpec, store: Store
 ) -> None:
-    bus = await _bus(spec)
+    bus = await connected_bus(spec)
     handled: list[str] = []
 
     async def handle(envelope: Envelope) -> None:
@@ -109,7 +99,7 @@ async def test_store_error_inside_the_inbox_ends_in_the_message_handled_and_acke
 
     inbox = FlakyInbox(store, failures=2)
     await bus.subscribe(Subscription(queue=spec.name, handler=handle, inbox=inbox, prefetch=1))
-    envelope = topic_envelope(_topic(spec))
+    envelope = topic_envelope(topic_of(spec))
     await bus.publish(envelope)
     await _until(lambda: len(handled) == 1)
     await _drained(spec)
@@ -121,7 +111,7 @@ async def test_store_error_inside_the_inbox_ends_in_the_message_handled_and_acke
 async def test_two_copies_of_one_message_delivered_at_once_have_one_effect(
     spec: QueueSpec, store: Store
 ) -> None:
-    bus = await _bus(spec)
+    bus = await connected_bus(spec)
     effects: list[str] = []
 
     async def handle(envelope: Envelope) -> None:
@@ -131,7 +121,7 @@ async def test_two_copies_of_one_message_delivered_at_once_have_one_effect(
     await bus.subscribe(
         Subscription(queue=spec.name, handler=handle, inbox=MongoInbox(store), prefetch=4)
     )
-    envelope = topic_envelope(_topic(spec))
+    envelope = topic_envelope(topic_of(spec))
     await bus.publish(envelope)
     await bus.publish(envelope)
     await _until(lambda: len(effects) >= 1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from shared.errors import Poison
 from shared.ids import new_id
 from shared.messages import Envelope
 from tests.support.app_client import post_app_contact
-from tests.support.broker import AMQP_URL, delete_queues, unique_spec
+from tests.support.broker import AMQP_URL
 from tests.support.cluster import SERVICES, Cluster, running_cluster
 from tests.support.messages import topic_envelope
 
@@ -146,12 +146,6 @@ async def _watch_trace(cluster: Cluster, trace: str) -> list[tuple[str, str]]:
                 break
         return seen
 
-
-@pytest.fixture
-async def spec() -> AsyncIterator[QueueSpec]:
-    queue = unique_spec()
-    yield queue
-    await delete_queues(queue)
 
 
 async def test_bus_counts_consumed_and_dead_lettered_per_queue(spec: QueueSpec) -> None:

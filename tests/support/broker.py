@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 import aio_pika
 
+from shared.bus.amqp import AmqpBus
 from shared.bus.topology import QueueSpec
 from shared.ids import new_id
 
@@ -20,6 +21,18 @@ def unique_spec(*suffixes: str) -> QueueSpec:
     """Return a queue of its own, bound to topics nobody else publishes."""
     tag = new_id().lower()
     return QueueSpec(f"test.{tag}", tuple(f"test.{tag}.{s}" for s in suffixes or ("#",)))
+
+
+async def connected_bus(spec: QueueSpec, url: str = AMQP_URL, timeout: float = 2.0) -> AmqpBus:
+    """Return a RabbitMQ bus that knows only ``spec``, connected."""
+    bus = AmqpBus(url, publish_timeout=timeout, queues={spec.name: spec})
+    await bus.connect()
+    return bus
+
+
+def topic_of(spec: QueueSpec) -> str:
+    """Return a topic that ``spec``'s binding routes to its queue."""
+    return spec.bindings[0].replace("#", "msg")
 
 
 async def delete_queues(*specs: QueueSpec) -> None:
