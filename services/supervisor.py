@@ -1,8 +1,11 @@
 """``vocdesk up``'s supervisor: each service a child process, restarted with backoff.
 
 A child that exits is reported and restarted after a delay that doubles with
-each restart in the last minute; after ``MAX_RESTARTS`` in that minute the
-supervisor gives up, stops the others and exits 1. The embedded store, when
+each crash in a row; a child counts as crashing when it exits less than
+``STABLE_S`` after it started, so a slow machine that takes long to start a
+service still sees a crash loop for what it is. After ``MAX_RESTARTS`` crashes
+in a row the supervisor gives up, stops the others and exits 1; a child that
+ran for ``STABLE_S`` starts its count afresh. The embedded store, when
 ``up`` runs one, is watched the same way and restarted on its port and data.
 SIGTERM or SIGINT stops the children with SIGTERM (each drains its in-flight
 requests; unacknowledged deliveries go back to their queues) and exits 0.
@@ -19,12 +22,12 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from shared.embedded import EmbeddedMongo
 
 MAX_RESTARTS = 5
-WINDOW_S = 60.0
+STABLE_S = 60.0
 FIRST_DELAY_S = 0.5
 MAX_DELAY_S = 10.0
 STOP_TIMEOUT_S = 30.0
@@ -38,18 +41,20 @@ def say(line: str) -> None:
 
 @dataclass
 class Child:
-    """One supervised process: how to start it, its process, its recent restarts."""
+    """One supervised process: how to start it, its process, its crashes in a row."""
 
     name: str
     start: Callable[[], subprocess.Popen[bytes]]
     ready_url: str | None = None
     process: subprocess.Popen[bytes] | None = None
-    restarts: list[float] = field(default_factory=list)
+    crashes: int = 0
+    started_at: float = 0.0
     restart_at: float | None = None
 
     def launch(self) -> None:
         """Start the process and say its pid."""
         self.process = self.start()
+        self.started_at = time.monotonic()
         say(f"{self.name} running as pid {self.process.pid}")
 
     def exited(self) -> int | None:
@@ -110,18 +115,17 @@ class Supervisor:
             code = child.exited()
             if code is None or self.stopping:
                 continue
-            child.restarts = [t for t in child.restarts if now - t < WINDOW_S]
-            if len(child.restarts) >= MAX_RESTARTS:
+            child.crashes = child.crashes + 1 if now - child.started_at < STABLE_S else 1
+            if child.crashes > MAX_RESTARTS:
                 raise GaveUp(
-                    f"{child.name} exited {len(child.restarts) + 1} times within {WINDOW_S:.0f}s "
-                    f"(last exit code {code})"
+                    f"{child.name} exited {child.crashes} times in a row, each within "
+                    f"{STABLE_S:.0f}s of its start (last exit code {code})"
                 )
-            delay = min(FIRST_DELAY_S * 2 ** len(child.restarts), MAX_DELAY_S)
-            child.restarts.append(now)
+            delay = min(FIRST_DELAY_S * 2 ** (child.crashes - 1), MAX_DELAY_S)
             child.restart_at = now + delay
             say(
                 f"{child.name} exited with code {code}; restarting in {delay:.1f}s "
-                f"(restart {len(child.restarts)} in the last minute)"
+                f"(crash {child.crashes} in a row)"
             )
 
     def _watch_store(self) -> None:

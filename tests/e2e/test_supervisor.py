@@ -99,7 +99,7 @@ def test_up_gives_up_on_a_service_that_keeps_crashing_and_exits_non_zero(tmp_pat
         taken.listen()
         port = taken.getsockname()[1]
         with _up(tmp_path, VOCDESK_INTAKE_PORT=str(port)) as (process, _, out):
-            code = process.wait(timeout=180)
+            code = process.wait(timeout=400)
             text = out.read_text()
     assert code != 0
     assert "giving up: intake exited" in text
