@@ -17,6 +17,11 @@ from shared.http import ServiceCaller, service_auth_for
 from shared.runtime import Runtime
 
 STAFF = frozenset({"agent", "supervisor", "admin", "system"})
+# Who may read a case's delivery log: the staff who answer customers. A unit
+# member is not among them: notify cannot tell which unit a case is with now
+# (each delivery holds the unit of its own event), so it cannot keep them to
+# their own unit's cases the way routing does.
+DELIVERY_READERS = STAFF
 
 
 class ReachabilityUpdate(BaseModel):
@@ -50,7 +55,9 @@ def router(
     Caller = Annotated[ServiceCaller, caller]
 
     @api.get("/cases/{case_id}/notifications")
-    async def notifications(case_id: str, _: Caller) -> dict[str, Any]:
+    async def notifications(case_id: str, who: Caller) -> dict[str, Any]:
+        if who.role not in DELIVERY_READERS:
+            raise Forbidden(f"a {who.role} may not see a case's deliveries")
         docs = await notify_store.deliveries_for_case(runtime.store, case_id)
         return {"items": [_delivery_view(doc) for doc in docs]}
 
