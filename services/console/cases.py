@@ -5,11 +5,18 @@
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Query
+from fastapi import APIRouter, Body, Depends, Path, Query
 
 from services.console.auth import User
-from services.console.clients import ServiceClient
+from services.console.clients import CASE_ID, CASE_ID_TEXT, ServiceClient, case_path
 from shared.errors import NotFound
+
+# Every case route's id: a malformed one is refused (422) before routing is called.
+CaseId = Annotated[str, Path(pattern=CASE_ID.pattern, max_length=40, description=CASE_ID_TEXT)]
+# Paging bounds, routing's too (``services/routing/api.py``): a deeper page is a 422.
+MAX_PAGE = 10_000
+MAX_PER_PAGE = 200
+Filter = Annotated[str | None, Query(min_length=1, max_length=80)]
 
 # Case actions the console passes to routing unchanged; routing checks roles again.
 CaseAction = Literal[
@@ -132,7 +139,7 @@ def router(
     CurrentUser = Annotated[User, Depends(current_user)]
 
     async def load(case_id: str, user: User) -> dict[str, Any]:
-        case: dict[str, Any] = await routing.call("GET", f"/internal/v1/cases/{case_id}", user=user)
+        case: dict[str, Any] = await routing.call("GET", case_path(case_id), user=user)
         if user.role == "unit_member" and case.get("unit") != user.unit:
             raise NotFound(f"no case {case_id}")  # a unit does not learn of others' cases
         return case
@@ -140,14 +147,15 @@ def router(
     @api.get("/cases")
     async def list_cases(
         user: CurrentUser,
-        status: str | None = None,
-        channel: str | None = None,
-        topic: str | None = None,
-        unit: str | None = None,
+        status: Filter = None,
+        channel: Filter = None,
+        topic: Filter = None,
+        unit: Filter = None,
         q: Annotated[str | None, Query(max_length=200)] = None,
-        page: Annotated[int, Query(ge=1)] = 1,
-        per_page: Annotated[int, Query(ge=1, le=200)] = 50,
+        page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
+        per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = 50,
     ) -> Any:
+        # Only the parameters declared here reach routing; anything else is dropped.
         if user.role == "unit_member":
             unit = user.unit  # a unit sees its own cases only
         params = {
@@ -177,7 +185,7 @@ def router(
         )
 
     @api.get("/cases/{case_id}")
-    async def get_case(case_id: str, user: CurrentUser) -> Any:
+    async def get_case(case_id: CaseId, user: CurrentUser) -> Any:
         case = await load(case_id, user)
         case["contacts"] = await visible_contacts(privacy, case, user)
         await visible_staff_texts(privacy, case, user)
@@ -185,16 +193,16 @@ def router(
 
     @api.patch("/cases/{case_id}")
     async def update_case(
-        case_id: str, user: CurrentUser, changes: Annotated[dict[str, Any], Body()]
+        case_id: CaseId, user: CurrentUser, changes: Annotated[dict[str, Any], Body()]
     ) -> Any:
         case = await load(case_id, user)
         return await routing.call(
-            "PATCH", f"/internal/v1/cases/{case['id']}", user=user, json=changes
+            "PATCH", case_path(case["id"]), user=user, json=changes
         )
 
     @api.post("/cases/{case_id}/{action}")
     async def act(
-        case_id: str,
+        case_id: CaseId,
         action: CaseAction,
         user: CurrentUser,
         body: Annotated[dict[str, Any] | None, Body()] = None,
@@ -202,7 +210,7 @@ def router(
         case = await load(case_id, user)
         sent = await vault_staff_text(privacy, case, action, body or {}, user)
         return await routing.call(
-            "POST", f"/internal/v1/cases/{case['id']}/{action}", user=user, json=sent
+            "POST", case_path(case["id"], action), user=user, json=sent
         )
 
     return api

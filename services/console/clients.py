@@ -2,19 +2,37 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 
 from services.console.auth import User
+from shared.errors import NotFound
 from shared.internal_api import Acting, InternalApi
 from shared.settings import Settings
+
+# A case is named by its id, a ULID as ``shared.ids.new_id`` makes them (26 Crockford
+# base32 characters, the first at most 7), or by its number (``VOC-2026-000123``).
+CASE_ID = re.compile(r"^(?:[0-7][0-9A-HJKMNP-TV-Z]{25}|VOC-\d{4}-\d{6,12})$")
+CASE_ID_TEXT = "a case id (26-character ULID) or a case number (VOC-YYYY-NNNNNN)"
 
 
 def segment(value: str) -> str:
     """Return ``value`` quoted as one path segment (no ``/``, ``?`` or ``#`` gets through)."""
     return quote(value, safe="")
+
+
+def case_path(case_id: str, *rest: str) -> str:
+    """Return routing's path of a case (and ``rest``); raise ``NotFound`` for a malformed id.
+
+    The routes validate the id already; this keeps a caller that did not from
+    sending anything but one well-formed, quoted segment to routing.
+    """
+    if not CASE_ID.fullmatch(case_id):
+        raise NotFound(f"no case {case_id[:40]!r}: expected {CASE_ID_TEXT}")
+    return "/".join(["/internal/v1/cases", segment(case_id), *map(segment, rest)])
 
 
 class ServiceClient:

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 
 from services.console.auth import User
-from services.console.clients import ServiceClient
+from services.console.clients import ServiceClient, case_path
 from services.intake.walkin_channel import COUNTER_ROLES, WalkInCreate
 
 
@@ -31,7 +31,7 @@ def router(
         user.require(*COUNTER_ROLES)
         if entry.case_number and user.role == "unit_member" and routing is not None:
             # A unit adds visits only to its own cases: routing answers 404 for another's.
-            await routing.call("GET", f"/internal/v1/cases/{entry.case_number}", user=user)
+            await routing.call("GET", case_path(entry.case_number), user=user)
         return await intake.call(
             "POST", "/internal/v1/walk-in", user=user, json=entry.model_dump(mode="json")
         )

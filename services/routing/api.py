@@ -26,6 +26,9 @@ REPORT_ROLES = frozenset({"manager", "supervisor", "admin", "system"})
 Text = Annotated[str, Field(min_length=1, max_length=5000)]
 Reason = Annotated[str, Field(min_length=1, max_length=1000)]
 TextRef = Annotated[str | None, Field(default=None, min_length=1, max_length=100)]
+# Case-list paging: a deeper page would skip past what the store's integers hold (a 500).
+MAX_PAGE = 10_000
+MAX_PER_PAGE = 200
 
 
 class Body(BaseModel):
@@ -133,8 +136,8 @@ def router(
         assignee: str | None = None,
         urgency: str | None = None,
         q: Annotated[str | None, Query(max_length=200)] = None,
-        page: Annotated[int, Query(ge=1)] = 1,
-        per_page: Annotated[int, Query(ge=1, le=200)] = 50,
+        page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
+        per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = 50,
     ) -> dict[str, Any]:
         actor.require(Can.READ)
         if actor.unit_bound:
