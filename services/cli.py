@@ -260,6 +260,43 @@ def users_create(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+# Who the account audit names for a change made from the command line.
+CLI_ACTOR = "cli"
+
+
+def users_change(settings: Settings, args: argparse.Namespace) -> int:
+    """Disable or delete a console user, as the admin API does: audited, tokens ended.
+
+    The account's ``token_version`` goes up (or the account is gone), so every
+    token issued for it stops working within the console's 30 s account cache.
+    """
+    from services.console import users
+    from shared.clock import SystemClock
+
+    users.check_username(args.username)
+    mongo_url, embedded = _command_store_url(settings)
+
+    async def change() -> None:
+        store = open_store(settings, "console", mongo_url)
+        try:
+            now = SystemClock().now()
+            if args.action == "disable":
+                await users.set_active(store, args.username, active=False, by=CLI_ACTOR, at=now)
+            else:
+                await users.delete_user(store, args.username, by=CLI_ACTOR, at=now)
+        finally:
+            await store.client.close()
+
+    try:
+        asyncio.run(change())
+    finally:
+        if embedded is not None:
+            embedded.stop()
+    done = "disabled" if args.action == "disable" else "deleted"
+    print(f"vocdesk: user {args.username} {done}; their tokens stop working within a minute")
+    return 0
+
+
 def report(settings: Settings, args: argparse.Namespace) -> int:
     """Print or write a monthly or quarterly management report."""
     from services.routing.report_command import run_report
@@ -307,6 +344,10 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("--role", required=True, choices=create_roles)
     create.add_argument("--unit")
     create.add_argument("--replace", action="store_true", help="overwrite an existing user")
+    disable = user_sub.add_parser("disable", help="disable a user; their tokens stop working")
+    disable.add_argument("username")
+    delete = user_sub.add_parser("delete", help="delete a user; their tokens stop working")
+    delete.add_argument("username")
     audit_cmd = commands.add_parser("audit", help="privacy's audit log of access to personal data")
     audit_sub = audit_cmd.add_subparsers(dest="action", required=True)
     audit_sub.add_parser("verify", help="check the hash chain; exit 1 if an entry was altered")
@@ -347,7 +388,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "up":
             return up(settings)
         if args.command == "users":
-            return users_create(settings, args)
+            if args.action == "create":
+                return users_create(settings, args)
+            return users_change(settings, args)
         if args.command == "audit":
             return audit_verify(settings)
         if args.command == "keys":
