@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from services.intake.instants import MAX_AHEAD
 from services.intake.mail_parse import ParsedMail
 from services.intake.settings import Org
 from shared.messages import Attachment, Contact, Identity, ThreadKeys
@@ -102,12 +103,17 @@ def _flags(parsed: ParsedMail, fax: FaxReading | None) -> tuple[str, ...]:
     return tuple(flags)
 
 
-def _meta(parsed: ParsedMail, fax: FaxReading | None, source: str) -> dict[str, MetaValue]:
+def _meta(
+    parsed: ParsedMail, fax: FaxReading | None, source: str, received_at: datetime
+) -> dict[str, MetaValue]:
+    # A Date header is the sender's claim; one far ahead of our clock is dropped,
+    # not refused: the mail itself is still the customer's.
+    sent_at = parsed.date if parsed.date and parsed.date <= received_at + MAX_AHEAD else None
     meta: dict[str, MetaValue] = {
         "source": source,
         "mail_kind": "fax" if fax else parsed.kind,
         "mail_kind_reason": parsed.kind_reason or None,
-        "sent_at": parsed.date.isoformat() if parsed.date else None,
+        "sent_at": sent_at.isoformat() if sent_at else None,
         "has_quoted_history": bool(parsed.quoted),
         "attachment_count": len(parsed.attachments),
     }
@@ -157,6 +163,6 @@ def build_contact(
             case_number=parsed.case_tag,
         ),
         flags=_flags(parsed, fax),
-        meta=_meta(parsed, fax, source) | ({"text_clipped": True} if clipped else {}),
+        meta=_meta(parsed, fax, source, received_at) | ({"text_clipped": True} if clipped else {}),
         raw_ref=f"raw-{contact_id}",
     )

@@ -22,6 +22,7 @@ from email.parser import BytesHeaderParser, BytesParser
 from email.policy import compat32
 from email.utils import getaddresses, parsedate_to_datetime
 
+from services.intake.instants import plausible
 from services.intake.mail_decode import (
     MAIL_POLICY,
     decode_header_value,
@@ -54,6 +55,9 @@ FAX_TYPES = frozenset({"image/tiff", "application/pdf"})
 _FAX_SUFFIXES = (".tif", ".tiff", ".pdf")
 _CASE_TAG = re.compile(r"(?<![a-z0-9])VOC-(\d{4})-(\d{6,})(?!\d)", re.IGNORECASE)
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
+# RFC 2047: =?charset?encoding?encoded-text?=, the text without "?" or white space.
+_ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
+_SHIELD_TOKEN = re.compile("\ue000([0-9]+)\ue001")
 # Machinery of a delivery report, read by parse_bounce rather than stored.
 _NOT_ATTACHMENTS = frozenset({"message/delivery-status", "text/rfc822-headers"})
 # Writes an enclosed mail back as it came: 8-bit kept, headers not refolded.
@@ -114,17 +118,46 @@ def _raw_headers(raw: bytes) -> Message:
     return BytesHeaderParser(policy=compat32).parsebytes(raw[: end.end()] if end else raw)
 
 
+def _shield_encoded_words(value: str) -> tuple[str, list[str]]:
+    """Return ``value`` with each RFC 2047 encoded word replaced by a token, and the words.
+
+    Mailers put ``,`` ``:`` ``;`` ``<`` ``@`` raw inside Q-encoded words
+    (``=?utf-8?q?Doe,_John?=``), which the address parser would take for
+    list, group or address syntax. A token of private-use characters cannot
+    come from the wire (raw 8-bit bytes arrive as surrogate escapes) and is an
+    atom to the parser.
+    """
+    words: list[str] = []
+
+    def token(match: re.Match[str]) -> str:
+        words.append(match.group(0))
+        return f"\ue000{len(words) - 1}\ue001"
+
+    return _ENCODED_WORD.sub(token, value), words
+
+
+def _unshield(value: str, words: list[str]) -> str:
+    def word(match: re.Match[str]) -> str:
+        index = int(match.group(1))
+        return words[index] if index < len(words) else match.group(0)
+
+    return _SHIELD_TOKEN.sub(word, value)
+
+
 def _addresses(values: Sequence[str | Header] | None) -> list[tuple[str, str]]:
-    # Split addresses before decoding names: a decoded name may hold a comma.
-    unfolded = [
-        " ".join((v if isinstance(v, str) else decode_header_value(v)).split())
-        for v in values or []
-    ]
-    return [
-        (decode_header_value(name), nfc(address.strip()))
-        for name, address in getaddresses(unfolded)
-        if "@" in address
-    ]
+    # Split addresses before decoding names: a decoded name may hold a comma,
+    # and so may an encoded word itself.
+    found: list[tuple[str, str]] = []
+    for value in values or []:
+        unfolded = " ".join(
+            (value if isinstance(value, str) else decode_header_value(value)).split()
+        )
+        shielded, words = _shield_encoded_words(unfolded)
+        for name, address in getaddresses([shielded]):
+            # An encoded word is never part of an address (RFC 2047 section 5).
+            if "@" in address and not _SHIELD_TOKEN.search(address):
+                found.append((decode_header_value(_unshield(name, words)), nfc(address.strip())))
+    return found
 
 
 def _date(value: str | Header | None) -> datetime | None:
@@ -135,7 +168,11 @@ def _date(value: str | Header | None) -> datetime | None:
     except (TypeError, ValueError):
         return None
     # "-0000" is UTC with the sender's own zone unknown (RFC 5322 section 3.3).
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    try:
+        return plausible(parsed)
+    except ValueError:  # a sender's clock at year 1 or 9999 dates nothing
+        return None
 
 
 def _text_of(part: MIMEPart) -> str:
