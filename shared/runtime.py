@@ -142,18 +142,46 @@ async def running(runtime: Runtime, parts: ServiceParts) -> AsyncIterator[Runtim
     """Bootstrap indexes, connect the bus, start consumers and loops; undo on exit."""
     await runtime.store.ensure_indexes({**MongoInbox.INDEXES, **parts.indexes})
     runtime.subscriptions.extend(parts.subscriptions)
-    runtime.tasks.append(asyncio.create_task(_connect_bus(runtime, parts.subscriptions)))
+    runtime.tasks.append(
+        asyncio.create_task(
+            _connect_bus(runtime, parts.subscriptions), name=f"{runtime.service}:connect-bus"
+        )
+    )
     for loop in parts.background:
-        runtime.tasks.append(asyncio.create_task(loop()))
+        name = f"{runtime.service}:{getattr(loop, '__qualname__', 'loop')}"
+        runtime.tasks.append(asyncio.create_task(loop(), name=name))
     try:
         yield runtime
     finally:
-        for task in runtime.tasks:
-            task.cancel()
-        await asyncio.gather(*runtime.tasks, return_exceptions=True)
-        if runtime.owns_bus:
-            await runtime.bus.close()
-        await runtime.store.client.close()
+        await _shut_down(runtime)
+
+
+STOP_GRACE_S = 10.0
+
+
+async def _shut_down(runtime: Runtime) -> None:
+    # Each step is bounded: a loop that ignores its cancellation or a broker
+    # that never answers the close must not keep the process from stopping.
+    # What is cut off is safe to lose here: unacknowledged deliveries return
+    # to their queues and leased work is taken again when its lease ends.
+    grace = STOP_GRACE_S
+    for task in runtime.tasks:
+        task.cancel()
+    if runtime.tasks:
+        _, pending = await asyncio.wait(runtime.tasks, timeout=grace)
+        for task in pending:
+            log.warning("background task %s did not stop within %.0fs", task.get_name(), grace)
+    steps: list[tuple[str, Coroutine[Any, Any, None]]] = []
+    if runtime.owns_bus:
+        steps.append(("bus", runtime.bus.close()))
+    steps.append(("store", runtime.store.client.close()))
+    for what, step in steps:
+        try:
+            await asyncio.wait_for(step, grace)
+        except TimeoutError:
+            log.warning("closing the %s took longer than %.0fs; leaving it", what, grace)
+        except Exception:
+            log.exception("closing the %s failed", what)
 
 
 def open_store(settings: Settings, service: str, mongo_url: str) -> Store:
