@@ -1,4 +1,7 @@
-"""``vocdesk report monthly|quarterly``: a period report from routing's store, as JSON or CSV."""
+"""``vocdesk report monthly|quarterly``: a period report from routing's store.
+
+As JSON, CSV, XLSX, or the committee PDF in Thai or English (``--lang``).
+"""
 
 from __future__ import annotations
 
@@ -10,13 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from services.routing.report_export import to_csv, to_xlsx
+from services.routing.report_labels import LANGS, check_lang
 from services.routing.report_periods import Kind, period_report
 from shared.clock import SystemClock
 from shared.errors import Invalid
 from shared.runtime import open_store
 from shared.settings import Settings
 
-FORMATS = ("json", "csv", "xlsx")
+FORMATS = ("json", "csv", "xlsx", "pdf")
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -31,6 +35,12 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         action.add_argument(option, dest="period", required=True, help=f"for example {example}")
         action.add_argument("--org", choices=["pea", "or"], default=None)
         action.add_argument("--format", choices=FORMATS, default="json")
+        action.add_argument(
+            "--lang",
+            choices=LANGS,
+            default=None,
+            help="language of the PDF (default: Thai for the Thai organisations pea and or)",
+        )
         action.add_argument("--out", help="write to this file instead of standard output")
 
 
@@ -67,9 +77,18 @@ async def build_report(
 def run_report(settings: Settings, args: argparse.Namespace, mongo_url: str) -> str:
     """Return the report as text in the chosen format, or write it to ``--out`` and say so."""
     report = asyncio.run(build_report(settings, args, mongo_url))
-    if args.format == "xlsx":
-        out = args.out or f"vocdesk-{report['org']}-{report['period']}.xlsx"
-        Path(out).write_bytes(to_xlsx(report))
+    if args.format in ("xlsx", "pdf"):
+        if args.format == "pdf":
+            from services.routing.report_pdf import to_pdf  # fpdf2 only when a PDF is asked for
+
+            lang = check_lang(args.lang, str(report["org"]))
+            data = to_pdf(report, lang, now=SystemClock().now())
+            name = f"vocdesk-{report['org']}-{report['period']}-{lang}.pdf"
+        else:
+            data = to_xlsx(report)
+            name = f"vocdesk-{report['org']}-{report['period']}.xlsx"
+        out = args.out or name
+        Path(out).write_bytes(data)
         return f"vocdesk: {args.kind} report {report['period']} written to {out}\n"
     if args.format == "csv":
         text = to_csv(report)
