@@ -85,10 +85,15 @@ async def ensure_admin(runtime: Runtime) -> None:
         print(f"vocdesk: admin password: {password}", file=sys.stderr, flush=True)
 
 
-def create_app(runtime: Runtime) -> FastAPI:
-    """Build the console's HTTP app on ``runtime``."""
+def create_app(runtime: Runtime, *, http: httpx.AsyncClient | None = None) -> FastAPI:
+    """Build the console's HTTP app on ``runtime``.
+
+    ``http`` reaches the other services (tests pass one routing them in-process);
+    the console closes only a client it made itself.
+    """
     hub = LiveHub()
-    http = httpx.AsyncClient(timeout=10.0)
+    owns_http = http is None
+    http = http or httpx.AsyncClient(timeout=10.0)
     routing = ServiceClient.of(runtime.settings, "routing", http=http)
     privacy = ServiceClient.of(runtime.settings, "privacy", http=http)
     intake = ServiceClient.of(runtime.settings, "intake", http=http)
@@ -103,7 +108,8 @@ def create_app(runtime: Runtime) -> FastAPI:
         async with running(runtime, parts):
             await ensure_admin(runtime)
             yield
-        await http.aclose()
+        if owns_http:
+            await http.aclose()
 
     app = FastAPI(title="vocdesk console", version="1", lifespan=lifespan)
     install_common(app, public_docs=True)

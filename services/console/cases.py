@@ -9,6 +9,8 @@ from fastapi import APIRouter, Body, Depends, Path, Query
 
 from services.console.auth import User
 from services.console.clients import CASE_ID, CASE_ID_TEXT, ServiceClient, case_path
+from services.routing.access import ROLES as CASE_ROLES
+from services.routing.access import Can
 from shared.errors import NotFound
 
 # Every case route's id: a malformed one is refused (422) before routing is called.
@@ -18,7 +20,7 @@ MAX_PAGE = 10_000
 MAX_PER_PAGE = 200
 Filter = Annotated[str | None, Query(min_length=1, max_length=80)]
 
-# Case actions the console passes to routing unchanged; routing checks roles again.
+# Case actions the console passes to routing; both check the caller's role.
 CaseAction = Literal[
     "acknowledge",
     "transfer",
@@ -30,6 +32,20 @@ CaseAction = Literal[
     "acknowledge-on-behalf",
     "certify-closure",
 ]
+# What each action asks of the caller's role, as routing checks it (``routing/access.py``).
+# The console checks it first, so a refused action writes nothing anywhere, not even
+# its staff text to privacy's vault.
+ACTION_PERMISSION: dict[str, Can] = {
+    "acknowledge": Can.WORK,
+    "transfer": Can.WORK,
+    "request-info": Can.WORK,
+    "replies": Can.WORK,
+    "resolve": Can.WORK,
+    "reopen": Can.REOPEN,
+    "satisfaction": Can.RATE,
+    "acknowledge-on-behalf": Can.ON_BEHALF,
+    "certify-closure": Can.CERTIFY,
+}
 # Actions whose text goes to the customer: (body field, staff-text kind). The
 # text is vaulted by privacy first; routing gets the masked copy and its ref.
 STAFF_TEXT_FIELDS: dict[str, tuple[str, str]] = {
@@ -195,6 +211,7 @@ def router(
     async def update_case(
         case_id: CaseId, user: CurrentUser, changes: Annotated[dict[str, Any], Body()]
     ) -> Any:
+        user.require(*CASE_ROLES[Can.WORK])
         case = await load(case_id, user)
         return await routing.call(
             "PATCH", case_path(case["id"]), user=user, json=changes
@@ -207,6 +224,7 @@ def router(
         user: CurrentUser,
         body: Annotated[dict[str, Any] | None, Body()] = None,
     ) -> Any:
+        user.require(*CASE_ROLES[ACTION_PERMISSION[action]])
         case = await load(case_id, user)
         sent = await vault_staff_text(privacy, case, action, body or {}, user)
         return await routing.call(

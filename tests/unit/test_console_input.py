@@ -167,3 +167,36 @@ async def test_the_deepest_page_is_still_answered(
     answer = await client.get("/api/v1/cases", params={"page": cases.MAX_PAGE, "per_page": 200})
     assert answer.status_code == 200, answer.text
     assert len(routing.seen) == 1
+
+
+@pytest.mark.parametrize(
+    ("role", "action", "body"),
+    [
+        ("manager", "replies", {"text": "ช่างจะโทรกลับภายในวันนี้"}),
+        ("dpo", "resolve", {"summary": "แก้ไขเรียบร้อย"}),
+        ("manager", "request-info", {"question": "ขอเลขผู้ใช้ไฟ"}),
+        ("unit_member", "reopen", {"reason": "ยังไม่หาย"}),
+        ("agent", "certify-closure", {}),
+    ],
+)
+async def test_a_role_refused_an_action_is_refused_before_anything_is_written(
+    console: tuple[httpx.AsyncClient, FakeRouting], role: str, action: str, body: dict[str, Any]
+) -> None:
+    client, calls = console
+    answer = await client.post(
+        f"/api/v1/cases/{CASE_ID}/{action}", json=body, headers={"x-test-role": role}
+    )
+    assert answer.status_code == 403, answer.text
+    assert answer.json()["reason"]
+    assert calls.seen == []  # neither privacy (staff text) nor routing was called
+
+
+async def test_a_role_that_does_not_work_cases_may_not_correct_one(
+    console: tuple[httpx.AsyncClient, FakeRouting],
+) -> None:
+    client, calls = console
+    answer = await client.patch(
+        f"/api/v1/cases/{CASE_ID}", json={"urgency": "low"}, headers={"x-test-role": "manager"}
+    )
+    assert answer.status_code == 403, answer.text
+    assert calls.seen == []
