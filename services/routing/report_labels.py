@@ -52,11 +52,9 @@ MONTHS: dict[Lang, tuple[str, ...]] = {
 }
 
 TEXT: dict[str, dict[Lang, str]] = {
-    "title.monthly": {"th": "รายงานเรื่องร้องเรียนประจำเดือน", "en": "Monthly complaints report"},
-    "title.quarterly": {
-        "th": "รายงานเรื่องร้องเรียนประจำไตรมาส",
-        "en": "Quarterly complaints report",
-    },
+    "title.monthly": {"th": "รายงานเรื่องร้องเรียนประจำเดือน ", "en": "Monthly complaints report "},
+    # The Thai quarter's name begins with ไตรมาสที่ itself.
+    "title.quarterly": {"th": "รายงานเรื่องร้องเรียนประจำ", "en": "Quarterly complaints report "},
     "for_committee": {"th": "เสนอคณะกรรมการ", "en": "For the committee"},
     "generated": {"th": "จัดทำเมื่อ", "en": "Prepared"},
     "frozen": {"th": "ตัวเลขปิดงวดเมื่อ", "en": "Figures frozen on"},
@@ -170,8 +168,11 @@ def year(value: int, lang: Lang) -> int:
     return value + BE_OFFSET if lang == "th" else value
 
 
-def period_name(period: str, lang: Lang) -> str:
-    """Return ``2026-10`` as ``ตุลาคม 2569`` / ``October 2026``, ``2026-Q4`` as its quarter."""
+def period_name(period: str, lang: Lang, *, short: bool = False) -> str:
+    """Return ``2026-10`` as ``ตุลาคม 2569`` / ``October 2026``, ``2026-Q4`` as its quarter.
+
+    A quarter names its months too, unless ``short`` (for table headings).
+    """
     monthly = re.fullmatch(r"(\d{4})-(\d{2})", period)
     if monthly:
         y, m = int(monthly.group(1)), int(monthly.group(2))
@@ -180,10 +181,16 @@ def period_name(period: str, lang: Lang) -> str:
     if not quarterly:
         raise Invalid(f"not a report period: {period!r}", field="period")
     y, q = int(quarterly.group(1)), int(quarterly.group(2))
+    name = f"ไตรมาสที่ {q}/{year(y, lang)}" if lang == "th" else f"Q{q} {y}"
+    if short:
+        return name
     first, last = MONTHS[lang][3 * q - 3], MONTHS[lang][3 * q - 1]
-    if lang == "th":
-        return f"ไตรมาสที่ {q}/{year(y, lang)} ({first} - {last} {year(y, lang)})"
-    return f"Q{q} {y} ({first} - {last} {y})"
+    return f"{name} ({first} - {last} {year(y, lang)})"
+
+
+def title(kind: str, period: str, lang: Lang) -> str:
+    """Return the report's title: ``รายงานเรื่องร้องเรียนประจำเดือน ตุลาคม 2569``."""
+    return text(f"title.{kind}", lang) + period_name(period, lang)
 
 
 def date_name(at: datetime, lang: Lang) -> str:

@@ -24,6 +24,9 @@ from services.routing.report_labels import (
     period_name,
     text,
 )
+from services.routing.report_labels import (
+    title as report_title,
+)
 from services.routing.report_periods import DIMENSIONS, TARGETS
 from shared.clock import BANGKOK
 
@@ -71,9 +74,7 @@ class _Document(FPDF):
 def to_pdf(report: dict[str, Any], lang: Lang, *, now: datetime | None = None) -> bytes:
     """Return the report as a PDF in ``lang`` (``now`` is the date printed as prepared)."""
     org, period = str(report["org"]), str(report["period"])
-    title = (
-        f"{text('title.' + str(report.get('kind', 'monthly')), lang)} {period_name(period, lang)}"
-    )
+    title = report_title(str(report.get("kind", "monthly")), period, lang)
     pdf = _Document(lang, f"{org_name(org, lang)} · {title}")
     pdf.set_title(title)
     pdf.set_author(org_name(org, lang))
@@ -94,9 +95,11 @@ def to_pdf(report: dict[str, Any], lang: Lang, *, now: datetime | None = None) -
 def _cover(pdf: _Document, report: dict[str, Any], title: str, now: datetime) -> None:
     lang = pdf.report_lang
     pdf.font(11, bold=True)
-    pdf.multi_cell(0, 6, org_name(str(report["org"]), lang), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(
+        0, 6, org_name(str(report["org"]), lang), align="L", new_x="LMARGIN", new_y="NEXT"
+    )
     pdf.font(17, bold=True)
-    pdf.multi_cell(0, 9, title, new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 9, title, align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.font(10)
     lines = [f"{text('for_committee', lang)} · {text('generated', lang)} {date_name(now, lang)}"]
     snapshot = report.get("snapshot")
@@ -112,7 +115,7 @@ def _cover(pdf: _Document, report: dict[str, Any], title: str, now: datetime) ->
     elif not report.get("closed"):
         lines.append(text("open_period", lang))
     for line in lines:
-        pdf.multi_cell(0, 5.5, line, new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 5.5, line, align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)
 
 
@@ -183,9 +186,9 @@ def _summary(pdf: _Document, report: dict[str, Any]) -> None:
     previous, last_year = report["previous"], report["last_year"]
     headings = [
         text("figure", lang),
-        f"{text('this_period', lang)} {period_name(report['period'], lang)}",
-        f"{text('previous', lang)} {period_name(previous['period'], lang)}",
-        f"{text('last_year', lang)} {period_name(last_year['period'], lang)}",
+        f"{text('this_period', lang)}\n{period_name(report['period'], lang, short=True)}",
+        f"{text('previous', lang)}\n{period_name(previous['period'], lang, short=True)}",
+        f"{text('last_year', lang)}\n{period_name(last_year['period'], lang, short=True)}",
     ]
     cases = report["cases"]
     rows: list[list[Any]] = [
@@ -203,7 +206,7 @@ def _summary(pdf: _Document, report: dict[str, Any]) -> None:
     hours = report.get("resolution_hours") or {}
     rows.append([text("resolution_median", lang), hours.get("median"), "", ""])
     rows.append([text("resolution_p90", lang), hours.get("p90"), "", ""])
-    _table(pdf, headings, rows, (70, 37, 37, 36))
+    _table(pdf, headings, rows, (66, 38, 38, 38))
 
 
 def _dimension(pdf: _Document, report: dict[str, Any], dimension: str) -> None:
