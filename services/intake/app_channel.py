@@ -9,17 +9,30 @@ import unicodedata
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Request
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from fastapi import APIRouter, Header, Request, Security
+from fastapi.security import HTTPBearer
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from services.intake.accept import accept_once
-from services.intake.limits import channel_limits
+from services.intake.instants import not_ahead, plausible
+from services.intake.limits import channel_limits, read_body
+from services.intake.openapi import Accepted, body, inline_schema, refusals
 from shared.errors import Invalid, PayloadTooLarge, Unauthorized
 from shared.ids import new_id
 from shared.messages import Contact, Identity, Location
 from shared.runtime import Runtime
 
 MAX_BODY_BYTES = 256 * 1024
+# Declared for the API description; ``authenticate`` does the check itself.
+APP_KEY = HTTPBearer(auto_error=False, scheme_name="appKey", description="an app API key")
 MAX_TEXT_CHARS = 5000  # code points, not bytes: Thai takes 3 bytes a character
 
 
@@ -67,7 +80,13 @@ class AppContactIn(BaseModel):
     category_hint: str | None = Field(default=None, max_length=80)
     attachments: list[AppAttachmentMeta] = Field(default_factory=list, max_length=10)
     location: AppLocation | None = None
-    submitted_at: datetime | None = None
+    # When the customer pressed send: an app offline may send it much later.
+    submitted_at: AwareDatetime | None = None
+
+    @field_validator("submitted_at")
+    @classmethod
+    def _plausible_instant(cls, value: datetime | None) -> datetime | None:
+        return None if value is None else plausible(value)
 
     @model_validator(mode="after")
     def _has_content(self) -> AppContactIn:
@@ -130,6 +149,7 @@ def build_contact(body: AppContactIn, *, org: str, received_at: datetime) -> Con
                 "app_version": body.app_version,
                 "category_hint": body.category_hint,
                 "declared_attachments": len(body.attachments),
+                "submitted_at": body.submitted_at.isoformat() if body.submitted_at else None,
             },
             "raw_ref": f"raw-{contact_id}",
         }
@@ -141,12 +161,18 @@ def router(runtime: Runtime) -> APIRouter:
     api = APIRouter(tags=["app"])
     limits = channel_limits(runtime.settings, "app")
 
-    @api.post("/v1/app/contacts", status_code=202)
+    @api.post(
+        "/v1/app/contacts",
+        status_code=202,
+        dependencies=[Security(APP_KEY)],
+        responses=refusals(401, 409, 413, 422, 429, 503),
+        openapi_extra=body(inline_schema(AppContactIn)),
+    )
     async def submit(
         request: Request,
-        authorization: Annotated[str | None, Header()] = None,
+        authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
         idempotency_key: Annotated[str | None, Header()] = None,
-    ) -> dict[str, str]:
+    ) -> Accepted:
         key_id = authenticate(authorization, runtime.settings.app_api_keys)
         limits.check_source(f"app:{key_id}")
         if not idempotency_key or len(idempotency_key) > 200:
@@ -154,12 +180,15 @@ def router(runtime: Runtime) -> APIRouter:
                 "Idempotency-Key header is required (at most 200 characters)",
                 field="Idempotency-Key",
             )
-        raw = await request.body()
+        # Counted while read: an over-size body is refused before it is buffered whole.
+        raw = await read_body(request, MAX_BODY_BYTES)
         body = parse_body(raw)
+        now = runtime.clock.now()
+        not_ahead(body.submitted_at, now=now, field="submitted_at")
         # One app user flooding is refused on their own bucket, before the store.
         limits.check_customers(f"app:{key_id}", [body.app_user_id])
         canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True).encode()
-        contact = build_contact(body, org=runtime.settings.org, received_at=runtime.clock.now())
+        contact = build_contact(body, org=runtime.settings.org, received_at=now)
         contact_id = await accept_once(
             runtime,
             key=f"app:{key_id}:{idempotency_key}",
@@ -169,6 +198,6 @@ def router(runtime: Runtime) -> APIRouter:
             content_type="application/json",
             raw_meta={"app_key": key_id},
         )
-        return {"id": contact_id, "status": "accepted"}
+        return Accepted(id=contact_id)
 
     return api

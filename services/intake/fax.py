@@ -21,13 +21,15 @@ import subprocess
 import tempfile
 import unicodedata
 from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
 from PIL import Image, ImageOps, ImageSequence, ImageStat, UnidentifiedImageError
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 from pythainlp.util import normalize as thai_normalize
 
+from services.intake.instants import plausible
 from services.intake.payloads import parse_payload
 from shared.errors import ConfigError, Invalid, PayloadTooLarge, Unauthorized
 
@@ -91,6 +93,11 @@ class FaxMeta(BaseModel):
     status: Literal["received", "partial", "failed"]
     error: str | None = None
     received_at: AwareDatetime
+
+    @field_validator("received_at")
+    @classmethod
+    def _plausible_instant(cls, value: datetime) -> datetime:
+        return plausible(value)
 
     @property
     def caller(self) -> str | None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Header, Request, Security
+from fastapi.security import APIKeyHeader
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
@@ -21,8 +22,10 @@ from services.intake.fax import (
     parse_fax_meta,
     verify_fax_hmac,
 )
+from services.intake.instants import not_ahead
 from services.intake.limits import Limit, RateLimiter, read_body
 from services.intake.line_media import store_attachment
+from services.intake.openapi import Accepted, body, refusals
 from services.intake.phone_events import normalise_number
 from shared.errors import Invalid
 from shared.ids import new_id
@@ -36,6 +39,21 @@ _OCR_SLOTS = asyncio.Semaphore(1)
 MAX_BODY_BYTES = MAX_FAX_BYTES + 64 * 1024
 # A fax gateway delivers a few faxes a minute even on a busy day.
 FAX_LIMIT = Limit(per_second=2, burst=20)
+# Declared for the API description; ``verify_fax_hmac`` does the check itself.
+FAX_SIGNATURE = APIKeyHeader(
+    name="X-Fax-Signature",
+    auto_error=False,
+    scheme_name="faxSignature",
+    description="hex HMAC-SHA256 of the raw body with the gateway's secret",
+)
+FORM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["fax", "file"],
+    "properties": {
+        "fax": {"type": "string", "description": "the fax metadata as JSON (FaxMeta)"},
+        "file": {"type": "string", "format": "binary", "description": "the received document"},
+    },
+}
 
 
 def build_contact(
@@ -100,17 +118,24 @@ def router(runtime: Runtime, *, limiter: RateLimiter | None = None) -> APIRouter
     api = APIRouter(tags=["fax"])
     limits = limiter or RateLimiter(FAX_LIMIT)
 
-    @api.post("/v1/fax/inbound", status_code=202)
+    @api.post(
+        "/v1/fax/inbound",
+        status_code=202,
+        dependencies=[Security(FAX_SIGNATURE)],
+        responses=refusals(401, 413, 422, 429, 503),
+        openapi_extra=body(FORM_SCHEMA, "multipart/form-data"),
+    )
     async def inbound(
         request: Request,
-        x_fax_signature: Annotated[str | None, Header()] = None,
-    ) -> dict[str, str]:
+        x_fax_signature: Annotated[str | None, Header(include_in_schema=False)] = None,
+    ) -> Accepted:
         raw = await read_body(request, MAX_BODY_BYTES)
         request._body = raw  # lets form() parse the bytes already read
         secret = runtime.settings.fax_hmac_secret.get_secret_value()
         verify_fax_hmac(raw, x_fax_signature, secret)
         limits.check("fax")
         meta, upload = await _read_form(request)
+        not_ahead(meta.received_at, now=runtime.clock.now(), field="fax.received_at")
         document = await upload.read()
         content_type = upload.content_type or "application/octet-stream"
         async with _OCR_SLOTS:
@@ -154,6 +179,6 @@ def router(runtime: Runtime, *, limiter: RateLimiter | None = None) -> APIRouter
             content_type=request.headers.get("content-type", "multipart/form-data"),
             raw_meta={"fax_id": meta.id},
         )
-        return {"id": contact_id, "status": "accepted"}
+        return Accepted(id=contact_id)
 
     return api

@@ -13,12 +13,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Header, Request, Security
+from fastapi.security import APIKeyHeader
 
 from services.intake.accept import Acceptance, accept_all
+from services.intake.instants import not_ahead
 from services.intake.limits import ChannelLimits, channel_limits, read_body
 from services.intake.line_events import (
     LineEvent,
@@ -26,18 +29,56 @@ from services.intake.line_events import (
     reply_token_expiry,
     verify_signature,
 )
-from services.intake.line_media import MediaFetcher, expect_media
+from services.intake.line_media import MediaFetcher, expect_media, valid_message_id
+from services.intake.openapi import body, refusals
 from services.intake.store import sha256_hex
 from shared.ids import new_id
 from shared.messages import Contact, Identity, Location, ThreadKeys
 from shared.messages.contacts import MetaValue
 from shared.runtime import Runtime
 
+log = logging.getLogger(__name__)
+
 # A webhook carries a few hundred bytes to a few KB per event; a megabyte
 # leaves room for large batches and refuses anything else early.
 MAX_BODY_BYTES = 1024 * 1024
 
+# Declared for the API description; ``verify_signature`` does the check itself.
+LINE_SIGNATURE = APIKeyHeader(
+    name="x-line-signature",
+    auto_error=False,
+    scheme_name="lineSignature",
+    description="base64 HMAC-SHA256 of the raw body with the channel secret",
+)
+# The webhook body as far as intake relies on it; LINE adds fields, and an
+# event intake does not understand is archived, not refused.
+WEBHOOK_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["events"],
+    "properties": {
+        "destination": {"type": "string"},
+        "events": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["type", "webhookEventId", "timestamp"],
+                "properties": {
+                    "type": {"type": "string"},
+                    "webhookEventId": {"type": "string", "minLength": 1},
+                    "timestamp": {"type": "integer", "description": "epoch milliseconds"},
+                    "source": {"type": "object"},
+                    "message": {"type": "object"},
+                    "replyToken": {"type": "string"},
+                    "mode": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+
 MEDIA_TYPES = frozenset({"image", "video", "audio", "file"})
+# The media status of a contact whose message id is not a LINE message id.
+MEDIA_INVALID_ID = "invalid_message_id"
 _MESSAGE_FLAGS = {"sticker": "sticker", "location": "location"} | dict.fromkeys(
     MEDIA_TYPES, "media"
 )
@@ -95,7 +136,8 @@ def meta_of(event: LineEvent) -> dict[str, MetaValue]:
     meta: dict[str, MetaValue] = {
         "line_event_type": kind,
         "line_message_type": event.message_type,
-        "line_message_id": event.message_id,
+        # Only an id of LINE's shape: anything else is the sender's text, not an id.
+        "line_message_id": event.message_id if valid_message_id(event.message_id) else None,
         "line_source_type": event.source_type,
         "line_mode": event.mode,
         "line_destination": event.destination,
@@ -125,6 +167,9 @@ def _media_meta(event: LineEvent) -> dict[str, MetaValue]:
         # The bytes sit on someone else's server; fetching arbitrary URLs from
         # inside the network is not intake's job.
         return {"media_provider": "external", "media_url": provider.original_content_url}
+    if not valid_message_id(event.message_id):
+        # The content URL is built from the id: one not of LINE's shape is never fetched.
+        return {"media_provider": "line", "media_status": MEDIA_INVALID_ID}
     return {
         "media_provider": "line",
         "media_message_id": event.message_id,
@@ -184,9 +229,15 @@ def router(
     settings = runtime.settings
     conversation_key = settings.secret_key.get_secret_value().encode()
 
-    @api.post("/v1/line/webhook")
+    @api.post(
+        "/v1/line/webhook",
+        dependencies=[Security(LINE_SIGNATURE)],
+        responses=refusals(401, 413, 422, 429, 503),
+        openapi_extra=body(WEBHOOK_SCHEMA),
+    )
     async def webhook(
-        request: Request, x_line_signature: Annotated[str | None, Header()] = None
+        request: Request,
+        x_line_signature: Annotated[str | None, Header(include_in_schema=False)] = None,
     ) -> dict[str, int]:
         raw = await read_body(request, MAX_BODY_BYTES)
         verify_signature(raw, x_line_signature, settings.line_channel_secret.get_secret_value())
@@ -196,6 +247,8 @@ def router(
         # the bot's allowance.
         limits.check_source(f"line:{payload.get('destination')}")
         received_at = runtime.clock.now()
+        for index, event in enumerate(events):
+            not_ahead(event.timestamp, now=received_at, field=f"events[{index}].timestamp")
         request_sha256 = sha256_hex(raw)
         contacts = [
             build_contact(
@@ -238,6 +291,11 @@ def router(
         media_due = False
         for contact, contact_id in zip(contacts, answers, strict=True):
             accepted += contact_id == contact.id
+            if contact.meta.get("media_status") == MEDIA_INVALID_ID and contact_id == contact.id:
+                log.warning(
+                    "line media not fetched: the message id is not a LINE message id",
+                    extra={"contact_id": contact_id},
+                )
             message_id = contact.meta.get("media_message_id")
             if isinstance(message_id, str):
                 # Also on a redelivery: recording it is idempotent, and it heals a

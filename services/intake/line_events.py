@@ -22,6 +22,7 @@ from urllib.parse import parse_qsl
 from pydantic import AwareDatetime, Field, ValidationError
 from pydantic_core import from_json
 
+from services.intake.instants import plausible
 from shared.errors import ConfigError, Invalid, Unauthorized
 from shared.messages.base import Frozen
 
@@ -162,9 +163,11 @@ def _parse_event(raw: Any, index: int, destination: str | None) -> LineEvent:
     if not isinstance(millis, int) or isinstance(millis, bool):
         raise Invalid("LINE event timestamp is not epoch milliseconds", field=f"{where}.timestamp")
     try:
-        sent_at = _EPOCH + timedelta(milliseconds=millis)
-    except OverflowError as exc:  # beyond what a datetime holds (years 1 to 9999)
-        raise Invalid("LINE event timestamp is out of range", field=f"{where}.timestamp") from exc
+        sent_at = plausible(_EPOCH + timedelta(milliseconds=millis))
+    except (OverflowError, ValueError) as exc:  # past year 9999, or outside 2000 to 2100
+        raise Invalid(
+            f"LINE event timestamp is out of range: {exc}", field=f"{where}.timestamp"
+        ) from exc
 
     kind = _string(raw.get("type"))
     source = _object(raw.get("source"))

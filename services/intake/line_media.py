@@ -13,10 +13,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 from pymongo import IndexModel, ReturnDocument
@@ -49,6 +49,21 @@ POLL_S = 5.0
 
 _LINE_API_HOST = "api.line.me"
 _LINE_CONTENT_HOST = "api-data.line.me"
+# LINE message ids are decimal strings (18 digits today); 32 leaves room to grow.
+# ASCII digits only: str.isdigit() and \d also take Thai and other digits.
+_MESSAGE_ID = re.compile(r"[0-9]{1,32}")
+
+
+def valid_message_id(message_id: object) -> bool:
+    """Say whether ``message_id`` has the shape of a LINE message id."""
+    return isinstance(message_id, str) and _MESSAGE_ID.fullmatch(message_id) is not None
+
+
+def content_path(message_id: str) -> str:
+    """Return the content API path of ``message_id``; raise ``ValueError`` if it is not an id."""
+    if not valid_message_id(message_id):
+        raise ValueError("not a LINE message id")
+    return f"/v2/bot/message/{message_id}/content"
 
 
 def content_base(api_base: str) -> str:
@@ -86,7 +101,11 @@ class LineContentClient:
 
     async def fetch(self, message_id: str) -> Fetched | FetchFailed:
         """Download ``GET /v2/bot/message/{messageId}/content``; never raise for LINE's answers."""
-        path = f"/v2/bot/message/{quote(message_id, safe='')}/content"
+        try:
+            path = content_path(message_id)
+        except ValueError:
+            # Recorded before ids were checked, or written by hand: never sent to LINE.
+            return FetchFailed("not a LINE message id", retryable=False)
         try:
             async with self._http.stream("GET", path, headers=self._headers) as response:
                 if response.status_code != 200:
@@ -112,6 +131,8 @@ class LineContentClient:
 
 async def expect_media(store: Store, *, message_id: str, contact_id: str, at: datetime) -> None:
     """Record that ``contact_id``'s media ``message_id`` is to be fetched (once per message)."""
+    if not valid_message_id(message_id):
+        raise ValueError("not a LINE message id")
     # A concurrent redelivery may record it first.
     with contextlib.suppress(DuplicateKeyError):
         await store[MEDIA].update_one(

@@ -22,13 +22,16 @@ from typing import Annotated, Any, Literal
 import bson
 import yaml
 from bson.errors import InvalidDocument
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Header, Request, Security
+from fastapi.security import HTTPBearer
 from pydantic_core import from_json
 from pymongo import IndexModel
 from pymongo.errors import DuplicateKeyError
 
 from services.intake.accept import accept_once
+from services.intake.instants import not_ahead
 from services.intake.limits import ChannelLimits, channel_limits, read_body
+from services.intake.openapi import body, inline_schema, refusals
 from services.intake.phone_events import (
     CallRecord,
     CtiEvent,
@@ -52,6 +55,16 @@ INDEXES: IndexPlan = {CALLS: [IndexModel("updated_at"), IndexModel("contact_id")
 
 MAX_BODY_BYTES = 256 * 1024
 MAX_EVENTS_PER_REQUEST = 500  # a PBX flushing its spool sends batches, not its history
+# Declared for the API description; ``authenticate`` does the check itself.
+PBX_TOKEN = HTTPBearer(auto_error=False, scheme_name="pbxToken", description="the PBX's token")
+_EVENT_SCHEMA = inline_schema(CtiEvent)
+# One event, or a batch of them in the PBX's order.
+EVENTS_SCHEMA: dict[str, Any] = {
+    "anyOf": [
+        _EVENT_SCHEMA,
+        {"type": "array", "items": _EVENT_SCHEMA, "maxItems": MAX_EVENTS_PER_REQUEST},
+    ]
+}
 
 # The organisations' YAML names each one's hotline; the number a call reached
 # (or, for a callback, came from) decides whose contact it is.
@@ -288,13 +301,24 @@ def router(runtime: Runtime, *, limits: ChannelLimits | None = None) -> APIRoute
     api = APIRouter(tags=["phone"])
     limits = limits or channel_limits(runtime.settings, "pbx")
 
-    @api.post("/v1/phone/events", status_code=202)
+    @api.post(
+        "/v1/phone/events",
+        status_code=202,
+        dependencies=[Security(PBX_TOKEN)],
+        responses=refusals(401, 413, 422, 429, 503),
+        openapi_extra=body(EVENTS_SCHEMA),
+    )
     async def receive(
-        request: Request, authorization: Annotated[str | None, Header()] = None
+        request: Request,
+        authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
     ) -> dict[str, Any]:
         pbx = authenticate(authorization, runtime.settings.cti_tokens)
         limits.check_source(f"pbx:{pbx}")
         events = parse_events(await read_body(request, MAX_BODY_BYTES))
+        now = runtime.clock.now()
+        for index, (_, event) in enumerate(events):
+            where = f"[{index}].timestamp" if len(events) > 1 else "timestamp"
+            not_ahead(event.timestamp, now=now, field=where)
         # Refused before any event is stored, so the PBX's retry replays the batch whole.
         limits.check_customers("phone", [normalise_number(e.from_) for _, e in events])
         stored = 0

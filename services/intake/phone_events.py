@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from services.intake.instants import plausible
 from services.intake.payloads import parse_payload
 from shared.errors import Invalid
 from shared.messages.base import Frozen
@@ -35,10 +36,8 @@ _WITHHELD = frozenset(
 _THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
 _SEPARATORS = re.compile(r"[\s\-.()/]")
 _SHORT_CODE = re.compile(r"[0-9]{3,5}")  # hotlines such as 1129, 1365, 1204, 191
-# Bounds that keep call arithmetic (start = hangup - duration, UTC keys) inside
-# what a datetime holds; a PBX clock or counter outside them is broken.
-_EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
-_LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+# Timestamps are held to ``instants.plausible`` (2000 to 2100), which also keeps
+# call arithmetic (start = hangup - duration, UTC keys) inside the calendar.
 MAX_CALL_S = 7 * 24 * 3600
 
 
@@ -91,13 +90,7 @@ class CtiEvent(BaseModel):
     @field_validator("timestamp")
     @classmethod
     def _plausible_instant(cls, value: datetime) -> datetime:
-        try:
-            utc = value.astimezone(UTC)
-        except OverflowError:  # year 1 or 9999 with an offset that leaves the calendar
-            raise ValueError("timestamp is out of range") from None
-        if not _EARLIEST <= utc < _LATEST:
-            raise ValueError(f"timestamp must be between {_EARLIEST:%Y} and {_LATEST:%Y}")
-        return value
+        return plausible(value)
 
     @field_validator("ivr_path", mode="before")
     @classmethod
@@ -344,8 +337,8 @@ def _ami_queues(blocks: list[Mapping[str, str]]) -> dict[str, str]:
 
 def _ami_time(block: Mapping[str, str]) -> datetime:
     try:
-        return datetime.fromtimestamp(float(block["Timestamp"]), UTC)
-    except (KeyError, ValueError) as exc:
+        return plausible(datetime.fromtimestamp(float(block["Timestamp"]), UTC))
+    except (KeyError, ValueError, OverflowError, OSError) as exc:
         raise Invalid(
             f"AMI {block.get('Event')} has no usable Timestamp; enable timestampevents=yes",
             field="Timestamp",

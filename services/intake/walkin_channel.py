@@ -8,10 +8,14 @@ import unicodedata
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from fastapi import APIRouter, Depends, Request
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from services.intake.accept import accept_once
+from services.intake.instants import not_ahead, plausible
+from services.intake.limits import read_body
+from services.intake.openapi import Accepted, body, inline_schema, refusals
+from services.intake.payloads import parse_payload
 from services.privacy.identifiers import normalise_national_id
 from shared.clock import BANGKOK
 from shared.errors import Forbidden
@@ -24,6 +28,8 @@ from shared.runtime import Runtime
 # Who may record a contact at a counter.
 COUNTER_ROLES = ("agent", "supervisor", "unit_member", "admin")
 MAX_TEXT_CHARS = 5000
+# An entry is a few KB (5,000 Thai characters are 15 KB in UTF-8).
+MAX_BODY_BYTES = 64 * 1024
 
 
 class WalkInCustomer(BaseModel):
@@ -56,6 +62,11 @@ class WalkInCreate(BaseModel):
     text: str = Field(min_length=1)
     case_number: str | None = Field(default=None, pattern=r"^VOC-\d{4}-\d{6}$")
     language: Literal["th", "en"] = "th"
+
+    @field_validator("queued_at", "served_at")
+    @classmethod
+    def _plausible_instant(cls, value: datetime | None) -> datetime | None:
+        return None if value is None else plausible(value)
 
     @model_validator(mode="after")
     def _text(self) -> "WalkInCreate":
@@ -134,20 +145,29 @@ def router(runtime: Runtime) -> APIRouter:
     api = APIRouter(prefix="/internal/v1", tags=["walk-in"])
     Caller = Annotated[ServiceCaller, caller]
 
-    @api.post("/walk-in", status_code=202)
-    async def walk_in(
-        entry: WalkInCreate,
-        who: Caller,
-    ) -> dict[str, str]:
+    @api.post(
+        "/walk-in",
+        status_code=202,
+        responses=refusals(401, 403, 409, 413, 422, 503),
+        openapi_extra=body(inline_schema(WalkInCreate)),
+    )
+    async def walk_in(request: Request, who: Caller) -> Accepted:
         if who.role not in COUNTER_ROLES:
             raise Forbidden(f"role {who.role} does not record counter contacts")
         if who.role == "unit_member" and not who.unit:
             raise Forbidden("a unit member records walk-ins for their unit (the assertion's unit)")
+        # Read after the caller is known, and counted while read.
+        entry = parse_payload(
+            WalkInCreate, await read_body(request, MAX_BODY_BYTES), what="walk-in entry"
+        )
+        now = runtime.clock.now()
+        not_ahead(entry.queued_at, now=now, field="queued_at")
+        not_ahead(entry.served_at, now=now, field="served_at")
         raw = entry.model_dump_json().encode()
         contact = build_contact(
             entry,
             org=runtime.settings.org,
-            received_at=runtime.clock.now(),
+            received_at=now,
             recorded_by=who.user,
             recorded_role=who.role,
             recorded_unit=who.unit,
@@ -162,6 +182,6 @@ def router(runtime: Runtime) -> APIRouter:
             content_type="application/json",
             raw_meta={"recorded_by": who.user},
         )
-        return {"id": contact_id, "status": "accepted"}
+        return Accepted(id=contact_id)
 
     return api
