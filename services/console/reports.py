@@ -1,51 +1,92 @@
-"""Management reports in the public API: a month or a quarter, as JSON or CSV."""
+"""Management reports in the public API and their page: a month or a quarter, as JSON or files.
+
+``GET /api/v1/reports/{kind}/{year}/{number}`` answers JSON, or a CSV, XLSX or
+committee PDF download (``?format=``; ``?lang=th|en`` for the PDF, Thai by
+default for the Thai organisations). The console asks routing for the figures
+and renders the file itself. ``/reports`` is the managers' page of tables and
+charts over the same API.
+"""
 
 # Annotations stay evaluated (no postponed annotations): FastAPI must resolve
 # the route-local Annotated aliases when it builds the routes.
+import html
 from collections.abc import Callable
+from pathlib import Path as FilePath
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, Response
 
 from services.console.auth import User
 from services.console.clients import ServiceClient
 from services.routing.report_export import to_csv, to_xlsx
+from services.routing.report_labels import check_lang
+from shared.errors import Invalid
 
 REPORT_ROLES = ("manager", "supervisor", "admin")
+PAGE = FilePath(__file__).parent / "static" / "reports.html"
+MEDIA = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pdf": "application/pdf",
+}
 
 
-def router(*, current_user: Callable[..., Any], routing: ServiceClient) -> APIRouter:
-    """Return ``/api/v1/reports/{monthly|quarterly}/{year}/{number}`` for managers."""
-    api = APIRouter(prefix="/api/v1/reports", tags=["reports"])
+def router(
+    *,
+    current_user: Callable[..., Any],
+    routing: ServiceClient,
+    org: str,
+    page_csp: Callable[[str], str],
+) -> APIRouter:
+    """Return ``/api/v1/reports/{monthly|quarterly}/{year}/{number}`` and ``/reports``.
+
+    ``org`` is the organisation this install's routing reports on: the only
+    one a request may name.
+    """
+    api = APIRouter(tags=["reports"])
     CurrentUser = Annotated[User, Depends(current_user)]
 
-    @api.get("/{kind}/{year}/{number}")
+    @api.get("/api/v1/reports/{kind}/{year}/{number}")
     async def period_report(
         user: CurrentUser,
         kind: Literal["monthly", "quarterly"],
         year: Annotated[int, Path(ge=2000, le=2200)],
         number: Annotated[int, Path(ge=1, le=12)],
-        format: Annotated[Literal["json", "csv", "xlsx"], Query()] = "json",
+        format: Annotated[Literal["json", "csv", "xlsx", "pdf"], Query()] = "json",
+        lang: Annotated[Literal["th", "en"] | None, Query()] = None,
+        org_: Annotated[str | None, Query(alias="org")] = None,
     ) -> Any:
         user.require(*REPORT_ROLES)
+        if org_ is not None and org_ != org:
+            raise Invalid(f"this install reports on {org} only", field="org")
+        if kind == "quarterly" and number > 4:
+            raise Invalid("quarter must be 1-4", field="number")
         report = await routing.call(
             "GET", f"/internal/v1/reports/{kind}/{year}/{number}", user=user
         )
-        if format == "xlsx":
-            name = f"vocdesk-{report['org']}-{report['period']}.xlsx"
-            return Response(
-                to_xlsx(report),
-                media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                headers={"Content-Disposition": f'attachment; filename="{name}"'},
-            )
-        if format == "csv":
-            name = f"vocdesk-{report['org']}-{report['period']}.csv"
-            return Response(
-                to_csv(report),
-                media_type="text/csv; charset=utf-8",
-                headers={"Content-Disposition": f'attachment; filename="{name}"'},
-            )
-        return report
+        if format == "json":
+            return report
+        name = f"vocdesk-{report['org']}-{report['period']}"
+        if format == "pdf":
+            from services.routing.report_pdf import to_pdf  # fpdf2 only when a PDF is asked for
+
+            chosen = check_lang(lang, str(report["org"]))
+            body, name = to_pdf(report, chosen), f"{name}-{chosen}"
+        elif format == "xlsx":
+            body = to_xlsx(report)
+        else:
+            body = to_csv(report).encode()
+        return Response(
+            body,
+            media_type=MEDIA[format],
+            headers={"Content-Disposition": f'attachment; filename="{name}.{format}"'},
+        )
+
+    @api.get("/reports", include_in_schema=False)
+    async def page() -> Response:
+        # The organisation goes into the page as data; the scripts' hashes stay the same.
+        text = PAGE.read_text().replace("{{ORG}}", html.escape(org, quote=True))
+        return HTMLResponse(text, headers={"Content-Security-Policy": page_csp(text)})
 
     return api
