@@ -15,16 +15,18 @@ from pathlib import Path as FilePath
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from services.console.auth import User
 from services.console.clients import ServiceClient
 from services.routing.report_export import to_csv, to_xlsx
-from services.routing.report_labels import check_lang
-from shared.errors import Invalid
+from services.routing.report_labels import FONTS, check_lang
+from shared.errors import Invalid, NotFound
 
 REPORT_ROLES = ("manager", "supervisor", "admin")
 PAGE = FilePath(__file__).parent / "static" / "reports.html"
+# The page shows Thai in the fonts the PDF embeds, whatever the reader's machine has.
+PAGE_FONTS = ("NotoSansThai-Regular.ttf", "NotoSansThai-Bold.ttf")
 MEDIA = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -88,5 +90,13 @@ def router(
         # The organisation goes into the page as data; the scripts' hashes stay the same.
         text = PAGE.read_text().replace("{{ORG}}", html.escape(org, quote=True))
         return HTMLResponse(text, headers={"Content-Security-Policy": page_csp(text)})
+
+    @api.get("/reports/fonts/{name}", include_in_schema=False)
+    async def font(name: str) -> Response:
+        if name not in PAGE_FONTS:
+            raise NotFound(f"no font {name}")
+        return FileResponse(
+            FONTS / name, media_type="font/ttf", headers={"Cache-Control": "max-age=86400"}
+        )
 
     return api

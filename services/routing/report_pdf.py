@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from fpdf import FPDF, FontFace
 
 from services.routing.report_labels import (
+    FONTS,
     Lang,
     date_name,
     group_name,
@@ -30,7 +30,6 @@ from services.routing.report_labels import (
 from services.routing.report_periods import DIMENSIONS, TARGETS
 from shared.clock import BANGKOK
 
-FONTS = Path(__file__).parent / "fonts"
 THAI, LATIN = "NotoSansThai", "NotoSans"
 INK = (29, 36, 48)
 HEAD_FILL = (226, 232, 242)

@@ -100,3 +100,12 @@ async def test_report_page_is_served_with_its_organisation_and_a_strict_policy(
     policy = page.headers["content-security-policy"]
     assert "script-src 'self' 'sha256-" in policy
     assert "unsafe-inline" not in policy
+
+
+async def test_report_page_fonts_are_the_shipped_thai_fonts_only(console: ConsoleUnderTest) -> None:
+    font = await console.client.get("/reports/fonts/NotoSansThai-Regular.ttf")
+    assert font.status_code == 200
+    assert font.headers["content-type"] == "font/ttf"
+    assert font.content[:4] == b"\x00\x01\x00\x00"  # a TrueType font
+    other = await console.client.get("/reports/fonts/OFL.txt")
+    assert other.status_code == 404
