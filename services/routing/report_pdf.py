@@ -214,7 +214,10 @@ def _dimension(pdf: _Document, report: dict[str, Any], dimension: str) -> None:
     previous = report["previous"].get(dimension) or {}
     last_year = report["last_year"].get(dimension) or {}
     groups = list(current) + [g for g in (*previous, *last_year) if g not in current]
-    _heading(pdf, dimension, need=30 + 6 * min(len(groups), 6))
+    # The table and its chart together on one page when they fit on one.
+    chart = 8 + (3 * 3.4 + 2.2) * min(len(groups), CHART_GROUPS)
+    together = 16 + 6.5 * (len(groups) + 1) + chart
+    _heading(pdf, dimension, need=together if together < 240 else 40)
     names = [group_name(dimension, g, lang, org) for g in groups]
     rows = [
         [name, current.get(g, 0), previous.get(g, 0), last_year.get(g, 0)]
