@@ -50,6 +50,22 @@ class Acceptance:
     message_id: str = field(default_factory=new_id)
 
 
+# What a channel's idempotency key is made of, as its sender knows it.
+_KEY_NAMES = {
+    "app": "Idempotency-Key",
+    "line": "webhook event id",
+    "phone": "call id",
+    "fax": "fax id",
+    "walk_in": "branch, Bangkok date and queue number",
+    "email": "Message-ID",
+}
+
+
+def key_name(key: str) -> str:
+    """Return what the sender calls the idempotency key ``key`` (``app:…``, ``fax:…``)."""
+    return _KEY_NAMES.get(key.partition(":")[0], "idempotency key")
+
+
 async def accept_once(
     runtime: Runtime,
     *,
@@ -80,7 +96,7 @@ async def accept_all(runtime: Runtime, items: Sequence[Acceptance]) -> list[str]
     firsts: dict[str, Acceptance] = {}
     for item in items:
         if firsts.setdefault(item.key, item).body_hash != item.body_hash:
-            raise Conflict("Idempotency-Key was already used with a different body")
+            raise Conflict(f"{key_name(item.key)} was already used with a different body")
     earlier = await intake_store.claim_keys(
         store,
         [
@@ -144,9 +160,9 @@ async def _archived(store: Store, item: Acceptance) -> bool:
 def _check_earlier(earlier: dict[str, dict[str, Any]], firsts: dict[str, Acceptance]) -> None:
     for key, record in earlier.items():
         if record["body_hash"] != firsts[key].body_hash:
-            raise Conflict("Idempotency-Key was already used with a different body")
+            raise Conflict(f"{key_name(key)} was already used with a different body")
         if record["state"] != "done":
-            raise Conflict("a request with this Idempotency-Key is still being processed")
+            raise Conflict(f"a request with this {key_name(key)} is still being processed")
 
 
 def _raw_id(item: Acceptance) -> str:

@@ -16,13 +16,16 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
     ValidationError,
     field_validator,
     model_validator,
 )
 
 from services.intake.accept import accept_once
-from services.intake.instants import not_ahead, plausible
+from services.intake.instants import not_ahead, plausible, written
 from services.intake.limits import channel_limits, read_body
 from services.intake.openapi import Accepted, body, inline_schema, refusals
 from shared.errors import Invalid, PayloadTooLarge, Unauthorized
@@ -34,6 +37,18 @@ MAX_BODY_BYTES = 256 * 1024
 # Declared for the API description; ``authenticate`` does the check itself.
 APP_KEY = HTTPBearer(auto_error=False, scheme_name="appKey", description="an app API key")
 MAX_TEXT_CHARS = 5000  # code points, not bytes: Thai takes 3 bytes a character
+MAX_KEY_CHARS = 200
+IDEMPOTENCY_KEY = {
+    "parameters": [
+        {
+            "name": "Idempotency-Key",
+            "in": "header",
+            "required": True,
+            "description": "the submission's id: a retry with the same id gets the same contact",
+            "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_CHARS},
+        }
+    ]
+}
 
 
 class AppCustomer(BaseModel):
@@ -53,26 +68,35 @@ class AppAttachmentMeta(BaseModel):
 
     name: str = Field(max_length=255)
     mime: str = Field(max_length=100)
-    size: int = Field(ge=0)
+    size: StrictInt = Field(ge=0)
 
 
 class AppLocation(BaseModel):
     """Where the app says the customer is."""
 
-    lat: float = Field(ge=-90, le=90)
-    long: float = Field(ge=-180, le=180)
-    accuracy_m: float | None = Field(default=None, ge=0)
+    lat: StrictFloat = Field(ge=-90, le=90)
+    long: StrictFloat = Field(ge=-180, le=180)
+    accuracy_m: StrictFloat | None = Field(default=None, ge=0)
 
 
 class AppContactIn(BaseModel):
     """An app submission."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(
+        extra="ignore",
+        # What ``_has_content`` checks, as far as a schema can say it.
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["text"], "properties": {"text": {"type": "string", "minLength": 1}}},
+                {"required": ["attachments"], "properties": {"attachments": {"minItems": 1}}},
+            ]
+        },
+    )
 
     app_user_id: str = Field(min_length=1, max_length=128)
     text: str | None = None
     locale: str = "th-TH"
-    consent_to_disclose: bool = False
+    consent_to_disclose: StrictBool = False
     org: Literal["pea", "or"] | None = None
     customer: AppCustomer = AppCustomer()
     platform: str | None = Field(default=None, max_length=20)
@@ -82,6 +106,8 @@ class AppContactIn(BaseModel):
     location: AppLocation | None = None
     # When the customer pressed send: an app offline may send it much later.
     submitted_at: AwareDatetime | None = None
+
+    _written = field_validator("submitted_at", mode="before")(written)
 
     @field_validator("submitted_at")
     @classmethod
@@ -166,18 +192,19 @@ def router(runtime: Runtime) -> APIRouter:
         status_code=202,
         dependencies=[Security(APP_KEY)],
         responses=refusals(401, 409, 413, 422, 429, 503),
-        openapi_extra=body(inline_schema(AppContactIn)),
+        openapi_extra=body(inline_schema(AppContactIn)) | IDEMPOTENCY_KEY,
     )
     async def submit(
         request: Request,
         authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
-        idempotency_key: Annotated[str | None, Header()] = None,
+        # Checked after the key, so a caller without one learns nothing more.
+        idempotency_key: Annotated[str | None, Header(include_in_schema=False)] = None,
     ) -> Accepted:
         key_id = authenticate(authorization, runtime.settings.app_api_keys)
         limits.check_source(f"app:{key_id}")
-        if not idempotency_key or len(idempotency_key) > 200:
+        if not idempotency_key or len(idempotency_key) > MAX_KEY_CHARS:
             raise Invalid(
-                "Idempotency-Key header is required (at most 200 characters)",
+                f"Idempotency-Key header is required (at most {MAX_KEY_CHARS} characters)",
                 field="Idempotency-Key",
             )
         # Counted while read: an over-size body is refused before it is buffered whole.

@@ -26,10 +26,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 from PIL import Image, ImageOps, ImageSequence, ImageStat, UnidentifiedImageError
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, field_validator
 from pythainlp.util import normalize as thai_normalize
 
-from services.intake.instants import plausible
+from services.intake.instants import plausible, written
 from services.intake.payloads import parse_payload
 from shared.errors import ConfigError, Invalid, PayloadTooLarge, Unauthorized
 
@@ -86,13 +86,15 @@ class FaxMeta(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore", str_strip_whitespace=True)
 
     id: str = Field(min_length=1, max_length=200)
-    num_pages: int = Field(ge=0)
+    num_pages: StrictInt = Field(ge=0)
     caller_id: str | None = None
     remote_station_id: str | None = None
     to_number: str = Field(min_length=1)
     status: Literal["received", "partial", "failed"]
     error: str | None = None
     received_at: AwareDatetime
+
+    _written = field_validator("received_at", mode="before")(written)
 
     @field_validator("received_at")
     @classmethod

@@ -25,7 +25,7 @@ from services.intake.fax import (
 from services.intake.instants import not_ahead
 from services.intake.limits import Limit, RateLimiter, read_body
 from services.intake.line_media import store_attachment
-from services.intake.openapi import Accepted, body, refusals
+from services.intake.openapi import Accepted, body, inline_schema, refusals
 from services.intake.phone_events import normalise_number
 from shared.errors import Invalid
 from shared.ids import new_id
@@ -50,10 +50,11 @@ FORM_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["fax", "file"],
     "properties": {
-        "fax": {"type": "string", "description": "the fax metadata as JSON (FaxMeta)"},
+        "fax": {**inline_schema(FaxMeta), "description": "the fax metadata, as a JSON part"},
         "file": {"type": "string", "format": "binary", "description": "the received document"},
     },
 }
+FORM_ENCODING = {"fax": {"contentType": "application/json"}}
 
 
 def build_contact(
@@ -122,8 +123,8 @@ def router(runtime: Runtime, *, limiter: RateLimiter | None = None) -> APIRouter
         "/v1/fax/inbound",
         status_code=202,
         dependencies=[Security(FAX_SIGNATURE)],
-        responses=refusals(401, 413, 422, 429, 503),
-        openapi_extra=body(FORM_SCHEMA, "multipart/form-data"),
+        responses=refusals(401, 409, 413, 422, 429, 503),
+        openapi_extra=body(FORM_SCHEMA, "multipart/form-data", encoding=FORM_ENCODING),
     )
     async def inbound(
         request: Request,

@@ -54,3 +54,14 @@ def not_ahead(value: datetime | None, *, now: datetime, field: str) -> None:
             f"{field}: {value.isoformat()} is more than a day ahead of the time it was received",
             field=field,
         )
+
+
+def written(value: object) -> object:
+    """Refuse a time that is not written out (a pydantic ``mode="before"`` validator).
+
+    Pydantic would read a bare number as seconds since 1970; the doors
+    describe their times as ISO 8601 strings and take nothing else.
+    """
+    if value is not None and not isinstance(value, str | datetime):
+        raise ValueError("the time must be an ISO 8601 string with a UTC offset")
+    return value

@@ -134,10 +134,10 @@ def parse_webhook(body: bytes) -> list[LineEvent]:
     if not isinstance(payload, dict) or not isinstance(payload.get("events"), list):
         raise Invalid("LINE webhook body has no events list", field="events")
     destination = payload.get("destination")
-    return [
-        _parse_event(raw, index, destination if isinstance(destination, str) else None)
-        for index, raw in enumerate(payload["events"])
-    ]
+    if destination is not None and not isinstance(destination, str):
+        # The bot's own id, and the key of its rate limit: LINE always sends a string.
+        raise Invalid("LINE webhook destination is not a string", field="destination")
+    return [_parse_event(raw, index, destination) for index, raw in enumerate(payload["events"])]
 
 
 def reply_token_expiry(timestamp: datetime) -> datetime:

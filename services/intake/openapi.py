@@ -78,6 +78,14 @@ def inline_schema(model: type[BaseModel]) -> dict[str, Any]:
     return resolved
 
 
-def body(schema: dict[str, Any], media_type: str = "application/json") -> dict[str, Any]:
+def body(
+    schema: dict[str, Any],
+    media_type: str = "application/json",
+    *,
+    encoding: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """Return the ``openapi_extra`` declaring a required request body of ``schema``."""
-    return {"requestBody": {"required": True, "content": {media_type: {"schema": schema}}}}
+    content: dict[str, Any] = {"schema": schema}
+    if encoding:
+        content["encoding"] = encoding
+    return {"requestBody": {"required": True, "content": {media_type: content}}}

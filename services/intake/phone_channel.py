@@ -305,7 +305,7 @@ def router(runtime: Runtime, *, limits: ChannelLimits | None = None) -> APIRoute
         "/v1/phone/events",
         status_code=202,
         dependencies=[Security(PBX_TOKEN)],
-        responses=refusals(401, 413, 422, 429, 503),
+        responses=refusals(401, 409, 413, 422, 429, 503),
         openapi_extra=body(EVENTS_SCHEMA),
     )
     async def receive(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import phonenumbers
 from pydantic import (
@@ -18,11 +18,13 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictInt,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
 
-from services.intake.instants import plausible
+from services.intake.instants import plausible, written
 from services.intake.payloads import parse_payload
 from shared.errors import Invalid
 from shared.messages.base import Frozen
@@ -67,6 +69,27 @@ class IvrStep(Frozen):
     meaning: str | None = None
 
 
+_IVR_STEP_SCHEMA = {
+    "type": "object",
+    "required": ["menu", "key"],
+    "additionalProperties": False,
+    "properties": {
+        "menu": {"type": "string"},
+        "key": {"type": "string"},
+        "meaning": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+    },
+}
+# What the PBX may send: nothing, "menu:key[:meaning]" steps joined by "," "|"
+# or ">", or a list of such steps or of step objects.
+_IVR_PATH_SCHEMA = {
+    "anyOf": [
+        {"type": "null"},
+        {"type": "string"},
+        {"type": "array", "items": {"anyOf": [{"type": "string"}, _IVR_STEP_SCHEMA]}},
+    ]
+}
+
+
 class CtiEvent(BaseModel):
     """One event of the generic CTI webhook."""
 
@@ -81,11 +104,13 @@ class CtiEvent(BaseModel):
     to: str | None = None
     user: str | None = None
     queue: str | None = None
-    ivr_path: tuple[IvrStep, ...] = ()
+    ivr_path: Annotated[tuple[IvrStep, ...], WithJsonSchema(_IVR_PATH_SCHEMA)] = ()
     cause: Cause | None = None
-    duration_s: int | None = Field(default=None, ge=0, le=MAX_CALL_S)
-    talk_s: int | None = Field(default=None, ge=0, le=MAX_CALL_S)
+    duration_s: StrictInt | None = Field(default=None, ge=0, le=MAX_CALL_S)
+    talk_s: StrictInt | None = Field(default=None, ge=0, le=MAX_CALL_S)
     recording_url: str | None = None
+
+    _written = field_validator("timestamp", mode="before")(written)
 
     @field_validator("timestamp")
     @classmethod
@@ -140,7 +165,7 @@ class CallRecord(Frozen):
     ended_at: AwareDatetime | None = None
     agent: str | None = None
     queue: str | None = None
-    ivr_path: tuple[IvrStep, ...] = ()
+    ivr_path: Annotated[tuple[IvrStep, ...], WithJsonSchema(_IVR_PATH_SCHEMA)] = ()
     cause: Cause | None = None
     duration_s: int | None = None
     talk_s: int | None = None

@@ -9,10 +9,19 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    field_validator,
+    model_validator,
+)
 
 from services.intake.accept import accept_once
-from services.intake.instants import not_ahead, plausible
+from services.intake.instants import not_ahead, plausible, written
 from services.intake.limits import read_body
 from services.intake.openapi import Accepted, body, inline_schema, refusals
 from services.intake.payloads import parse_payload
@@ -52,16 +61,18 @@ class WalkInCreate(BaseModel):
     org: Literal["pea", "or"] | None = None
     branch_code: str = Field(min_length=1, max_length=20)
     branch_name: str | None = Field(default=None, max_length=200)
-    counter_no: int | str
+    counter_no: StrictInt | str
     queue_no: str = Field(min_length=1, max_length=20)
     queued_at: AwareDatetime
     served_at: AwareDatetime | None = None
     staff_id: str = Field(min_length=1, max_length=40)
     customer: WalkInCustomer | None = None
-    consent_to_disclose: bool = False
+    consent_to_disclose: StrictBool = False
     text: str = Field(min_length=1)
     case_number: str | None = Field(default=None, pattern=r"^VOC-\d{4}-\d{6}$")
     language: Literal["th", "en"] = "th"
+
+    _written = field_validator("queued_at", "served_at", mode="before")(written)
 
     @field_validator("queued_at", "served_at")
     @classmethod
