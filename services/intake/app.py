@@ -17,6 +17,7 @@ from services.intake import (
 )
 from services.intake.ami_listener import AmiListener
 from services.intake.mail_channel import mail_loops
+from services.intake.openapi import document_readiness
 from services.intake.settings import IntakeSettings
 from services.intake.store import INDEXES
 from shared.http import health_router, install_common
@@ -50,7 +51,7 @@ def create_app(runtime: Runtime) -> FastAPI:
 
     app = FastAPI(title="vocdesk intake", version="1", lifespan=lifespan)
     install_common(app)
-    app.include_router(health_router(runtime.readiness))
+    app.include_router(document_readiness(health_router(runtime.readiness)))
     app.include_router(app_channel.router(runtime))
     app.include_router(line_channel.router(runtime, media=media))
     app.include_router(phone_channel.router(runtime))

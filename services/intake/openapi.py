@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from fastapi import APIRouter
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict
 
 # The statuses intake's doors refuse with, and why.
@@ -89,3 +91,14 @@ def body(
     if encoding:
         content["encoding"] = encoding
     return {"requestBody": {"required": True, "content": {media_type: content}}}
+
+
+def document_readiness(health: APIRouter) -> APIRouter:
+    """Declare on ``health`` that ``/readyz`` answers 503 with its report while not ready."""
+    for route in health.routes:
+        if isinstance(route, APIRoute) and route.path == "/readyz":
+            route.responses[503] = {
+                "description": "not ready: the report names the reasons",
+                "content": {"application/json": {"schema": {"type": "object"}}},
+            }
+    return health
