@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import weakref
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, IndexModel
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from services.privacy.audit import AuditEntry, chain_entry
+from services.privacy.audit import FIRST_SEQ, AuditEntry, chain_entry
 from services.privacy.identifiers import IdentifierKind
 from services.privacy.masking import mask
 from shared.errors import Conflict
@@ -25,6 +28,7 @@ AUDIT = "audit"
 # One document: the seq and hash of the newest audit entry.
 AUDIT_HEAD = "audit_head"
 HEAD_ID = "head"
+_DUPLICATE_KEY = 11000
 
 INDEXES: IndexPlan = {
     SUBJECTS: [IndexModel("updated_at")],
@@ -64,31 +68,106 @@ async def add_indexes(
             continue
 
 
-async def append_audit(store: Store, *, at: datetime, **fields: Any) -> AuditEntry:
-    """Append an entry to the hash-chained audit log (retrying if another writer won).
+@dataclass
+class _Pending:
+    at: datetime
+    fields: dict[str, Any]
+    done: asyncio.Future[AuditEntry]
 
-    The chain's head (last seq and hash) is one document, so an append is two
-    point writes whatever the log's size: insert the entry under the next seq
-    (unique ``_id``), then move the head on with a compare-and-set. A writer
-    that died between the two leaves the head one behind; the next append finds
-    the entry under that seq and moves the head on for it.
+
+@dataclass
+class _Chain:
+    """One process's writer of one store's audit log: a lock, a queue, the known head."""
+
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    pending: list[_Pending] = field(default_factory=list)
+    head: AuditEntry | None = None
+    head_known: bool = False
+
+
+_CHAINS: weakref.WeakKeyDictionary[Store, _Chain] = weakref.WeakKeyDictionary()
+
+
+async def append_audit(store: Store, *, at: datetime, **fields: Any) -> AuditEntry:
+    """Append an entry to the hash-chained audit log and return it once it is stored.
+
+    The chain's head (last seq and hash) is one document. Appends of one
+    process are group-committed: whoever takes the writer's lock writes every
+    entry queued by then with one ordered insert and moves the head on with one
+    compare-and-set, so concurrent appenders cost two round trips per batch
+    instead of racing each other for the next seq. Another process's entry is
+    found by the unique ``_id`` (the seq): the batch is chained again onto it.
+    A writer that died between insert and head move leaves the head behind;
+    the next writer walks forward from it and moves it on.
     """
     # Reasons are typed by people and may quote the customer: the log keeps them masked.
     if fields.get("reason"):
         fields["reason"] = mask(str(fields["reason"]))
-    for _ in range(50):
-        prev = await _audit_head(store)
-        entry = chain_entry(prev, at=at, **fields)
-        try:
-            await store[AUDIT].insert_one({"_id": entry.seq, **entry.model_dump()})
-        except DuplicateKeyError:
-            taken = await store[AUDIT].find_one({"_id": entry.seq})
-            if taken is not None:
-                await _advance_head(store, prev, _entry(taken))
-            continue  # a concurrent writer took this seq: chain onto theirs
-        await _advance_head(store, prev, entry)
-        return entry
-    raise Conflict("audit log is too busy; try again")
+    chain_entry(None, at=at, **fields)  # refuse an invalid entry before it is queued
+    chain = _CHAINS.setdefault(store, _Chain())
+    item = _Pending(at, fields, asyncio.get_running_loop().create_future())
+    chain.pending.append(item)
+    async with chain.lock:
+        if not item.done.done():
+            batch, chain.pending = chain.pending, []
+            await _write_batch(store, chain, batch)
+    return await item.done
+
+
+async def _write_batch(store: Store, chain: _Chain, batch: list[_Pending]) -> None:
+    try:
+        for _ in range(50):
+            if not chain.head_known:
+                chain.head, chain.head_known = await _current_head(store), True
+            prev, entries = chain.head, []
+            for item in batch:
+                entries.append(chain_entry(prev, at=item.at, **item.fields))
+                prev = entries[-1]
+            written = await _insert_in_order(store, entries)
+            if written:
+                await _advance_head(store, chain.head, entries[written - 1])
+                chain.head = entries[written - 1]
+                for item, entry in zip(batch[:written], entries, strict=False):
+                    item.done.set_result(entry)
+                batch = batch[written:]
+            if not batch:
+                return
+            chain.head_known = False  # another process wrote the next seq: chain onto it
+        raise Conflict("audit log is too busy; try again")
+    except BaseException as exc:
+        chain.head_known = False
+        for item in batch:
+            if not item.done.done():
+                item.done.set_exception(exc if isinstance(exc, Exception) else Conflict("stopped"))
+        if not isinstance(exc, Exception):
+            raise
+
+
+async def _insert_in_order(store: Store, entries: list[AuditEntry]) -> int:
+    """Insert ``entries`` in order; return how many went in before a seq already taken."""
+    try:
+        await store[AUDIT].insert_many(
+            [{"_id": e.seq, **e.model_dump()} for e in entries], ordered=True
+        )
+    except BulkWriteError as exc:
+        errors = exc.details.get("writeErrors", [])
+        if any(error.get("code") != _DUPLICATE_KEY for error in errors):
+            raise
+        return int(exc.details.get("nInserted", 0))
+    return len(entries)
+
+
+async def _current_head(store: Store) -> AuditEntry | None:
+    """Return the newest entry, moving a lagging head document on to it."""
+    recorded = head = await _audit_head(store)
+    while True:
+        following = await store[AUDIT].find_one({"_id": head.seq + 1 if head else FIRST_SEQ})
+        if following is None:
+            break
+        head = _entry(following)
+    if head is not None and head != recorded:
+        await _advance_head(store, recorded, head)
+    return head
 
 
 async def _audit_head(store: Store) -> AuditEntry | None:
