@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
-from pymongo import AsyncMongoClient, IndexModel
+from pymongo import AsyncMongoClient, IndexModel, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError, PyMongoError
@@ -59,6 +60,23 @@ def connect(url: str, database: str, *, timeout_ms: int = 5000) -> Store:
         uuidRepresentation="standard",
     )
     return Store(client, database)
+
+
+async def increment(store: Store, collection: str, counter_id: str) -> int:
+    """Add one to the counter ``counter_id`` (created at 0 if missing) and return its value."""
+    # The counter is created apart from the increment: callers race for a new
+    # counter, and an upserting increment that loses that race may come back
+    # with no document although it counted (seen on the embedded store),
+    # which would lose a number or, retried, skip one.
+    for _ in range(2):
+        doc = await store[collection].find_one_and_update(
+            {"_id": counter_id}, {"$inc": {"value": 1}}, return_document=ReturnDocument.AFTER
+        )
+        if doc is not None:
+            return int(doc["value"])
+        with contextlib.suppress(DuplicateKeyError):
+            await store[collection].insert_one({"_id": counter_id, "value": 0})
+    raise StoreUnavailable(f"counter {counter_id} could not be advanced")
 
 
 class MongoInbox:

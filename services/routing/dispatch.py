@@ -10,14 +10,12 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from pymongo import ReturnDocument
-
 from services.routing import assignment, lifecycle
 from services.routing import store as case_store
 from services.routing.domain import UNSTARTED_STATUSES, Case
 from services.routing.org import OrgConfig, Unit
 from shared.errors import Conflict, NotFound
-from shared.store import IndexPlan, Store
+from shared.store import IndexPlan, Store, increment
 
 log = logging.getLogger(__name__)
 
@@ -134,11 +132,4 @@ class Dispatcher:
         return False
 
     async def _ticket(self, unit_id: str) -> int:
-        doc = await self._store[case_store.COUNTERS].find_one_and_update(
-            {"_id": f"round-robin-{unit_id}"},
-            {"$inc": {"value": 1}},
-            upsert=True,
-            return_document=ReturnDocument.AFTER,
-        )
-        assert doc is not None
-        return int(doc["value"]) - 1
+        return await increment(self._store, case_store.COUNTERS, f"round-robin-{unit_id}") - 1

@@ -6,12 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
+from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError
 
 from services.routing.domain import UNSTARTED_STATUSES, Case
 from shared.errors import Conflict, NotFound
-from shared.store import IndexPlan, Store
+from shared.store import IndexPlan, Store, increment
 
 CASES = "cases"
 COUNTERS = "counters"
@@ -47,14 +47,7 @@ class StaleCase(Conflict):
 
 async def next_serial(store: Store, year: int) -> int:
     """Return the next case serial of ``year`` (atomic counter)."""
-    doc = await store[COUNTERS].find_one_and_update(
-        {"_id": f"case-{year}"},
-        {"$inc": {"value": 1}},
-        upsert=True,
-        return_document=ReturnDocument.AFTER,
-    )
-    assert doc is not None
-    return int(doc["value"])
+    return await increment(store, COUNTERS, f"case-{year}")
 
 
 def _to_doc(case: Case) -> dict[str, Any]:
