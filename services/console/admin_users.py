@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.console import users
 from services.console.auth import Directory, User
+from services.console.passwords import MAX_LENGTH, MIN_LENGTH
 from shared.runtime import Runtime
 
 Username = Annotated[str, Path(pattern=users.USERNAME.pattern)]
@@ -21,7 +22,7 @@ class UserCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     username: str = Field(min_length=1, max_length=64)
-    password: str = Field(min_length=1, max_length=256)
+    password: str = Field(min_length=MIN_LENGTH, max_length=MAX_LENGTH)
     role: users.Role
     unit: str | None = Field(default=None, max_length=80)
 

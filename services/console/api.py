@@ -5,7 +5,8 @@
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Header, Request, WebSocket
+from fastapi import APIRouter, Depends, Form, Request, WebSocket
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from services.console import tickets, users
 from services.console.auth import Claims, Directory, User, bearer, issue_token, read_token
@@ -15,12 +16,24 @@ from services.console.throttle import LoginThrottle, keys_for
 from shared.errors import Unauthorized
 from shared.runtime import Runtime
 
+# The bearer token as the OpenAPI document declares it (one security scheme for
+# every route); a missing or malformed header is refused by ``bearer`` with a reason.
+BEARER = HTTPBearer(auto_error=False, description="the access token of POST /api/v1/auth/token")
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]
+
+
+def token_of(credentials: HTTPAuthorizationCredentials | None) -> str:
+    """Return the bearer token the request carries; raise ``Unauthorized`` without one."""
+    if credentials is None:
+        return bearer(None)
+    return bearer(f"{credentials.scheme} {credentials.credentials}")
+
 
 def user_dependency(secret: str, directory: Directory) -> Callable[..., Awaitable[User]]:
     """Return the dependency that reads the caller from the bearer token and checks the account."""
 
-    async def current_user(authorization: Annotated[str | None, Header()] = None) -> User:
-        return await directory.current(read_token(bearer(authorization), secret=secret))
+    async def current_user(credentials: Credentials) -> User:
+        return await directory.current(read_token(token_of(credentials), secret=secret))
 
     return current_user
 
@@ -35,16 +48,16 @@ def router(
     CurrentUser = Annotated[User, Depends(current_user)]
     throttle = LoginThrottle(runtime.store)
 
-    async def current_claims(authorization: Annotated[str | None, Header()] = None) -> Claims:
-        claims = read_token(bearer(authorization), secret=secret)
+    async def current_claims(credentials: Credentials) -> Claims:
+        claims = read_token(token_of(credentials), secret=secret)
         await directory.current(claims)
         return claims
 
     @api.post("/auth/token", tags=["auth"])
     async def token(
         request: Request,
-        username: Annotated[str, Form(max_length=64)],
-        password: Annotated[str, Form(max_length=256)],
+        username: Annotated[str, Form(min_length=1, max_length=64)],
+        password: Annotated[str, Form(min_length=1, max_length=256)],
     ) -> dict[str, str]:
         now = runtime.clock.now()
         keys = keys_for(username, request.client.host if request.client else None)

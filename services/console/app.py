@@ -16,7 +16,17 @@ import httpx
 from fastapi import FastAPI, Response
 from fastapi.responses import HTMLResponse
 
-from services.console import admin_users, api, cases, passwords, throttle, tickets, users, walkin
+from services.console import (
+    admin_users,
+    api,
+    cases,
+    passwords,
+    problems,
+    throttle,
+    tickets,
+    users,
+    walkin,
+)
 from services.console.auth import Directory
 from services.console.clients import ServiceClient
 from services.console.dead_letters import router as dead_letters_router
@@ -113,6 +123,7 @@ def create_app(runtime: Runtime, *, http: httpx.AsyncClient | None = None) -> Fa
 
     app = FastAPI(title="vocdesk console", version="1", lifespan=lifespan)
     install_common(app, public_docs=True)
+    problems.install(app)
     app.include_router(health_router(runtime.readiness))
     app.include_router(api.router(runtime, routing=routing, hub=hub, directory=directory))
     current_user = api.user_dependency(runtime.settings.secret_key.get_secret_value(), directory)
