@@ -213,9 +213,7 @@ def router(
     ) -> Any:
         user.require(*CASE_ROLES[Can.WORK])
         case = await load(case_id, user)
-        return await routing.call(
-            "PATCH", case_path(case["id"]), user=user, json=changes
-        )
+        return await routing.call("PATCH", case_path(case["id"]), user=user, json=changes)
 
     @api.post("/cases/{case_id}/{action}")
     async def act(
@@ -227,8 +225,6 @@ def router(
         user.require(*CASE_ROLES[ACTION_PERMISSION[action]])
         case = await load(case_id, user)
         sent = await vault_staff_text(privacy, case, action, body or {}, user)
-        return await routing.call(
-            "POST", case_path(case["id"], action), user=user, json=sent
-        )
+        return await routing.call("POST", case_path(case["id"], action), user=user, json=sent)
 
     return api

@@ -92,9 +92,7 @@ async def running_console(mongo_url: str, tmp_path: Path) -> AsyncIterator[Conso
                 unit=unit,
                 at=now,
             )
-            tokens[role] = issue_token(
-                doc, secret=settings.secret_key.get_secret_value(), now=now
-            )
+            tokens[role] = issue_token(doc, secret=settings.secret_key.get_secret_value(), now=now)
         for name in (LOGIN_USER, TARGET_USER):
             await users.create_user(
                 runtime.store, username=name, password=PASSWORD, role="agent", unit=None, at=now

@@ -8,7 +8,7 @@ fake answering every call, so what reaches it is exactly what the console sent.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 import httpx
 import pytest
@@ -200,3 +200,7 @@ async def test_a_role_that_does_not_work_cases_may_not_correct_one(
     )
     assert answer.status_code == 403, answer.text
     assert calls.seen == []
+
+
+def test_every_case_action_has_the_permission_it_asks_for() -> None:
+    assert set(cases.ACTION_PERMISSION) == set(get_args(cases.CaseAction))
