@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.privacy.reveal import RevealPurpose
+from services.privacy.roles import STAFF_WRITERS, require_role
 from services.privacy.staff_texts import StaffTextKind, StaffTexts
 from shared.http import ServiceCaller
 from shared.messages import Consent
@@ -45,6 +46,7 @@ def router(caller: Any, staff: StaffTexts) -> APIRouter:
 
     @api.post("/staff-texts")
     async def vault_text(body: StaffTextIn, who: Caller) -> dict[str, str]:
+        require_role(who.role, STAFF_WRITERS, to="write to a customer")
         return await staff.vault_text(
             case_id=body.case_id,
             subject_ref=body.subject_ref,

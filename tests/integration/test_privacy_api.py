@@ -14,6 +14,7 @@ from services.privacy import store as pstore
 from services.privacy.app import create_app
 from services.privacy.screening import Screener, blind_indexer, key_ring
 from services.privacy.settings import PrivacySettings
+from services.privacy.staff_texts import STAFF_TEXTS
 from services.privacy.vaulting import SubjectVault
 from shared.bus import QUEUES, QueueSpec, Subscription
 from shared.bus.inproc import InProcessBus
@@ -298,3 +299,14 @@ async def test_notify_resolves_a_reply_handle_and_the_reveal_is_audited(privacy:
         "GET", "/audit", role="dpo", params={"subject_ref": screened.subject_ref}
     )
     assert [e["purpose"] for e in audit.json()["items"]] == ["notify_customer"]
+
+
+async def test_only_roles_that_work_cases_may_vault_a_staff_text(privacy: Privacy) -> None:
+    body = {"case_id": f"case-{new_id()}", "kind": "reply", "text": "ช่างจะโทรกลับค่ะ"}
+    for role in ("manager", "dpo", "notify", "system"):
+        refused = await privacy.call("POST", "/staff-texts", role=role, json=body)
+        assert refused.status_code == 403, (role, refused.text)
+    assert await privacy.store[STAFF_TEXTS].count_documents({}) == 0
+    for role in ("agent", "unit_member"):
+        vaulted = await privacy.call("POST", "/staff-texts", role=role, json=body)
+        assert vaulted.status_code == 200, (role, vaulted.text)
