@@ -5,14 +5,14 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from typing import Any
 
 import aio_pika
 import pytest
+from pymongo.errors import ServerSelectionTimeoutError
 
 from shared.bus import QueueSpec, Subscription
 from shared.bus.amqp import REASON_HEADER
-from shared.bus.base import Claim
-from shared.errors import StoreUnavailable
 from shared.messages import Envelope
 from shared.store import MongoInbox, Store
 from tests.support.broker import (
@@ -24,8 +24,6 @@ from tests.support.broker import (
 from tests.support.messages import topic_envelope
 
 pytestmark = pytest.mark.integration
-
-
 
 
 async def _until(predicate: Callable[[], bool], timeout: float = 30.0) -> None:
@@ -53,19 +51,36 @@ async def _drained(spec: QueueSpec) -> None:
         await asyncio.sleep(0.2)
 
 
-class FlakyInbox(MongoInbox):
-    """An inbox whose store fails the first ``failures`` claims."""
+class FlakyCollection:
+    """A collection whose first ``failures`` calls fail as an unreachable server does."""
+
+    def __init__(self, collection: Any, owner: FlakyStore) -> None:
+        self._collection, self._owner = collection, owner
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._collection, name)
+        if not callable(method):
+            return method
+
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            if self._owner.failures > 0:
+                self._owner.failures -= 1
+                raise ServerSelectionTimeoutError("store did not answer")
+            return await method(*args, **kwargs)
+
+        return call
+
+
+class FlakyStore(Store):
+    """The test's store, failing the inbox's first ``failures`` operations."""
 
     def __init__(self, store: Store, failures: int) -> None:
-        super().__init__(store)
+        super().__init__(store.client, store.db.name)
         self.failures = failures
 
-    async def claim(self, consumer: str, message_id: str) -> Claim:
-        """Fail while failures remain, then claim normally."""
-        if self.failures > 0:
-            self.failures -= 1
-            raise StoreUnavailable("store did not answer")
-        return await super().claim(consumer, message_id)
+    def __getitem__(self, collection: str) -> Any:
+        real = super().__getitem__(collection)
+        return FlakyCollection(real, self) if collection == MongoInbox.COLLECTION else real
 
 
 async def test_unknown_message_version_is_dead_lettered_at_once_with_its_reason(
@@ -97,7 +112,8 @@ async def test_store_error_inside_the_inbox_ends_in_the_message_handled_and_acke
     async def handle(envelope: Envelope) -> None:
         handled.append(envelope.id)
 
-    inbox = FlakyInbox(store, failures=2)
+    # The store fails under the inbox itself, whatever inbox call comes first.
+    inbox = MongoInbox(FlakyStore(store, failures=2))
     await bus.subscribe(Subscription(queue=spec.name, handler=handle, inbox=inbox, prefetch=1))
     envelope = topic_envelope(topic_of(spec))
     await bus.publish(envelope)
