@@ -37,6 +37,9 @@ def queue_arguments(spec: QueueSpec) -> dict[str, Any]:
     }
 
 
+RECONNECT_S = 1.0
+
+
 class AmqpBus:
     """Publish and consume on RabbitMQ; reconnects and restores consumers by itself."""
 
@@ -67,7 +70,12 @@ class AmqpBus:
                 return
             try:
                 self._connection = await asyncio.wait_for(
-                    aio_pika.connect_robust(self._url, timeout=self._timeout), self._timeout
+                    # Reconnect each second (aio-pika waits 5 s by default), so a
+                    # restarted broker has its consumers back within seconds.
+                    aio_pika.connect_robust(
+                        self._url, timeout=self._timeout, reconnect_interval=RECONNECT_S
+                    ),
+                    self._timeout,
                 )
             except (TimeoutError, OSError, aio_pika.exceptions.AMQPError) as exc:
                 raise BusUnavailable(f"cannot reach the broker: {type(exc).__name__}") from exc
