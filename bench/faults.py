@@ -13,7 +13,9 @@ Retry-After). Mid-stream one fault is injected:
 - ``store``: kill -9 of the embedded store; ``store-pause``: SIGSTOP for 20 s;
 - ``poison``: undecodable messages published into privacy's queue;
 - ``duplicates``: every contact sent twice under its key, and copies of
-  ``contact.received`` envelopes published again.
+  ``contact.received`` envelopes published again;
+- ``rolling``: SIGHUP to the supervisor, which restarts every service in
+  turn (SIGTERM, drain, start, ready) while the stream goes on.
 
 Each scenario reports contacts sent, accepted, lost (accepted but in no case
 after the drain), duplicated (a contact held twice, or two contact ids for one
@@ -71,6 +73,7 @@ ALL = [
     "store-pause",
     "poison",
     "duplicates",
+    "rolling",
 ]
 
 
@@ -335,6 +338,18 @@ async def _inject(system: System, broker: Broker, scenario: str, result: Result)
         await _publish_poison(broker, 20)
     elif scenario == "duplicates":
         result.notes.append("every contact sent twice under its key; envelopes republished")
+    elif scenario == "rolling":
+        # SIGHUP: the supervisor restarts the services one by one, each after
+        # the previous answers /readyz again, while contacts keep coming.
+        assert system.process is not None
+        mark = len(system.text())
+        system.process.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            if "rolling restart done" in system.text()[mark:]:
+                break
+            await asyncio.sleep(0.5)
+        result.notes.append(f"rolling restart took {time.monotonic() - at:.1f} s")
     return at
 
 
@@ -344,17 +359,21 @@ async def _publish_poison(broker: Broker, count: int) -> None:
         channel = await connection.channel()
         exchange = await channel.get_exchange("vocdesk.events")
         for n in range(count):
-            body = b"{not json" if n % 2 else json.dumps(
-                {
-                    "id": new_id(),
-                    "type": "contact.received",
-                    "version": 99,
-                    "occurred_at": "2026-01-01T00:00:00+00:00",
-                    "correlation_id": new_id(),
-                    "routing_key": "contact.received.app",
-                    "data": {},
-                }
-            ).encode()
+            body = (
+                b"{not json"
+                if n % 2
+                else json.dumps(
+                    {
+                        "id": new_id(),
+                        "type": "contact.received",
+                        "version": 99,
+                        "occurred_at": "2026-01-01T00:00:00+00:00",
+                        "correlation_id": new_id(),
+                        "routing_key": "contact.received.app",
+                        "data": {},
+                    }
+                ).encode()
+            )
             await exchange.publish(aio_pika.Message(body), routing_key="contact.received.app")
 
 
