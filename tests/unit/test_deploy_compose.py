@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -70,3 +73,16 @@ def test_dockerfile_is_multi_stage_non_root_without_the_embedded_extra() -> None
     # The only mention of the embedded server is the check that it is absent.
     assert text.lower().count("secantus") == text.count("! /opt/vocdesk/bin/pip show SecantusDB")
     assert "-slim-bookworm" in text
+
+
+def test_compose_file_is_valid_against_the_compose_specification() -> None:
+    # The Compose Specification's own JSON schema, as check-jsonschema vendors it.
+    schema_file = resources.files("check_jsonschema.builtin_schemas.vendor") / "compose-spec.json"
+    schema = json.loads(schema_file.read_text(encoding="utf-8"))
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(_compose()), key=lambda e: list(e.absolute_path))
+    assert not errors, [f"{list(e.absolute_path)}: {e.message}" for e in errors]
+    # The schema refuses what compose itself would: a misspelt key fails.
+    broken = _compose()
+    broken["services"]["routing"]["healthchek"] = broken["services"]["routing"].pop("healthcheck")
+    assert any(True for _ in validator.iter_errors(broken))
