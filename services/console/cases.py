@@ -9,8 +9,8 @@ from fastapi import APIRouter, Body, Depends, Path, Query
 
 from services.console.auth import User
 from services.console.clients import CASE_ID, CASE_ID_TEXT, ServiceClient, case_path
-from services.routing.access import ROLES as CASE_ROLES
-from services.routing.access import Can
+from shared.case_access import ROLES as CASE_ROLES
+from shared.case_access import Can
 from shared.errors import NotFound
 
 # Every case route's id: a malformed one is refused (422) before routing is called.

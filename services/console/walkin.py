@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends
 
 from services.console.auth import User
 from services.console.clients import ServiceClient, case_path
-from services.intake.walkin_channel import COUNTER_ROLES, WalkInCreate
+from shared.messages.walkin import COUNTER_ROLES, WalkInCreate
 
 
 def router(

@@ -25,11 +25,11 @@ from pydantic import (
 )
 
 from services.intake.accept import accept_once
-from services.intake.instants import not_ahead, plausible, written
 from services.intake.limits import channel_limits, read_body
 from services.intake.openapi import Accepted, body, inline_schema, refusals
 from shared.errors import Invalid, PayloadTooLarge, Unauthorized
 from shared.ids import new_id
+from shared.instants import not_ahead, plausible, written
 from shared.messages import Contact, Identity, Location
 from shared.runtime import Runtime
 

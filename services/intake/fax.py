@@ -29,9 +29,9 @@ from PIL import Image, ImageOps, ImageSequence, ImageStat, UnidentifiedImageErro
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, field_validator
 from pythainlp.util import normalize as thai_normalize
 
-from services.intake.instants import plausible, written
 from services.intake.payloads import parse_payload
 from shared.errors import ConfigError, Invalid, PayloadTooLarge, Unauthorized
+from shared.instants import plausible, written
 
 SIGNATURE_HEADER = "X-Fax-Signature"
 MAX_FAX_BYTES = 20 * 1024 * 1024

@@ -22,13 +22,13 @@ from services.intake.fax import (
     parse_fax_meta,
     verify_fax_hmac,
 )
-from services.intake.instants import not_ahead
 from services.intake.limits import Limit, RateLimiter, read_body
 from services.intake.line_media import store_attachment
 from services.intake.openapi import Accepted, body, inline_schema, refusals
 from services.intake.phone_events import normalise_number
 from shared.errors import Invalid
 from shared.ids import new_id
+from shared.instants import not_ahead
 from shared.messages import Attachment, Contact, Identity, ThreadKeys
 from shared.runtime import Runtime
 

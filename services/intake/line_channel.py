@@ -21,7 +21,6 @@ from fastapi import APIRouter, Header, Request, Security
 from fastapi.security import APIKeyHeader
 
 from services.intake.accept import Acceptance, accept_all
-from services.intake.instants import EARLIEST, LATEST, not_ahead
 from services.intake.limits import ChannelLimits, channel_limits, read_body
 from services.intake.line_events import (
     LineEvent,
@@ -33,6 +32,7 @@ from services.intake.line_media import MediaFetcher, expect_media, valid_message
 from services.intake.openapi import body, refusals
 from services.intake.store import sha256_hex
 from shared.ids import new_id
+from shared.instants import EARLIEST, LATEST, not_ahead
 from shared.messages import Contact, Identity, Location, ThreadKeys
 from shared.messages.contacts import MetaValue
 from shared.runtime import Runtime

@@ -22,8 +22,8 @@ from urllib.parse import parse_qsl
 from pydantic import AwareDatetime, Field, ValidationError
 from pydantic_core import from_json
 
-from services.intake.instants import plausible
 from shared.errors import ConfigError, Invalid, Unauthorized
+from shared.instants import plausible
 from shared.messages.base import Frozen
 
 EventType = Literal[

@@ -14,9 +14,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from services.intake.instants import MAX_AHEAD
 from services.intake.mail_parse import ParsedMail
 from services.intake.settings import Org
+from shared.instants import MAX_AHEAD
 from shared.messages import Attachment, Contact, Identity, ThreadKeys
 from shared.messages.contacts import MetaValue
 

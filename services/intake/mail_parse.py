@@ -22,7 +22,6 @@ from email.parser import BytesHeaderParser, BytesParser
 from email.policy import compat32
 from email.utils import getaddresses, parsedate_to_datetime
 
-from services.intake.instants import plausible
 from services.intake.mail_decode import (
     MAIL_POLICY,
     decode_header_value,
@@ -35,6 +34,7 @@ from services.intake.mail_html import html_to_text
 from services.intake.mail_quote import split_reply
 from services.intake.mail_report import Bounce, MailKind, classify, parse_bounce
 from shared.errors import PayloadTooLarge
+from shared.instants import plausible
 from shared.messages.base import Frozen
 
 __all__ = [

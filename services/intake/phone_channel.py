@@ -29,7 +29,6 @@ from pymongo import IndexModel
 from pymongo.errors import DuplicateKeyError
 
 from services.intake.accept import accept_once
-from services.intake.instants import not_ahead
 from services.intake.limits import ChannelLimits, channel_limits, read_body
 from services.intake.openapi import body, inline_schema, refusals
 from services.intake.phone_events import (
@@ -44,6 +43,7 @@ from services.intake.phone_events import (
 from services.intake.store import sha256_hex
 from shared.errors import BusError, Invalid, Unauthorized
 from shared.ids import new_id
+from shared.instants import not_ahead
 from shared.messages import Contact, Identity, ThreadKeys
 from shared.runtime import Runtime
 from shared.store import IndexPlan, Store

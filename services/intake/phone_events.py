@@ -24,9 +24,9 @@ from pydantic import (
     model_validator,
 )
 
-from services.intake.instants import plausible, written
 from services.intake.payloads import parse_payload
 from shared.errors import Invalid
+from shared.instants import plausible, written
 from shared.messages.base import Frozen
 
 Cause = Literal["normalClearing", "busy", "cancel", "noAnswer", "failed"]

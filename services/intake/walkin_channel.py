@@ -4,91 +4,31 @@
 # the route-local Annotated aliases when it builds the routes.
 import hashlib
 import json
-import unicodedata
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import (
-    AwareDatetime,
-    BaseModel,
-    ConfigDict,
-    Field,
-    StrictBool,
-    StrictInt,
-    field_validator,
-    model_validator,
-)
 
 from services.intake.accept import accept_once
-from services.intake.instants import not_ahead, plausible, written
 from services.intake.limits import read_body
 from services.intake.openapi import Accepted, body, inline_schema, refusals
 from services.intake.payloads import parse_payload
-from services.privacy.identifiers import normalise_national_id
 from shared.clock import BANGKOK
 from shared.errors import Forbidden
 from shared.http import ServiceCaller, service_auth_for
 from shared.ids import new_id
+from shared.instants import not_ahead
 from shared.messages import Contact, Identity, ThreadKeys
 from shared.messages.contacts import RECORDED_BY, RECORDED_ROLE, RECORDED_UNIT
+
+# The entry's contract lives in the shared package; intake and the console both use it.
+from shared.messages.walkin import COUNTER_ROLES, WalkInCreate, WalkInCustomer
 from shared.runtime import Runtime
+from shared.thai_ids import normalise_national_id
 
 # Who may record a contact at a counter.
-COUNTER_ROLES = ("agent", "supervisor", "unit_member", "admin")
-MAX_TEXT_CHARS = 5000
 # An entry is a few KB (5,000 Thai characters are 15 KB in UTF-8).
 MAX_BODY_BYTES = 64 * 1024
-
-
-class WalkInCustomer(BaseModel):
-    """The customer's identity as they gave it at the counter."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: str | None = Field(default=None, max_length=200)
-    phone: str | None = Field(default=None, max_length=40)
-    national_id: str | None = Field(default=None, max_length=40)
-    email: str | None = Field(default=None, max_length=254)
-    address: str | None = Field(default=None, max_length=500)
-
-
-class WalkInCreate(BaseModel):
-    """A walk-in contact as counter staff record it."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    org: Literal["pea", "or"] | None = None
-    branch_code: str = Field(min_length=1, max_length=20)
-    branch_name: str | None = Field(default=None, max_length=200)
-    counter_no: StrictInt | str
-    queue_no: str = Field(min_length=1, max_length=20)
-    queued_at: AwareDatetime
-    served_at: AwareDatetime | None = None
-    staff_id: str = Field(min_length=1, max_length=40)
-    customer: WalkInCustomer | None = None
-    consent_to_disclose: StrictBool = False
-    text: str = Field(min_length=1)
-    case_number: str | None = Field(default=None, pattern=r"^VOC-\d{4}-\d{6}$")
-    language: Literal["th", "en"] = "th"
-
-    _written = field_validator("queued_at", "served_at", mode="before")(written)
-
-    @field_validator("queued_at", "served_at")
-    @classmethod
-    def _plausible_instant(cls, value: datetime | None) -> datetime | None:
-        return None if value is None else plausible(value)
-
-    @model_validator(mode="after")
-    def _text(self) -> "WalkInCreate":
-        self.text = unicodedata.normalize("NFC", self.text).strip()
-        if not self.text:
-            raise ValueError("text must not be empty")
-        if len(self.text) > MAX_TEXT_CHARS:
-            raise ValueError(f"text is {len(self.text)} characters; the limit is {MAX_TEXT_CHARS}")
-        if self.served_at and self.served_at < self.queued_at:
-            raise ValueError("served_at is before queued_at")
-        return self
 
 
 def build_contact(

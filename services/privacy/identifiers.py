@@ -18,6 +18,7 @@ import phonenumbers
 
 from shared.errors import Invalid
 from shared.messages.contacts import Identity
+from shared.thai_ids import ascii_digits, normalise_national_id
 
 IdentifierKind = Literal["phone", "email", "national_id", "line_user_id", "app_user_id"]
 
@@ -26,18 +27,10 @@ _WITHHELD_CALLER_IDS = frozenset(
     {"anonymous", "private", "restricted", "unavailable", "unknown", "withheld"}
 )
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-_NATIONAL_ID_SEPARATORS = re.compile(r"[\s\-.]")
 _LINE_USER_ID = re.compile(r"U[0-9a-f]{32}", re.IGNORECASE)
 # A LINE ID people type: lower-case letters, digits and . _ -, optionally an official "@".
 _LINE_HANDLE = re.compile(r"@?[a-z0-9._-]{1,20}")
 MIN_INDEX_KEY_BYTES = 16
-
-
-def ascii_digits(text: str) -> str:
-    """Return ``text`` with every decimal digit (Thai ๐-๙ included) written as 0-9."""
-    return "".join(
-        str(unicodedata.decimal(ch)) if not ch.isascii() and ch.isdecimal() else ch for ch in text
-    )
 
 
 def normalise_phone(raw: str | None) -> str | None:
@@ -65,22 +58,6 @@ def normalise_email(raw: str | None) -> str | None:
     text = unicodedata.normalize("NFC", raw).strip().removeprefix("mailto:").strip("<> ")
     text = text.lower()
     return text if _EMAIL.fullmatch(text) else None
-
-
-def normalise_national_id(raw: str | None) -> str | None:
-    """Return the 13 digits of a Thai national ID whose checksum holds, else None."""
-    if raw is None:
-        return None
-    digits = _NATIONAL_ID_SEPARATORS.sub("", ascii_digits(raw))
-    if len(digits) != 13 or not digits.isascii() or not digits.isdigit():
-        return None
-    return digits if national_id_checksum_ok(digits) else None
-
-
-def national_id_checksum_ok(digits: str) -> bool:
-    """Return True if the 13th digit is the checksum of the first twelve."""
-    total = sum(int(digits[i - 1]) * (14 - i) for i in range(1, 13))
-    return (11 - total % 11) % 10 == int(digits[12])
 
 
 def normalise_line_id(raw: str | None) -> str | None:

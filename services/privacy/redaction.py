@@ -13,9 +13,10 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 
 from services.privacy.detect import Kind, Span, detect
-from services.privacy.identifiers import normalise_national_id, normalise_phone
+from services.privacy.identifiers import normalise_phone
 from services.privacy.masking import mask_text
 from shared.messages.contacts import Identity, MetaValue
+from shared.thai_ids import normalise_national_id
 
 # Channel metadata that addresses the customer travels in the vault, not on the bus.
 REPLY_META_PREFIX = "reply_"

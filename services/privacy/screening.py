@@ -21,12 +21,7 @@ from pymongo.errors import DuplicateKeyError
 from services.privacy import store as pstore
 from services.privacy.consent import captured
 from services.privacy.detect import Span
-from services.privacy.identifiers import (
-    NORMALISERS,
-    BlindIndexer,
-    IdentifierKind,
-    normalise_national_id,
-)
+from services.privacy.identifiers import NORMALISERS, BlindIndexer, IdentifierKind
 from services.privacy.masking import mask_text
 from services.privacy.redaction import (
     REPLY_META_PREFIX,
@@ -43,6 +38,7 @@ from shared.messages import Contact, ContactScreened, ScreenedAttachment
 from shared.messages.contacts import Consent
 from shared.settings import Settings
 from shared.store import Store
+from shared.thai_ids import normalise_national_id
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ import pytest
 
 from services.privacy.audit import AuditEntry, chain_entry, verify_chain
 from services.privacy.consent import ConsentRecord, change, discloses, visible_identity
-from services.privacy.identifiers import BlindIndexer, normalise_national_id, normalise_phone
+from services.privacy.identifiers import BlindIndexer, normalise_phone
 from services.privacy.vault import (
     DecryptionFailed,
     KeyDestroyed,
@@ -23,6 +23,7 @@ from services.privacy.vault import (
 from shared.errors import Forbidden, Invalid
 from shared.ids import new_id
 from shared.messages.contacts import Identity
+from shared.thai_ids import normalise_national_id
 
 T0 = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
 VALID_NATIONAL_ID = "1101700230708"  # checksum holds
