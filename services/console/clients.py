@@ -10,7 +10,7 @@ import httpx
 
 from services.console.auth import User
 from shared.errors import NotFound
-from shared.internal_api import Acting, InternalApi
+from shared.internal_api import Acting, InternalApi, raise_for_answer
 from shared.settings import Settings
 
 # A case is named by its id, a ULID as ``shared.ids.new_id`` makes them (26 Crockford
@@ -68,3 +68,12 @@ class ServiceClient:
         """Call ``path`` as ``user`` and return its JSON; map its errors onto the error tree."""
         acting = Acting(user=user.username, role=user.role, unit=user.unit)
         return await self._api.call(method, path, acting=acting, params=params, json=json)
+
+    async def fetch(
+        self, method: str, path: str, *, user: User, params: dict[str, Any] | None = None
+    ) -> httpx.Response:
+        """Call ``path`` as ``user`` and return the answer itself (a file); errors as ``call``."""
+        acting = Acting(user=user.username, role=user.role, unit=user.unit)
+        answer = await self._api.request(method, path, acting=acting, params=params)
+        raise_for_answer(answer)
+        return answer

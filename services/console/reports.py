@@ -2,9 +2,9 @@
 
 ``GET /api/v1/reports/{kind}/{year}/{number}`` answers JSON, or a CSV, XLSX or
 committee PDF download (``?format=``; ``?lang=th|en`` for the PDF, Thai by
-default for the Thai organisations). The console asks routing for the figures
-and renders the file itself. ``/reports`` is the managers' page of tables and
-charts over the same API.
+default for the Thai organisations). Routing computes the figures and renders
+the file; the console checks the role and passes the answer on. ``/reports``
+is the managers' page of tables and charts over the same API.
 """
 
 # Annotations stay evaluated (no postponed annotations): FastAPI must resolve
@@ -19,8 +19,7 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from services.console.auth import User
 from services.console.clients import ServiceClient
-from services.routing.report_export import to_csv, to_xlsx
-from services.routing.report_labels import FONTS, check_lang
+from shared.assets import FONTS
 from shared.errors import Invalid, NotFound
 
 REPORT_ROLES = ("manager", "supervisor", "admin")
@@ -64,25 +63,18 @@ def router(
             raise Invalid(f"this install reports on {org} only", field="org")
         if kind == "quarterly" and number > 4:
             raise Invalid("quarter must be 1-4", field="number")
-        report = await routing.call(
-            "GET", f"/internal/v1/reports/{kind}/{year}/{number}", user=user
-        )
+        path = f"/internal/v1/reports/{kind}/{year}/{number}"
         if format == "json":
-            return report
-        name = f"vocdesk-{report['org']}-{report['period']}"
-        if format == "pdf":
-            from services.routing.report_pdf import to_pdf  # fpdf2 only when a PDF is asked for
-
-            chosen = check_lang(lang, str(report["org"]))
-            body, name = to_pdf(report, chosen), f"{name}-{chosen}"
-        elif format == "xlsx":
-            body = to_xlsx(report)
-        else:
-            body = to_csv(report).encode()
+            return await routing.call("GET", path, user=user)
+        # Routing renders the file; the console passes it on as it came.
+        params = {"format": format, **({"lang": lang} if lang else {})}
+        answer = await routing.fetch("GET", path, user=user, params=params)
         return Response(
-            body,
-            media_type=MEDIA[format],
-            headers={"Content-Disposition": f'attachment; filename="{name}.{format}"'},
+            answer.content,
+            media_type=answer.headers.get("content-type", MEDIA[format]),
+            headers={
+                "Content-Disposition": answer.headers.get("content-disposition", "attachment")
+            },
         )
 
     @api.get("/reports", include_in_schema=False)

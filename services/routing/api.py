@@ -6,9 +6,10 @@ import re
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Path, Query
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.routing import callbacks, report_periods, reports
+from services.routing import callbacks, report_files, report_periods, reports
 from services.routing import store as case_store
 from services.routing.access import Actor, Can
 from services.routing.dispatch import Dispatcher
@@ -284,11 +285,22 @@ def router(
         kind: report_periods.Kind,
         year: Annotated[int, Path(ge=2000, le=2200)],
         number: Annotated[int, Path(ge=1, le=12)],
-    ) -> dict[str, Any]:
+        format: Annotated[Literal["json", "csv", "xlsx", "pdf"], Query()] = "json",
+        lang: Annotated[Literal["th", "en"] | None, Query()] = None,
+    ) -> Any:
         if actor.role not in REPORT_ROLES:
             raise Forbidden(f"role {actor.role} does not read the reports")
-        return await report_periods.period_report(
-            runtime.store, org=org.org, kind=kind, year=year, number=number, now=runtime.clock.now()
+        now = runtime.clock.now()
+        report = await report_periods.period_report(
+            runtime.store, org=org.org, kind=kind, year=year, number=number, now=now
+        )
+        if format == "json":
+            return report
+        body, name = report_files.render(report, format, lang=lang, now=now)
+        return Response(
+            body,
+            media_type=report_files.MEDIA[format],
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )
 
     @api.get("/units", tags=["units"])

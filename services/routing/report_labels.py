@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from pathlib import Path
 from typing import Literal
 
 from services.routing.taxonomy import Label, load_taxonomy
 from shared.clock import BANGKOK
 from shared.errors import Invalid
 
-# Noto Sans Thai and Noto Sans (SIL Open Font License, see OFL.txt there).
-FONTS = Path(__file__).parent / "fonts"
 Lang = Literal["th", "en"]
 LANGS: tuple[Lang, ...] = ("th", "en")
 BE_OFFSET = 543

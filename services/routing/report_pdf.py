@@ -16,7 +16,6 @@ from typing import Any
 from fpdf import FPDF, FontFace
 
 from services.routing.report_labels import (
-    FONTS,
     Lang,
     date_name,
     group_name,
@@ -28,6 +27,7 @@ from services.routing.report_labels import (
     title as report_title,
 )
 from services.routing.report_periods import DIMENSIONS, TARGETS
+from shared.assets import FONTS
 from shared.clock import BANGKOK
 
 THAI, LATIN = "NotoSansThai", "NotoSans"
