@@ -18,7 +18,6 @@ RUN apt-get update \
     && groupadd --system --gid 10001 vocdesk \
     && useradd --system --uid 10001 --gid vocdesk --home-dir /app --shell /usr/sbin/nologin vocdesk
 COPY --from=build /opt/vocdesk /opt/vocdesk
-COPY --chown=vocdesk:vocdesk deploy/config /app/deploy/config
 WORKDIR /app
 ENV PATH=/opt/vocdesk/bin:$PATH \
     PYTHONUNBUFFERED=1 \

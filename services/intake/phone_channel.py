@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import bson
-import yaml
 from bson.errors import InvalidDocument
 from fastapi import APIRouter, Header, Request, Security
 from fastapi.security import HTTPBearer
@@ -41,10 +40,11 @@ from services.intake.phone_events import (
     topic_hint,
 )
 from services.intake.store import sha256_hex
-from shared.errors import BusError, Invalid, Unauthorized
+from shared.errors import BusError, ConfigError, Invalid, Unauthorized
 from shared.ids import new_id
 from shared.instants import not_ahead
 from shared.messages import Contact, Identity, ThreadKeys
+from shared.org_files import org_files, read_org
 from shared.runtime import Runtime
 from shared.store import IndexPlan, Store
 
@@ -68,7 +68,6 @@ EVENTS_SCHEMA: dict[str, Any] = {
 
 # The organisations' YAML names each one's hotline; the number a call reached
 # (or, for a callback, came from) decides whose contact it is.
-CONFIG_DIR = Path(__file__).resolve().parents[2] / "deploy" / "config"
 
 _CAUSE_TEXT = {
     "normalClearing": "วางสายปกติ",
@@ -159,13 +158,13 @@ def fold_call(events: list[dict[str, Any]]) -> CallRecord:
 
 
 @lru_cache(maxsize=1)
-def hotline_orgs(config_dir: Path = CONFIG_DIR) -> dict[str, Org]:
+def hotline_orgs(config_dir: Path | None = None) -> dict[str, Org]:
     """Return each organisation's hotline number mapped to the organisation."""
     orgs: dict[str, Org] = {}
-    for path in sorted(config_dir.glob("*.yaml")):
+    for path in org_files(config_dir):
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError):
+            data = read_org(path)
+        except ConfigError:
             continue  # routing refuses a broken config at start; here it only loses a hint
         if isinstance(data, dict) and data.get("org") in ("pea", "or") and data.get("hotline"):
             orgs[str(data["hotline"])] = data["org"]

@@ -1,6 +1,6 @@
 """What notify's texts say about the organisation: its name, hotline and unit names.
 
-Read straight from the organisation's YAML under ``deploy/config/`` (routing
+Read from the organisation's YAML where ``shared.org_files`` finds it (routing
 owns its validation); notify needs only these display facts, and a missing
 file or field leaves the templates' own wording in place.
 """
@@ -12,28 +12,25 @@ import logging
 from pathlib import Path
 from typing import Any
 
-import yaml
+from shared.errors import ConfigError
+from shared.org_files import org_path, read_org
 
 log = logging.getLogger(__name__)
-
-CONFIG_DIR = Path(__file__).resolve().parents[2] / "deploy" / "config"
 
 
 class OrgDirectory:
     """Look up organisation and unit display facts by org and unit id."""
 
-    def __init__(self, config_dir: Path = CONFIG_DIR) -> None:
+    def __init__(self, config_dir: Path | None = None) -> None:
         self._dir = config_dir
 
     @functools.cache  # noqa: B019 - one directory per process, a handful of orgs
     def _load(self, org: str) -> dict[str, Any]:
-        path = self._dir / f"{org}.yaml"
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError) as exc:
+            return read_org(org_path(org, self._dir))
+        except ConfigError as exc:
             log.warning("organisation config unreadable", extra={"org": org, "error": str(exc)})
             return {}
-        return data if isinstance(data, dict) else {}
 
     def _unit(self, org: str | None, unit: str | None) -> dict[str, Any]:
         if not org or not unit:

@@ -29,8 +29,8 @@ from services.routing.sla import SlaPolicy
 from services.routing.taxonomy import Taxonomy, load_taxonomy
 from shared.errors import ConfigError, Invalid
 from shared.messages.contacts import Channel
+from shared.org_files import org_path
 
-CONFIG_DIR = Path(__file__).resolve().parents[2] / "deploy" / "config"
 # A policy with this calendar counts on the calendar of the unit handling the case.
 UNIT_CALENDAR = "@unit"
 DEFAULT_TIER = "standard"
@@ -222,10 +222,13 @@ class OrgConfig(BaseModel):
 
 
 def load_org(
-    org: str, config_dir: Path = CONFIG_DIR, taxonomy: Taxonomy | None = None
+    org: str, config_dir: Path | None = None, taxonomy: Taxonomy | None = None
 ) -> OrgConfig:
-    """Load and validate ``<config_dir>/<org>.yaml``; raise ``ConfigError`` naming lines."""
-    path = config_dir / f"{org}.yaml"
+    """Load and validate ``<config_dir>/<org>.yaml``; raise ``ConfigError`` naming lines.
+
+    The folder is ``VOCDESK_CONFIG_DIR``'s, else the packaged demo organisations.
+    """
+    path = org_path(org, config_dir)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from functools import cache
-from pathlib import Path
 
 import pytest
 
@@ -12,9 +11,10 @@ from services.routing.org import OrgConfig, load_org, parse_org, parse_rules
 from services.routing.rules import Area, Facts, Rule, choose_unit
 from services.routing.taxonomy import load_taxonomy
 from shared.errors import ConfigError, Invalid
+from shared.org_files import PACKAGED
 from tests.support.messages import screened_message
 
-CONFIG = Path(__file__).resolve().parents[2] / "deploy" / "config"
+CONFIG = PACKAGED
 
 
 @cache
