@@ -137,9 +137,7 @@ def run_all_as_processes(
         "VOCDESK_ENV": settings.env,
     }
     children = [
-        service_child(
-            service, env, f"http://127.0.0.1:{port_of(settings, service)}/readyz"
-        )
+        service_child(service, env, f"http://127.0.0.1:{port_of(settings, service)}/readyz")
         for service in SERVICES
     ]
     return Supervisor(children, store=store).run()
@@ -376,11 +374,29 @@ def parser() -> argparse.ArgumentParser:
     return root
 
 
+# Which services' secrets a command needs: a service's own process holds only its own.
+_COMMAND_SERVICES = {
+    "users": ("console",),
+    "audit": ("privacy",),
+    "keys": ("privacy",),
+    "report": ("routing",),
+    "acting": ("routing",),
+    "classifier": (),
+}
+
+
+def _needs(args: argparse.Namespace) -> tuple[str, ...]:
+    if args.command == "run":
+        return (args.service,)
+    return _COMMAND_SERVICES.get(args.command, tuple(SERVICES))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``vocdesk`` command."""
     args = parser().parse_args(argv)
     try:
         settings = Settings()
+        settings.refuse_placeholders(_needs(args))
         Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
         if args.command == "run":
             run_service(args.service, settings)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -23,6 +24,23 @@ def _split_commas(value: object) -> object:
     if isinstance(value, str):
         return [item.strip() for item in value.split(",") if item.strip()]
     return value
+
+
+# The secrets each service uses; production refuses to start one without its own.
+SERVICE_SECRETS: dict[str, tuple[str, ...]] = {
+    "intake": (
+        "secret_key",
+        "service_token",
+        "acting_key",
+        "line_channel_secret",
+        "line_channel_token",
+        "fax_hmac_secret",
+    ),
+    "privacy": ("service_token", "acting_key", "vault_kek", "blind_index_key"),
+    "routing": ("service_token", "acting_key"),
+    "notify": ("secret_key", "service_token", "acting_key", "line_channel_token"),
+    "console": ("secret_key", "service_token", "acting_key"),
+}
 
 
 class Settings(BaseSettings):
@@ -102,28 +120,21 @@ class Settings(BaseSettings):
                 setattr(self, name, SecretStr(generated[name]))
         return self
 
-    @model_validator(mode="after")
-    def _refuse_placeholders(self) -> Settings:
+    def refuse_placeholders(self, services: Iterable[str] = tuple(SERVICE_SECRETS)) -> None:
+        """In production, raise ``ConfigError`` naming each secret ``services`` need but lack.
+
+        Each service is checked for its own secrets only, so a deployment can
+        give each one just what it uses (privacy alone holds the vault keys).
+        """
         if self.env != "production":
-            return self
+            return
+        needed = dict.fromkeys(name for service in services for name in SERVICE_SECRETS[service])
         placeholders = [
-            name
-            for name in (
-                "secret_key",
-                "service_token",
-                "acting_key",
-                "vault_kek",
-                "blind_index_key",
-                "line_channel_secret",
-                "line_channel_token",
-                "fax_hmac_secret",
-            )
-            if getattr(self, name).get_secret_value() in ("", PLACEHOLDER)
+            name for name in needed if getattr(self, name).get_secret_value() in ("", PLACEHOLDER)
         ]
         if placeholders:
             names = ", ".join(f"VOCDESK_{n.upper()}" for n in placeholders)
             raise ConfigError(f"placeholder secrets refused in production: {names}")
-        return self
 
     def service_url(self, service: Literal["intake", "privacy", "routing", "notify"]) -> str:
         """Return the base URL of another service's internal HTTP API."""

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
 
+from services import cli
 from shared.errors import ConfigError
 from shared.messages import CaseEvent, Envelope
-from shared.settings import Settings
+from shared.settings import SERVICE_SECRETS, Settings
 from tests.support.messages import contact, received, screened_message
 
 
@@ -56,25 +59,45 @@ def test_routed_case_event_is_published_under_its_unit() -> None:
 
 
 def test_production_refuses_placeholder_secrets() -> None:
-    with pytest.raises((ConfigError, ValidationError), match="VOCDESK_SECRET_KEY"):
-        Settings(env="production")
+    with pytest.raises(ConfigError, match="VOCDESK_SECRET_KEY"):
+        Settings(env="production").refuse_placeholders()
 
 
 def test_production_starts_with_real_secrets() -> None:
-    secrets = {
-        name: "s3cret-" + name
-        for name in (
-            "secret_key",
-            "service_token",
-            "acting_key",
-            "vault_kek",
-            "blind_index_key",
-            "line_channel_secret",
-            "line_channel_token",
-            "fax_hmac_secret",
-        )
-    }
-    assert Settings(env="production", **secrets).env == "production"  # type: ignore[arg-type]
+    secrets = {name: "s3cret-" + name for names in SERVICE_SECRETS.values() for name in names}
+    settings = Settings(env="production", **secrets)  # type: ignore[arg-type]
+    settings.refuse_placeholders()
+    assert settings.env == "production"
+
+
+def test_each_service_in_production_needs_its_own_secrets_only() -> None:
+    # Privacy alone holds the vault keys; routing runs without them or any channel secret.
+    privacy_only = {n: "s3cret-" + n for n in SERVICE_SECRETS["privacy"]}
+    settings = Settings(env="production", **privacy_only)  # type: ignore[arg-type]
+    settings.refuse_placeholders(["privacy"])
+    settings.refuse_placeholders(["routing"])
+    with pytest.raises(ConfigError) as refused:
+        settings.refuse_placeholders(["intake"])
+    assert "VOCDESK_FAX_HMAC_SECRET" in str(refused.value)
+    assert "VOCDESK_VAULT_KEK" not in str(refused.value)
+    with pytest.raises(ConfigError, match="VOCDESK_LINE_CHANNEL_TOKEN"):
+        settings.refuse_placeholders(["notify"])
+    routing_only = {n: "s3cret-" + n for n in SERVICE_SECRETS["routing"]}
+    with pytest.raises(ConfigError, match="VOCDESK_VAULT_KEK"):
+        Settings(env="production", **routing_only).refuse_placeholders(["privacy"])  # type: ignore[arg-type]
+
+
+def test_the_command_line_checks_the_secrets_of_what_it_runs(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("VOCDESK_ENV", "production")
+    monkeypatch.setenv("VOCDESK_DATA_DIR", str(tmp_path))
+    for name in SERVICE_SECRETS["routing"]:
+        monkeypatch.setenv(f"VOCDESK_{name.upper()}", "s3cret-" + name)
+    assert cli.main(["run", "privacy"]) == 2
+    said = capsys.readouterr().err
+    assert "VOCDESK_VAULT_KEK" in said
+    assert "VOCDESK_SECRET_KEY" not in said  # the console's, not privacy's
 
 
 def test_comma_separated_app_keys_are_split(monkeypatch: pytest.MonkeyPatch) -> None:
