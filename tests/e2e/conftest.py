@@ -6,7 +6,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, sync_playwright
 
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.support.cluster import Cluster, running_cluster
 
 
@@ -15,3 +17,12 @@ def cluster(mongo_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     """The five services as processes on RabbitMQ and the embedded store."""
     with running_cluster(mongo_url, Path(tmp_path_factory.mktemp("cluster"))) as running:
         yield running
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium, headless, one per test module."""
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()

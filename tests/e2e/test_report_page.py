@@ -9,29 +9,20 @@ from __future__ import annotations
 
 import subprocess
 from collections import Counter
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from pymongo import MongoClient
 
 from services.routing.store import CASES
 from shared.ids import new_id
-from tests.e2e.test_console_browser import CHROMIUM, CHROMIUM_ARGS, _log_in
+from tests.e2e.test_console_browser import _log_in
 from tests.integration.test_reports_periods import _generate, _in
 from tests.support.artifacts import artifact_dir
 from tests.support.cluster import Cluster
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture(scope="module")

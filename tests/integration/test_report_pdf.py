@@ -7,7 +7,6 @@ extracts the text (``pdftotext``); the rendered pages are kept as artifacts.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 import subprocess
@@ -24,9 +23,8 @@ from services.routing.report_labels import group_name
 from services.routing.report_pdf import to_pdf
 from services.routing.report_periods import DIMENSIONS, period_report
 from services.routing.store import CASES
-from shared.ids import new_id
-from shared.store import Store, connect
-from tests.integration.test_reports_periods import NOW, ORG, _generate, _in
+from shared.store import Store
+from tests.integration.test_reports_periods import NOW, ORG, _generate, _in, cli_store
 from tests.support.artifacts import artifact_dir
 
 pytestmark = pytest.mark.integration
@@ -191,18 +189,7 @@ async def test_quarterly_pdf_names_the_quarter_and_counts_its_three_months(
 def test_report_command_writes_the_pdf_thai_by_default_english_on_request(
     mongo_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    prefix = f"cli_{new_id().lower()}"
-    cases = _generate(seed=2569)
-
-    async def fill() -> None:
-        db = connect(mongo_url, f"{prefix}_routing")
-        await db[CASES].insert_many(cases)
-        await db.client.close()
-
-    asyncio.run(fill())
-    monkeypatch.setenv("VOCDESK_MONGO_URL", mongo_url)
-    monkeypatch.setenv("VOCDESK_MONGO_DB_PREFIX", prefix)
-    monkeypatch.setenv("VOCDESK_DATA_DIR", str(tmp_path))
+    cases = cli_store(mongo_url, tmp_path, monkeypatch, seed=2569)
     args = ["report", "monthly", "--month", "2026-10", "--org", "pea", "--format", "pdf"]
     thai, english = tmp_path / "th.pdf", tmp_path / "en.pdf"
 

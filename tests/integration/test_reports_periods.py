@@ -274,11 +274,12 @@ def _value(cell: object) -> object:
         return cell
 
 
-def test_report_command_writes_csv_from_routing_store(
-    mongo_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def cli_store(
+    mongo_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, seed: int
+) -> list[dict[str, Any]]:
+    """Put generated cases in a routing database of their own and point ``vocdesk`` at it."""
     prefix = f"cli_{new_id().lower()}"
-    cases = _generate(seed=2569)
+    cases = _generate(seed=seed)
 
     async def fill() -> None:
         db = connect(mongo_url, f"{prefix}_routing")
@@ -289,6 +290,13 @@ def test_report_command_writes_csv_from_routing_store(
     monkeypatch.setenv("VOCDESK_MONGO_URL", mongo_url)
     monkeypatch.setenv("VOCDESK_MONGO_DB_PREFIX", prefix)
     monkeypatch.setenv("VOCDESK_DATA_DIR", str(tmp_path))
+    return cases
+
+
+def test_report_command_writes_csv_from_routing_store(
+    mongo_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cases = cli_store(mongo_url, tmp_path, monkeypatch, seed=2569)
     out = tmp_path / "october.csv"
     args = ["report", "monthly", "--month", "2026-10", "--org", "pea", "--format", "csv"]
     assert main([*args, "--out", str(out)]) == 0
