@@ -12,8 +12,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-from services.routing.report_export import to_csv, to_xlsx
-from services.routing.report_labels import LANGS, check_lang
+from services.routing.report_export import to_csv
+from services.routing.report_files import render
+from services.routing.report_labels import LANGS
 from services.routing.report_periods import Kind, period_report
 from shared.clock import SystemClock
 from shared.errors import Invalid
@@ -78,15 +79,7 @@ def run_report(settings: Settings, args: argparse.Namespace, mongo_url: str) -> 
     """Return the report as text in the chosen format, or write it to ``--out`` and say so."""
     report = asyncio.run(build_report(settings, args, mongo_url))
     if args.format in ("xlsx", "pdf"):
-        if args.format == "pdf":
-            from services.routing.report_pdf import to_pdf  # fpdf2 only when a PDF is asked for
-
-            lang = check_lang(args.lang, str(report["org"]))
-            data = to_pdf(report, lang, now=SystemClock().now())
-            name = f"vocdesk-{report['org']}-{report['period']}-{lang}.pdf"
-        else:
-            data = to_xlsx(report)
-            name = f"vocdesk-{report['org']}-{report['period']}.xlsx"
+        data, name = render(report, args.format, lang=args.lang, now=SystemClock().now())
         out = args.out or name
         Path(out).write_bytes(data)
         return f"vocdesk: {args.kind} report {report['period']} written to {out}\n"
