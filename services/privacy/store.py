@@ -128,7 +128,8 @@ async def _write_batch(store: Store, chain: _Chain, batch: list[_Pending]) -> No
                 await _advance_head(store, chain.head, entries[written - 1])
                 chain.head = entries[written - 1]
                 for item, entry in zip(batch[:written], entries, strict=False):
-                    item.done.set_result(entry)
+                    if not item.done.done():  # an appender cancelled meanwhile gave up waiting
+                        item.done.set_result(entry)
                 batch = batch[written:]
             if not batch:
                 return
