@@ -32,6 +32,11 @@ CaseEventType = Literal[
     "case.sla.warning",
     "case.sla.breached",
     "case.escalated",
+    # Workspace actions: an internal note, a hand-over, two cases made one, one made two.
+    "case.note_added",
+    "case.assigned",
+    "case.merged",
+    "case.split",
 ]
 CASE_EVENT_TYPES: tuple[str, ...] = get_args(CaseEventType)
 
