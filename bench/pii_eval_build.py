@@ -1,27 +1,35 @@
-"""Build tests/fixtures/pii_eval_unseen.jsonl from its marked-up source.
+"""Build the marked-up evaluation sets into JSONL.
 
-The source (tests/fixtures/pii_eval_unseen.txt) holds one text a line, with
+Two sets are built: the second (``pii_eval_unseen.txt`` into
+``pii_eval_unseen.jsonl``) and the third (``pii_eval_third.txt`` into
+``pii_eval_third.jsonl``), each written before the detector was tuned on it.
+A source holds one text a line, with
 ``\\n`` for a line break, personal data marked ``⟦kind|text⟧`` and look-alikes
 that must stay visible marked ``⟪kind|text⟫``. Placeholders in braces are
 filled with generated numbers so that checksums are right (or, for the
 look-alikes, wrong): ``{nid}``, ``{nid-}``, ``{nid_th}``, ``{nid_sp}``,
-``{badid}``, ``{badid-}``, ``{card}``, ``{card-}``, ``{cardplain}``.
+``{badid}``, ``{badid-}``, ``{card}``, ``{card-}``, ``{cardplain}``, and
+``{nid_ocr}`` (a dashed ID as a fax reads it: 0 as O, 1 as l).
 A line starting with ``#`` is a comment; ``@holdout`` switches the following
 texts to the held-out part, scored but never inspected while tuning.
 
-    python bench/pii_eval_build.py
+    python bench/pii_eval_build.py [--set unseen|third]
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import random
 import re
 from pathlib import Path
 
 FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures"
-SOURCE = FIXTURES / "pii_eval_unseen.txt"
-TARGET = FIXTURES / "pii_eval_unseen.jsonl"
+# name: (source, target, id prefix, seed of the generated numbers)
+SETS = {
+    "unseen": ("pii_eval_unseen.txt", "pii_eval_unseen.jsonl", "unseen", 20261202),
+    "third": ("pii_eval_third.txt", "pii_eval_third.jsonl", "third", 20261203),
+}
 THAI_DIGITS = str.maketrans("0123456789", "๐๑๒๓๔๕๖๗๘๙")
 MARK = re.compile(r"⟦(\w+)\|(.*?)⟧|⟪(\w+)\|(.*?)⟫")
 
@@ -59,6 +67,7 @@ def fill(text: str, rng: random.Random) -> str:
         "{card}": lambda: " ".join(re.findall("....", _luhn(rng))),
         "{card-}": lambda: "-".join(re.findall("....", _luhn(rng))),
         "{cardplain}": lambda: _luhn(rng),
+        "{nid_ocr}": lambda: _dashed(_nid(rng)).replace("0", "O").replace("1", "l"),
     }
     for key, make in makers.items():
         while key in text:
@@ -87,12 +96,13 @@ def parse(line: str) -> tuple[str, list[dict[str, object]], list[dict[str, objec
     return "".join(out), pii, decoys
 
 
-def main() -> None:
-    """Write the JSONL file."""
-    rng = random.Random(20261202)
+def build(name: str) -> None:
+    """Write the JSONL file of one set."""
+    source, target, prefix, seed = SETS[name]
+    rng = random.Random(seed)
     part = "tune"
     rows = []
-    for raw in SOURCE.read_text(encoding="utf-8").splitlines():
+    for raw in (FIXTURES / source).read_text(encoding="utf-8").splitlines():
         if not raw.strip() or raw.startswith("#"):
             continue
         if raw.strip() == "@holdout":
@@ -100,13 +110,26 @@ def main() -> None:
             continue
         text, pii, decoys = parse(fill(raw.replace("\\n", "\n"), rng))
         rows.append(
-            {"id": f"unseen-{len(rows) + 1:03d}", "part": part, "text": text,
-             "pii": pii, "decoys": decoys}
+            {
+                "id": f"{prefix}-{len(rows) + 1:03d}",
+                "part": part,
+                "text": text,
+                "pii": pii,
+                "decoys": decoys,
+            }
         )
-    TARGET.write_text(
+    (FIXTURES / target).write_text(
         "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8"
     )
-    print(f"{len(rows)} texts, {sum(r['part'] == 'holdout' for r in rows)} held out")
+    print(f"{name}: {len(rows)} texts, {sum(r['part'] == 'holdout' for r in rows)} held out")
+
+
+def main() -> None:
+    """Build every set, or the ones named."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--set", choices=sorted(SETS), action="append", help="build only these")
+    for name in parser.parse_args().set or list(SETS):
+        build(name)
 
 
 if __name__ == "__main__":
