@@ -1,12 +1,13 @@
-"""Measure the personal-data detector on both evaluation sets.
+"""Measure the personal-data detector on the evaluation sets.
 
 Prints, for the first example set (``pii_examples.jsonl``, which the rules
-were written from) and for the second (``pii_eval_unseen.jsonl``, written
-before tuning, its ``holdout`` part never inspected while tuning), the
-character-level recall and precision per kind and overall, and the share of
-look-alike (decoy) spans kept whole.
+were written from), for the second (``pii_eval_unseen.jsonl``) and for the
+third (``pii_eval_third.jsonl``), each written before tuning on it and each
+with a ``holdout`` part never inspected while tuning, the character-level
+recall and precision per kind and overall, and the share of look-alike
+(decoy) spans kept whole.
 
-    python bench/pii.py [--misses] [--set examples|tune|holdout]
+    python bench/pii.py [--misses] [--set examples|tune|holdout|third-tune|third-holdout]
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ SETS = {
     "examples": (FIXTURES / "pii_examples.jsonl", None),
     "tune": (FIXTURES / "pii_eval_unseen.jsonl", "tune"),
     "holdout": (FIXTURES / "pii_eval_unseen.jsonl", "holdout"),
+    "third-tune": (FIXTURES / "pii_eval_third.jsonl", "tune"),
+    "third-holdout": (FIXTURES / "pii_eval_third.jsonl", "holdout"),
 }
 
 
