@@ -11,7 +11,8 @@ from services.privacy import store as pstore
 from services.privacy.audit import AuditAction, verify_chain
 from services.privacy.identifiers import IdentifierKind
 from services.privacy.rights import Rights
-from services.privacy.roles import AUDIT_READERS, DPO, require_role
+from services.privacy.roles import AUDIT_READERS, DPO, STAFF_WRITERS, require_role
+from shared.errors import Invalid
 from shared.http import ServiceCaller
 from shared.store import Store
 
@@ -45,6 +46,15 @@ class LookupIn(RequestIn):
         return {kind: value for kind, value in given.items() if value}
 
 
+class SearchIn(RequestIn):
+    """What an agent typed to find a customer's cases: identifiers and/or a name."""
+
+    phone: str | None = Field(default=None, max_length=40)
+    email: str | None = Field(default=None, max_length=254)
+    national_id: str | None = Field(default=None, max_length=40)
+    name: str | None = Field(default=None, max_length=120)
+
+
 def router(caller: Any, rights: Rights, store: Store) -> APIRouter:
     """Return the data-subject and audit routes."""
     api = APIRouter()
@@ -55,6 +65,21 @@ def router(caller: Any, rights: Rights, store: Store) -> APIRouter:
         require_role(who.role, DPO, to="look customers up")
         return await rights.lookup(
             body.identifiers(), reason=body.reason, actor=who.user, role=who.role
+        )
+
+    @api.post("/subjects/search")
+    async def search(body: SearchIn, who: Caller) -> dict[str, Any]:
+        require_role(who.role, STAFF_WRITERS, to="search customers")
+        given: dict[IdentifierKind, str | None] = {
+            "phone": body.phone,
+            "email": body.email,
+            "national_id": body.national_id,
+        }
+        identifiers = {kind: value for kind, value in given.items() if value}
+        if not identifiers and not body.name:
+            raise Invalid("give a phone, email, national ID or name", field="body")
+        return await rights.search(
+            identifiers, body.name, reason=body.reason, actor=who.user, role=who.role
         )
 
     @api.post("/subjects/{subject_ref}/export")

@@ -79,6 +79,22 @@ def normalise_app_user(raw: str | None) -> str | None:
     return text or None
 
 
+# Titles a customer's name may carry, dropped before a name is indexed.
+_TITLES = re.compile(
+    r"^(?:คุณ|นางสาว|นาง|นาย|น\.ส\.|ด\.ช\.|ด\.ญ\.|mr\.?|mrs\.?|ms\.?|miss|khun)\s*",
+    re.IGNORECASE,
+)
+
+
+def normalise_name(raw: str | None) -> str | None:
+    """Return a name without its title, spaces collapsed, case folded; None if empty."""
+    if not raw:
+        return None
+    name = " ".join(raw.split())
+    name = _TITLES.sub("", name, count=1).strip()
+    return name.casefold() if len(name) >= 2 else None
+
+
 NORMALISERS: dict[IdentifierKind, Callable[[str | None], str | None]] = {
     "phone": normalise_phone,
     "email": normalise_email,
@@ -115,6 +131,18 @@ class BlindIndexer:
             if normalised is not None:
                 found[kind] = self._mac(kind, normalised)
         return found
+
+    def name_index(self, raw: str | None) -> str | None:
+        """Return the index of a customer's name, or None if nothing of it is left.
+
+        Names are not identifiers (two customers share one), so their index
+        never links contacts to a customer: it only finds customers by name.
+        """
+        normalised = normalise_name(raw)
+        if normalised is None:
+            return None
+        message = f"name:{normalised}".encode()
+        return hmac.new(self._key, message, hashlib.sha256).hexdigest()
 
     def _mac(self, kind: IdentifierKind, normalised: str) -> str:
         message = f"{kind}:{normalised}".encode()

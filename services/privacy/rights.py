@@ -60,6 +60,36 @@ class Rights:
             raise NotFound("no customer is known by these identifiers")
         return {"subject_ref": refs[0], "conflict": len(refs) > 1, "matches": matches}
 
+    async def search(
+        self,
+        identifiers: Mapping[IdentifierKind, str],
+        name: str | None,
+        *,
+        reason: str,
+        actor: str,
+        role: str,
+        limit: int = 20,
+    ) -> dict[str, Any]:
+        """Return the customers known by ``identifiers`` or by ``name`` (audited, no identity).
+
+        Staff find a customer's cases this way: the answer holds references
+        only, never what privacy holds about them.
+        """
+        indexes = []
+        for kind, value in identifiers.items():
+            try:
+                indexes.append(self._indexer.index(kind, value))
+            except Invalid:
+                continue  # a name typed into the box is not a phone: no hit, no error
+        refs = {str(e["subject_ref"]) for e in await pstore.subjects_for(self._store, indexes)}
+        name_index = self._indexer.name_index(name)
+        if name_index:
+            refs |= set(await pstore.subjects_named(self._store, name_index, limit=limit))
+        alive = sorted(refs)[:limit]
+        for ref in alive or [None]:
+            await self._audit("lookup", ref, "handle_case", reason, actor=actor, role=role)
+        return {"subject_refs": alive}
+
     async def export(
         self, subject_ref: str, *, reason: str, actor: str, role: str
     ) -> dict[str, Any]:

@@ -175,6 +175,9 @@ class Screener:
                 return Resolution(subject_ref, tuple(flags), _names(contact, held))
             stated_ix = {}
         await pstore.add_indexes(self._store, subject_ref, {**stated_ix, **explicit})
+        name_index = self._indexer.name_index(contact.customer.name)
+        if name_index:
+            await pstore.add_name_index(self._store, subject_ref, name_index)
         fallback = {str(kind): value for kind, value in stated.items() if kind in stated_ix}
         held = await self._vault.merge_identity(subject_ref, given, fallback=fallback, at=at)
         return Resolution(subject_ref, tuple(flags), _names(contact, held))

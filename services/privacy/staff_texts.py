@@ -30,7 +30,7 @@ from shared.messages import Consent
 from shared.store import Store
 
 STAFF_TEXTS = "staff_texts"
-StaffTextKind = Literal["reply", "resolution", "question"]
+StaffTextKind = Literal["reply", "resolution", "question", "note"]
 
 
 class StaffTexts:

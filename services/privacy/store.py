@@ -21,6 +21,8 @@ from shared.store import IndexPlan, Store
 
 SUBJECTS = "subjects"
 BLIND = "blind_index"
+# Customers by the index of their name: many customers per name, looked up only.
+NAMES = "name_index"
 CONTACTS = "contacts"
 CONSENTS = "consents"
 CONFLICTS = "identity_conflicts"
@@ -33,6 +35,7 @@ _DUPLICATE_KEY = 11000
 INDEXES: IndexPlan = {
     SUBJECTS: [IndexModel("updated_at")],
     BLIND: [IndexModel("subject_ref")],
+    NAMES: [IndexModel("index"), IndexModel("subject_ref")],
     CONTACTS: [
         IndexModel("subject_ref"),
         IndexModel("reply_handle", unique=True, sparse=True),
@@ -55,6 +58,21 @@ async def subjects_for(store: Store, indexes: list[str]) -> list[dict[str, Any]]
     if not indexes:
         return []
     return [doc async for doc in store[BLIND].find({"_id": {"$in": indexes}})]
+
+
+async def add_name_index(store: Store, subject_ref: str, index: str) -> None:
+    """Record that the customer ``subject_ref`` gave a name with ``index``."""
+    await store[NAMES].update_one(
+        {"_id": f"{index}:{subject_ref}"},
+        {"$setOnInsert": {"index": index, "subject_ref": subject_ref}},
+        upsert=True,
+    )
+
+
+async def subjects_named(store: Store, index: str, *, limit: int) -> list[str]:
+    """Return the customers who gave a name with ``index``."""
+    cursor = store[NAMES].find({"index": index}, {"subject_ref": 1}).limit(limit)
+    return [str(doc["subject_ref"]) async for doc in cursor]
 
 
 async def add_indexes(

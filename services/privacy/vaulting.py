@@ -135,6 +135,7 @@ class SubjectVault:
         # Indexes and sealed contacts go even if the key was already gone, so an
         # erasure interrupted half-way finishes when it is asked again.
         await self._store[pstore.BLIND].delete_many({"subject_ref": subject_ref})
+        await self._store[pstore.NAMES].delete_many({"subject_ref": subject_ref})
         await self._store[pstore.CONTACTS].update_many(
             {"subject_ref": subject_ref, "vault": {"$ne": None}},
             {"$unset": {"vault": ""}, "$set": {"purged_at": at}},
