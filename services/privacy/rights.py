@@ -85,10 +85,11 @@ class Rights:
         name_index = self._indexer.name_index(name)
         if name_index:
             refs |= set(await pstore.subjects_named(self._store, name_index, limit=limit))
-        alive = sorted(refs)[:limit]
-        for ref in alive or [None]:
+        found = sorted(refs)[:limit]
+        audited: list[str | None] = [*found] or [None]
+        for ref in audited:
             await self._audit("lookup", ref, "handle_case", reason, actor=actor, role=role)
-        return {"subject_refs": alive}
+        return {"subject_refs": found}
 
     async def export(
         self, subject_ref: str, *, reason: str, actor: str, role: str
