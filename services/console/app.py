@@ -14,18 +14,20 @@ from pathlib import Path
 
 import httpx
 from fastapi import FastAPI, Response
-from fastapi.responses import HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse
 
 from services.console import (
     admin_users,
     api,
     cases,
+    live,
     passwords,
     problems,
     throttle,
     tickets,
     users,
     walkin,
+    workspace,
 )
 from services.console.auth import Directory
 from services.console.clients import ServiceClient
@@ -34,12 +36,15 @@ from services.console.live import LiveHub
 from services.console.providers import router as providers_router
 from services.console.reports import router as reports_router
 from shared.bus import Subscription
-from shared.errors import ConfigError, Invalid
+from shared.errors import ConfigError, Invalid, NotFound
 from shared.http import health_router, install_common
 from shared.runtime import Runtime, ServiceParts, running
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
+APP_DIR = STATIC / "app"
+ASSET = re.compile(r"^[a-z][a-z0-9-]{0,40}\.(js|css|svg)$")
+ASSET_TYPES = {"js": "text/javascript", "css": "text/css", "svg": "image/svg+xml"}
 
 
 def page_csp(page: str) -> str:
@@ -101,7 +106,7 @@ def create_app(runtime: Runtime, *, http: httpx.AsyncClient | None = None) -> Fa
     ``http`` reaches the other services (tests pass one routing them in-process);
     the console closes only a client it made itself.
     """
-    hub = LiveHub()
+    hub = LiveHub(runtime.store, runtime.clock)
     owns_http = http is None
     http = http or httpx.AsyncClient(timeout=10.0)
     routing = ServiceClient.of(runtime.settings, "routing", http=http)
@@ -109,7 +114,13 @@ def create_app(runtime: Runtime, *, http: httpx.AsyncClient | None = None) -> Fa
     intake = ServiceClient.of(runtime.settings, "intake", http=http)
     directory = Directory(runtime.store)
     parts = ServiceParts(
-        indexes={**users.INDEXES, **throttle.INDEXES, **tickets.INDEXES},
+        indexes={
+            **users.INDEXES,
+            **throttle.INDEXES,
+            **tickets.INDEXES,
+            **live.INDEXES,
+            **workspace.INDEXES,
+        },
         subscriptions=[Subscription(queue="console.events", handler=hub.on_event, prefetch=16)],
     )
 
@@ -117,6 +128,7 @@ def create_app(runtime: Runtime, *, http: httpx.AsyncClient | None = None) -> Fa
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         async with running(runtime, parts):
             await ensure_admin(runtime)
+            await workspace.seed_canned(runtime.store, runtime.settings.org)
             yield
         if owns_http:
             await http.aclose()
@@ -127,11 +139,18 @@ def create_app(runtime: Runtime, *, http: httpx.AsyncClient | None = None) -> Fa
     app.include_router(health_router(runtime.readiness))
     app.include_router(api.router(runtime, routing=routing, hub=hub, directory=directory))
     current_user = api.user_dependency(runtime.settings.secret_key.get_secret_value(), directory)
+    app.include_router(admin_users.router(runtime, current_user=current_user, directory=directory))
     app.include_router(
-        admin_users.router(runtime, current_user=current_user, directory=directory)
+        workspace.router(runtime, current_user=current_user, routing=routing, privacy=privacy)
     )
     app.include_router(
-        cases.router(current_user=current_user, routing=routing, privacy=privacy)
+        cases.router(
+            current_user=current_user,
+            routing=routing,
+            privacy=privacy,
+            hub=hub,
+            seen=workspace.SeenBook(runtime.store, runtime.clock),
+        )
     )
     app.include_router(walkin.router(current_user=current_user, intake=intake, routing=routing))
     app.include_router(
@@ -142,15 +161,28 @@ def create_app(runtime: Runtime, *, http: httpx.AsyncClient | None = None) -> Fa
             page_csp=page_csp,
         )
     )
-    app.include_router(
-        dead_letters_router(runtime, current_user=current_user, page_csp=page_csp)
-    )
+    app.include_router(dead_letters_router(runtime, current_user=current_user, page_csp=page_csp))
     notify = ServiceClient.of(runtime.settings, "notify", http=http)
     app.include_router(providers_router(current_user=current_user, notify=notify))
 
-    @app.get("/", include_in_schema=False)
-    async def index() -> Response:
-        page = (STATIC / "index.html").read_text()
-        return HTMLResponse(page, headers={"Content-Security-Policy": page_csp(page)})
+    shell = (STATIC / "shell.html").read_text(encoding="utf-8")
+    shell_headers = {"Content-Security-Policy": page_csp(shell), "Cache-Control": "no-store"}
+
+    async def page() -> Response:
+        # One page for every workspace URL; the page's script shows the view the URL names.
+        return HTMLResponse(shell, headers=shell_headers)
+
+    for path in ("/", "/cases/{case_id}", "/supervisor", "/admin", "/admin/{section}"):
+        app.add_api_route(path, page, methods=["GET"], include_in_schema=False)
+
+    @app.get("/app/{name}", include_in_schema=False)
+    async def asset(name: str) -> Response:
+        if not ASSET.fullmatch(name) or not (APP_DIR / name).is_file():
+            raise NotFound(f"no file {name[:60]!r}")
+        return FileResponse(
+            APP_DIR / name,
+            media_type=ASSET_TYPES[name.rsplit(".", 1)[1]],
+            headers={"Cache-Control": "no-cache"},
+        )
 
     return app

@@ -7,8 +7,10 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Path, Query
 
+from services.console import workspace
 from services.console.auth import User
 from services.console.clients import CASE_ID, CASE_ID_TEXT, ServiceClient, case_path
+from services.console.live import LiveHub
 from shared.case_access import ROLES as CASE_ROLES
 from shared.case_access import Can
 from shared.errors import NotFound
@@ -31,6 +33,10 @@ CaseAction = Literal[
     "satisfaction",
     "acknowledge-on-behalf",
     "certify-closure",
+    "notes",
+    "assign",
+    "merge",
+    "split",
 ]
 # What each action asks of the caller's role, as routing checks it (``routing/access.py``).
 # The console checks it first, so a refused action writes nothing anywhere, not even
@@ -45,6 +51,10 @@ ACTION_PERMISSION: dict[str, Can] = {
     "satisfaction": Can.RATE,
     "acknowledge-on-behalf": Can.ON_BEHALF,
     "certify-closure": Can.CERTIFY,
+    "notes": Can.WORK,
+    "assign": Can.WORK,
+    "merge": Can.WORK,
+    "split": Can.WORK,
 }
 # Actions whose text goes to the customer: (body field, staff-text kind). The
 # text is vaulted by privacy first; routing gets the masked copy and its ref.
@@ -52,7 +62,16 @@ STAFF_TEXT_FIELDS: dict[str, tuple[str, str]] = {
     "replies": ("text", "reply"),
     "resolve": ("summary", "resolution"),
     "request-info": ("question", "question"),
+    "notes": ("text", "note"),
 }
+# Queue views and orders routing knows (``/internal/v1/cases``).
+View = Literal["all", "mine", "unassigned", "unit", "at_risk", "breached"]
+Sort = Literal[
+    "-created_at", "created_at", "-updated_at", "updated_at", "due", "-urgency", "number"
+]
+Urgency = Literal["low", "normal", "high", "urgent"]
+# At most this many customers found by a search are listed (their cases, newest first).
+MAX_CUSTOMERS = 5
 # Where staff text sits in routing's case view: the timeline entry's field.
 _TIMELINE_TEXT = {"case.info_requested": "question", "case.resolved": "summary"}
 
@@ -148,7 +167,12 @@ async def visible_staff_texts(privacy: ServiceClient, case: dict[str, Any], user
 
 
 def router(
-    *, current_user: Callable[..., Any], routing: ServiceClient, privacy: ServiceClient
+    *,
+    current_user: Callable[..., Any],
+    routing: ServiceClient,
+    privacy: ServiceClient,
+    hub: LiveHub | None = None,
+    seen: workspace.SeenBook | None = None,
 ) -> APIRouter:
     """Return the case routes."""
     api = APIRouter(prefix="/api/v1", tags=["cases"])
@@ -170,6 +194,12 @@ def router(
         q: Annotated[str | None, Query(max_length=200)] = None,
         page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
         per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = 50,
+        view: View | None = None,
+        sort: Sort | None = None,
+        category: Filter = None,
+        urgency: Urgency | None = None,
+        assignee: Filter = None,
+        customer: Annotated[str | None, Query(min_length=2, max_length=120)] = None,
     ) -> Any:
         # Only the parameters declared here reach routing; anything else is dropped.
         if user.role == "unit_member":
@@ -184,10 +214,33 @@ def router(
                 "q": q,
                 "page": page,
                 "per_page": per_page,
+                "view": view,
+                "sort": sort,
+                "category": category,
+                "urgency": urgency,
+                "assignee": assignee,
             }.items()
             if value is not None
         }
-        return await routing.call("GET", "/internal/v1/cases", user=user, params=params)
+        if customer:
+            refs = await customers(user, customer)
+            if not refs:
+                return {"items": [], "total": 0, "page": page, "per_page": per_page}
+            params["subject_ref"] = ",".join(refs)
+        answer = await routing.call("GET", "/internal/v1/cases", user=user, params=params)
+        if seen is not None:
+            await seen.mark_unread(user.username, answer["items"])
+        return answer
+
+    async def customers(user: User, text: str) -> list[str]:
+        """Return the customers privacy knows by what was typed (audited there)."""
+        found = await privacy.call(
+            "POST",
+            "/internal/v1/subjects/search",
+            user=user,
+            json={**workspace.search_terms(text), "reason": "customer search in the queue"},
+        )
+        return list(found["subject_refs"])[:MAX_CUSTOMERS]
 
     @api.get("/reports/monthly", tags=["reports"])
     async def monthly_report(
@@ -205,6 +258,8 @@ def router(
         case = await load(case_id, user)
         case["contacts"] = await visible_contacts(privacy, case, user)
         await visible_staff_texts(privacy, case, user)
+        if seen is not None:
+            await seen.mark_seen(user.username, case["id"])
         return case
 
     @api.patch("/cases/{case_id}")
@@ -225,6 +280,18 @@ def router(
         user.require(*CASE_ROLES[ACTION_PERMISSION[action]])
         case = await load(case_id, user)
         sent = await vault_staff_text(privacy, case, action, body or {}, user)
-        return await routing.call("POST", case_path(case["id"], action), user=user, json=sent)
+        answer = await routing.call("POST", case_path(case["id"], action), user=user, json=sent)
+        mentions = sent.get("mentions") if action == "notes" else None
+        if hub is not None and isinstance(mentions, list) and mentions:
+            named = [m for m in mentions if isinstance(m, str) and m != user.username]
+            await hub.mention(
+                named,
+                {
+                    "type": "mention",
+                    "by": user.username,
+                    "case": {"id": case["id"], "number": case.get("number")},
+                },
+            )
+        return answer
 
     return api

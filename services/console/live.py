@@ -1,60 +1,151 @@
-"""Live case events to browsers over a websocket."""
+"""Live case events to browsers over a websocket, with replay after a reconnect and presence.
+
+Every event the console shows is appended to ``live_events`` with a cursor (one
+counter, so cursors only grow) before it is pushed. A page that lost its socket
+reconnects and sends ``{"type": "resume", "after": <last cursor seen>}``; the
+hub replays what it missed, or answers ``{"type": "reset"}`` when the gap is
+older than the log keeps (``RETENTION``) or longer than ``REPLAY_LIMIT``, and the
+page reloads its lists. A page also says which case it shows
+(``{"type": "viewing", "case": id}`` / ``{"type": "left"}``): everyone else on
+that case gets ``{"type": "presence", "case": id, "viewers": [...]}``, the
+collision indicator. Mentions in internal notes reach the named users only.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
 from fastapi import WebSocket
+from pymongo import ASCENDING, IndexModel
 
 from services.console.auth import User
+from shared.clock import Clock
 from shared.messages import CASE_EVENT_TYPES, CaseEvent, Envelope
+from shared.store import IndexPlan, Store, increment
 
 log = logging.getLogger(__name__)
+
+EVENTS = "live_events"
+COUNTERS = "live_counters"
+RETENTION = timedelta(hours=24)
+REPLAY_LIMIT = 500
+INDEXES: IndexPlan = {
+    EVENTS: [IndexModel([("cursor", ASCENDING)], unique=True), IndexModel("at")],
+}
+# Event detail fields a page may see: who and what, never customer text.
+_DETAIL_FIELDS = ("mentions", "from", "to", "unit", "source", "target", "step", "target_case")
 
 
 @dataclass(eq=False)
 class _Listener:
     socket: WebSocket
     user: User
+    viewing: str | None = None
+
+
+def _may_see(user: User, unit: str | None) -> bool:
+    return user.role != "unit_member" or (unit is not None and user.unit == unit)
 
 
 class LiveHub:
     """Fan case events out to the connected browsers that may see them."""
 
-    def __init__(self) -> None:
+    def __init__(self, store: Store | None = None, clock: Clock | None = None) -> None:
         self._listeners: set[_Listener] = set()
+        self._store = store
+        self._clock = clock
 
     def __len__(self) -> int:
         return len(self._listeners)
 
     async def serve(self, socket: WebSocket, user: User) -> None:
-        """Keep ``socket`` registered until the browser goes away."""
+        """Keep ``socket`` registered until the browser goes away, answering its requests."""
         listener = _Listener(socket, user)
         self._listeners.add(listener)
         try:
             while True:
-                await socket.receive_text()  # pings from the page; content ignored
+                text = await socket.receive_text()
+                await self._request(listener, text)
         except Exception:  # noqa: S110 - any receive error means the browser left
             pass
         finally:
             self._listeners.discard(listener)
+            if listener.viewing:
+                await self._presence(listener.viewing)
+
+    async def _request(self, listener: _Listener, text: str) -> None:
+        try:
+            message = json.loads(text)
+        except ValueError:
+            return  # a ping
+        if not isinstance(message, dict):
+            return
+        kind = message.get("type")
+        if kind == "resume":
+            after = message.get("after")
+            if isinstance(after, int) and after >= 0:
+                await self._replay(listener, after)
+        elif kind == "viewing":
+            case = message.get("case")
+            if isinstance(case, str) and 0 < len(case) <= 40:
+                await self._view(listener, case)
+        elif kind == "left":
+            await self._view(listener, None)
+
+    async def _view(self, listener: _Listener, case: str | None) -> None:
+        before, listener.viewing = listener.viewing, case
+        for changed in {before, case} - {None}:
+            assert changed is not None
+            await self._presence(changed)
+
+    async def _presence(self, case: str) -> None:
+        viewers = sorted({item.user.username for item in self._listeners if item.viewing == case})
+        payload = {"type": "presence", "case": case, "viewers": viewers}
+        targets = [item for item in list(self._listeners) if item.viewing == case]
+        await asyncio.gather(*(self._send(item, payload) for item in targets))
+
+    async def _replay(self, listener: _Listener, after: int) -> None:
+        if self._store is None:
+            await self._send(listener, {"type": "reset"})
+            return
+        cursor = self._store[EVENTS].find({"cursor": {"$gt": after}}, {"_id": 0})
+        found = await cursor.sort("cursor", ASCENDING).limit(REPLAY_LIMIT + 1).to_list()
+        oldest = await self._store[EVENTS].find_one({}, {"cursor": 1}, sort=[("cursor", 1)])
+        gap = oldest is not None and oldest["cursor"] > after + 1
+        if len(found) > REPLAY_LIMIT or gap:
+            await self._send(listener, {"type": "reset"})
+            return
+        for doc in found:
+            if _may_see(listener.user, doc.get("unit")) and _addressed(listener.user, doc):
+                await self._send(listener, doc["payload"])
+
+    async def mention(self, usernames: list[str], payload: dict[str, Any]) -> None:
+        """Tell the named users they were mentioned (only those connected hear it now)."""
+        named = set(usernames)
+        targets = [item for item in list(self._listeners) if item.user.username in named]
+        await asyncio.gather(*(self._send(item, payload) for item in targets))
 
     async def on_event(self, envelope: Envelope) -> None:
         """Push a case event or a delivery problem to every listener allowed to see it."""
         if envelope.type.startswith("notification."):
             # Owned by notify; forwarded as data (it carries no personal data).
-            await self._push({"type": envelope.type, **envelope.data}, unit=None)
+            await self._publish({"type": envelope.type, **envelope.data}, unit=None)
             return
         if envelope.type not in CASE_EVENT_TYPES:
             return  # a newer event kind this console does not show yet
         message = envelope.message()
         assert isinstance(message, CaseEvent)
-        payload: dict[str, object] = {
+        payload: dict[str, Any] = {
             "type": message.type,
             "seq": message.seq,
+            "at": message.at.isoformat(),
+            "actor": message.actor,
             "case": {
                 "id": message.case.id,
                 "number": message.case.number,
@@ -64,16 +155,34 @@ class LiveHub:
                 "topic": message.case.topic,
             },
         }
-        await self._push(payload, unit=message.case.unit)
+        detail = {k: message.detail[k] for k in _DETAIL_FIELDS if k in message.detail}
+        if detail:
+            payload["detail"] = detail
+        await self._publish(payload, unit=message.case.unit)
 
-    async def _push(self, payload: dict[str, object], *, unit: str | None) -> None:
-        targets = [
-            listener
-            for listener in list(self._listeners)
-            if listener.user.role != "unit_member" or (unit and listener.user.unit == unit)
-        ]
-        await asyncio.gather(*(self._send(listener, payload) for listener in targets))
+    async def _publish(self, payload: dict[str, Any], *, unit: str | None) -> None:
+        """Append ``payload`` to the log (it gains its cursor) and push it."""
+        if self._store is not None and self._clock is not None:
+            now: datetime = self._clock.now()
+            payload["cursor"] = await increment(self._store, COUNTERS, "live")
+            await self._store[EVENTS].insert_one(
+                {"cursor": payload["cursor"], "at": now, "unit": unit, "payload": payload}
+            )
+            # The log keeps a day: a page away longer reloads instead of replaying.
+            if payload["cursor"] % 200 == 0:
+                await self._store[EVENTS].delete_many({"at": {"$lt": now - RETENTION}})
+        await self._push(payload, unit=unit)
 
-    async def _send(self, listener: _Listener, payload: dict[str, object]) -> None:
+    async def _push(self, payload: dict[str, Any], *, unit: str | None) -> None:
+        targets = [item for item in list(self._listeners) if _may_see(item.user, unit)]
+        await asyncio.gather(*(self._send(item, payload) for item in targets))
+
+    async def _send(self, listener: _Listener, payload: dict[str, Any]) -> None:
         with contextlib.suppress(Exception):
             await listener.socket.send_json(payload)
+
+
+def _addressed(user: User, doc: dict[str, Any]) -> bool:
+    """Return True unless the logged event is addressed to other users only."""
+    to = doc.get("to")
+    return to is None or user.username in to
