@@ -7,17 +7,26 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Path, Query
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from services.routing import callbacks, report_files, report_periods, reports
+from services.routing import (
+    callbacks,
+    report_files,
+    report_periods,
+    reports,
+    workspace,
+    workspace_api,
+)
 from services.routing import store as case_store
 from services.routing.access import Actor, Can
+from services.routing.api_parts import Body, version_of
 from services.routing.dispatch import Dispatcher
 from services.routing.domain import Case
 from services.routing.handlers import CaseCommands
 from services.routing.org import OrgConfig
 from services.routing.views import case_view
-from shared.errors import Forbidden, Invalid, NotFound
+from services.routing.workspace_commands import WorkspaceCommands
+from shared.errors import Forbidden, NotFound
 from shared.http import ServiceCaller, service_auth_for
 from shared.runtime import Runtime
 
@@ -30,12 +39,6 @@ TextRef = Annotated[str | None, Field(default=None, min_length=1, max_length=100
 # Case-list paging: a deeper page would skip past what the store's integers hold (a 500).
 MAX_PAGE = 10_000
 MAX_PER_PAGE = 200
-
-
-class Body(BaseModel):
-    """Base of request bodies: unknown fields are refused, so typos do not pass silently."""
-
-    model_config = ConfigDict(extra="forbid")
 
 
 class Empty(Body):
@@ -102,15 +105,6 @@ class OnBehalfIn(Body):
     score: int | None = Field(default=None, ge=1, le=5)
 
 
-def _version(if_match: str | None) -> int | None:
-    if not if_match:
-        return None
-    value = if_match.strip().removeprefix("W/").strip('"')
-    if not value.isdigit():
-        raise Invalid("If-Match must be the case's version number", field="If-Match")
-    return int(value)
-
-
 def router(
     runtime: Runtime, *, org: OrgConfig, commands: CaseCommands, dispatcher: Dispatcher
 ) -> APIRouter:
@@ -127,12 +121,24 @@ def router(
     def show(case: Case, *, history: bool = True) -> dict[str, Any]:
         return case_view(case, sla=commands.sla, now=runtime.clock.now(), history=history)
 
+    actions = WorkspaceCommands(runtime, org=org, commands=commands, dispatcher=dispatcher)
+    # First, so that /cases/counts is matched before /cases/{case_id}.
+    api.include_router(
+        workspace_api.router(
+            runtime, org=org, acting=acting, show=show, actions=actions, dispatcher=dispatcher
+        )
+    )
+
     @api.get("/cases")
     async def list_cases(
         actor: ActorDep,
+        view: workspace.View = "all",
+        sort: workspace.Sort = "-created_at",
         status: str | None = None,
         channel: str | None = None,
         topic: str | None = None,
+        category: str | None = None,
+        subject_ref: str | None = None,
         unit: str | None = None,
         assignee: str | None = None,
         urgency: str | None = None,
@@ -141,14 +147,17 @@ def router(
         per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = 50,
     ) -> dict[str, Any]:
         actor.require(Can.READ)
-        if actor.unit_bound:
-            unit = actor.unit  # a unit sees its own cases only
-        filters: dict[str, Any] = {}
+        # The lane holds the view and the unit (a unit member's own, whatever they ask).
+        lane = workspace.view_lane(view, actor, unit)
+        if lane is None:
+            return {"items": [], "total": 0, "page": page, "per_page": per_page}
+        filters: dict[str, Any] = {"lanes": lane}
         for field, value in (
             ("status", status),
             ("channels", channel),
             ("topic", topic),
-            ("unit", unit),
+            ("category", category),
+            ("subject_ref", subject_ref),
             ("assignee", assignee),
             ("urgency", urgency),
         ):
@@ -158,7 +167,11 @@ def router(
             pattern = {"$regex": re.escape(q), "$options": "i"}
             filters["$or"] = [{"number": pattern}, {"contacts.text": pattern}]
         cases, total = await case_store.list_cases(
-            runtime.store, filters=filters, skip=(page - 1) * per_page, limit=per_page
+            runtime.store,
+            filters=filters,
+            sort=workspace.SORTS[sort],
+            skip=(page - 1) * per_page,
+            limit=per_page,
         )
         return {
             "items": [show(c, history=False) for c in cases],
@@ -175,21 +188,21 @@ def router(
     async def acknowledge(
         case_id: str, actor: ActorDep, _: Empty | None = None, if_match: IfMatch = None
     ) -> dict[str, Any]:
-        return show(await commands.acknowledge(case_id, actor, version=_version(if_match)))
+        return show(await commands.acknowledge(case_id, actor, version=version_of(if_match)))
 
     @api.patch("/cases/{case_id}")
     async def update(
         case_id: str, body: CaseUpdate, actor: ActorDep, if_match: IfMatch = None
     ) -> dict[str, Any]:
         changes = body.model_dump(exclude_none=True)
-        return show(await commands.update(case_id, actor, changes, version=_version(if_match)))
+        return show(await commands.update(case_id, actor, changes, version=version_of(if_match)))
 
     @api.post("/cases/{case_id}/transfer")
     async def transfer(
         case_id: str, body: TransferIn, actor: ActorDep, if_match: IfMatch = None
     ) -> dict[str, Any]:
         case = await commands.transfer(
-            case_id, actor, unit=body.unit, reason=body.reason, version=_version(if_match)
+            case_id, actor, unit=body.unit, reason=body.reason, version=version_of(if_match)
         )
         return show(case)
 
@@ -201,7 +214,7 @@ def router(
             case_id,
             actor,
             question=body.question,
-            version=_version(if_match),
+            version=version_of(if_match),
             text_ref=body.text_ref,
         )
         return show(case)
@@ -211,7 +224,7 @@ def router(
         case_id: str, body: ReplyIn, actor: ActorDep, if_match: IfMatch = None
     ) -> dict[str, Any]:
         case, request_id = await commands.reply(
-            case_id, actor, text=body.text, version=_version(if_match), text_ref=body.text_ref
+            case_id, actor, text=body.text, version=version_of(if_match), text_ref=body.text_ref
         )
         return {"request_id": request_id, "status": "queued", "case": show(case)}
 
@@ -223,7 +236,7 @@ def router(
             case_id,
             actor,
             summary=body.summary,
-            version=_version(if_match),
+            version=version_of(if_match),
             text_ref=body.text_ref,
         )
         return show(case)
@@ -232,7 +245,9 @@ def router(
     async def reopen(
         case_id: str, body: ReopenIn, actor: ActorDep, if_match: IfMatch = None
     ) -> dict[str, Any]:
-        case = await commands.reopen(case_id, actor, reason=body.reason, version=_version(if_match))
+        case = await commands.reopen(
+            case_id, actor, reason=body.reason, version=version_of(if_match)
+        )
         return show(case)
 
     @api.post("/cases/{case_id}/satisfaction")
@@ -245,7 +260,7 @@ def router(
             score=body.score,
             comment=body.comment,
             channel=body.channel,
-            version=_version(if_match),
+            version=version_of(if_match),
         )
         return show(case)
 
@@ -259,7 +274,7 @@ def router(
             channel=body.channel,
             note=body.note,
             score=body.score,
-            version=_version(if_match),
+            version=version_of(if_match),
         )
         return show(case)
 
@@ -267,7 +282,7 @@ def router(
     async def certify_closure(
         case_id: str, actor: ActorDep, _: Empty | None = None, if_match: IfMatch = None
     ) -> dict[str, Any]:
-        return show(await commands.certify(case_id, actor, version=_version(if_match)))
+        return show(await commands.certify(case_id, actor, version=version_of(if_match)))
 
     @api.get("/reports/monthly", tags=["reports"])
     async def monthly_report(

@@ -102,6 +102,13 @@ class Case(BaseModel):
     related_case: str | None = None
     # Every case linked to this one as related, in both directions.
     related_cases: list[str] = Field(default_factory=list)
+    # Merging: the case this one was closed into, and the cases closed into this one.
+    merged_into: str | None = None
+    merged_cases: list[str] = Field(default_factory=list)
+    # Splitting: the case this one was split from, and the contact on its way over
+    # (held here until the source has let go of it; see services/routing/workspace_commands.py).
+    split_from: str | None = None
+    moving_contact: CaseContact | None = None
     last_contact_at: datetime
     seq: int = 0
     version: int = 0
@@ -189,6 +196,11 @@ class Case(BaseModel):
         detail = {"change": "related_case", "related_case": other_id, "reason": reason}
         self.record("case.updated", at=at, detail=detail)
         return True
+
+    def link(self, other_id: str) -> None:
+        """Record ``other_id`` as related without an event of its own (the caller records one)."""
+        if other_id != self.id and other_id not in self.related_cases:
+            self.related_cases.append(other_id)
 
     def has_contact(self, contact_id: str) -> bool:
         """Say whether the contact is already part of the case."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, IndexModel
@@ -15,6 +15,23 @@ from shared.store import IndexPlan, Store, increment
 
 CASES = "cases"
 COUNTERS = "counters"
+
+SortKeys = list[tuple[str, int]]
+# The index keys behind each list order; a descending sort walks the same index backwards.
+SORT_KEYS: list[SortKeys] = [
+    [("created_at", DESCENDING)],
+    [("updated_at", DESCENDING)],
+    [("due_sort", ASCENDING)],
+    [("urgency_rank", DESCENDING), ("created_at", DESCENDING)],
+    [("number", ASCENDING)],
+]
+URGENCY_RANK = {"low": 0, "normal": 1, "high": 2, "urgent": 3}
+# Stands in for "no SLA due time" so those cases sort after every real one.
+NEVER_DUE = datetime(9999, 12, 31, tzinfo=UTC)
+# What _to_doc derives for the workspace's lists.
+WORKSPACE_FIELDS = ("open", "sla_flag", "lanes", "due_sort", "urgency_rank")
+ANY_UNIT = "*"
+NO_UNIT = "-"  # unit ids start with a letter or digit, so neither marker is a unit
 
 CASE_INDEXES = [
     IndexModel("number", unique=True),
@@ -32,6 +49,11 @@ CASE_INDEXES = [
     IndexModel([("org", ASCENDING), ("created_at", ASCENDING)]),
     # The SLA watcher's one query: cases whose next step or breach is due.
     IndexModel([("sla_next_due", ASCENDING)]),
+    # The workspace's case lists: one lane (see _lanes) then each sort's keys, so
+    # every view × sort is one index range walked in order (both directions).
+    *(IndexModel([("lanes", ASCENDING), *keys]) for keys in SORT_KEYS),
+    # A split whose contact is still on its way to the new case (almost always empty).
+    IndexModel("moving_contact.contact_id", sparse=True),
 ]
 # Big, history-only fields a list of cases leaves out.
 _LIST_PROJECTION = {"timeline": 0, "sla_history": 0, "outbox": 0}
@@ -57,7 +79,42 @@ def _to_doc(case: Case) -> dict[str, Any]:
     unstarted = case.assignee is None and case.status in UNSTARTED_STATUSES
     doc["queue"] = case.unit if unstarted else None
     doc["holder"] = f"{case.unit}:{case.assignee}" if case.assignee and case.is_open else None
+    # The workspace's views, each one equality on ``lanes`` (see lane()).
+    doc["open"] = case.is_open
+    doc["sla_flag"] = sla_flag(case)
+    doc["lanes"] = _lanes(case, doc["sla_flag"])
+    doc["due_sort"] = case.sla_next_due or NEVER_DUE
+    doc["urgency_rank"] = URGENCY_RANK[case.urgency]
     return doc
+
+
+def sla_flag(case: Case) -> str | None:
+    """Return "breached" or "at_risk" for an open case whose SLA reported so, else None."""
+    if not case.is_open or not case.sla:
+        return None
+    if case.sla.get("breach_reported"):
+        return "breached"
+    return "at_risk" if case.sla.get("fired") else None
+
+
+def lane(view: str, unit: str | None = None, user: str | None = None) -> str:
+    """Return the lane key of ``view`` for ``unit`` (None: every unit) and ``user``."""
+    key = f"{view}|{unit or ANY_UNIT}"
+    return f"{key}|{user}" if user is not None else key
+
+
+def _lanes(case: Case, flag: str | None) -> list[str]:
+    """Return every lane the case is in: each view, across units and in its own unit."""
+    views: list[tuple[str, str | None]] = [("all", None)]
+    if case.is_open:
+        views.append(("unit", None))
+        views.append(("mine", case.assignee) if case.assignee else ("unassigned", None))
+        if flag:
+            views.append((flag, None))
+    if case.pending_closure is not None:
+        views.append(("pending_closure", None))
+    unit = case.unit or NO_UNIT
+    return [lane(view, scope, user) for view, user in views for scope in (None, unit)]
 
 
 def _from_doc(doc: dict[str, Any]) -> Case:
@@ -176,18 +233,49 @@ async def subject_cases(store: Store, subject_ref: str | None, *, limit: int = 1
 
 
 async def list_cases(
-    store: Store, *, filters: dict[str, Any], skip: int, limit: int
+    store: Store,
+    *,
+    filters: dict[str, Any],
+    skip: int,
+    limit: int,
+    sort: SortKeys | None = None,
 ) -> tuple[list[Case], int]:
-    """Return one page of cases matching ``filters``, newest first, without history (read-only)."""
+    """Return one page of cases matching ``filters`` in ``sort`` order, without history."""
     total = await store[CASES].count_documents(filters)
     cursor = (
         store[CASES]
         .find(filters, _LIST_PROJECTION)
-        .sort("created_at", DESCENDING)
+        .sort(sort or [("created_at", DESCENDING)])
         .skip(skip)
         .limit(limit)
     )
     return [_from_doc(doc) async for doc in cursor], total
+
+
+async def count_lanes(store: Store, lanes: Sequence[str]) -> list[int]:
+    """Return how many cases are in each of ``lanes`` (one index range each)."""
+    return [await store[CASES].count_documents({"lanes": key}) for key in lanes]
+
+
+async def moving_to(store: Store, contact_id: str) -> Case | None:
+    """Return the case a split left ``contact_id`` on its way to, if a split stopped half-way."""
+    doc = await store[CASES].find_one({"moving_contact.contact_id": contact_id})
+    return _from_doc(doc) if doc else None
+
+
+async def backfill_lanes(store: Store, *, batch: int = 500) -> int:
+    """Write the workspace fields onto cases stored before they existed; return how many."""
+    done = 0
+    while True:
+        cursor = store[CASES].find({"lanes": {"$exists": False}}).limit(batch)
+        docs = [doc async for doc in cursor]
+        if not docs:
+            return done
+        for doc in docs:
+            derived = _to_doc(_from_doc(doc))
+            fields = {key: derived[key] for key in WORKSPACE_FIELDS}
+            await store[CASES].update_one({"_id": doc["_id"]}, {"$set": fields})
+            done += 1
 
 
 async def pending_outbox(store: Store, limit: int = 100) -> list[dict[str, Any]]:
