@@ -1,4 +1,4 @@
-"""The live hub over a real websocket and the embedded store: unit filter, replay, reset, presence."""
+"""The live hub on a real websocket and the embedded store: units, replay, reset, presence."""
 
 from __future__ import annotations
 
@@ -35,7 +35,11 @@ USERS = {
 
 def _event(unit: str, seq: int = 1, kind: str = "case.routed") -> Envelope:
     snapshot = CaseSnapshot(
-        id=new_id(), number=f"VOC-2026-{seq:06d}", org="pea", status="routed", unit=unit,
+        id=new_id(),
+        number=f"VOC-2026-{seq:06d}",
+        org="pea",
+        status="routed",
+        unit=unit,
         channel="app",
     )
     event = CaseEvent(type=kind, seq=seq, at=datetime.now(UTC), case=snapshot)  # type: ignore[arg-type]
@@ -71,7 +75,9 @@ async def hub(store: Store) -> AsyncIterator[Live]:
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, port=port, log_level="warning", lifespan="off"))
     task = asyncio.create_task(server.serve())
-    while not server.started:
+    for _ in range(500):
+        if server.started:
+            break
         await asyncio.sleep(0.02)
     yield Live(hub, port)
     server.should_exit = True
