@@ -22,6 +22,7 @@ import argparse
 import json
 import random
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures"
@@ -57,7 +58,7 @@ def _dashed(nid: str) -> str:
 
 def fill(text: str, rng: random.Random) -> str:
     """Replace every placeholder with a generated number."""
-    makers = {
+    makers: dict[str, Callable[[], str]] = {
         "{nid}": lambda: _nid(rng),
         "{nid-}": lambda: _dashed(_nid(rng)),
         "{nid_th}": lambda: _dashed(_nid(rng)).translate(THAI_DIGITS),
@@ -101,7 +102,7 @@ def build(name: str) -> None:
     source, target, prefix, seed = SETS[name]
     rng = random.Random(seed)
     part = "tune"
-    rows = []
+    rows: list[dict[str, object]] = []
     for raw in (FIXTURES / source).read_text(encoding="utf-8").splitlines():
         if not raw.strip() or raw.startswith("#"):
             continue

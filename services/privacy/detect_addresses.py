@@ -1,0 +1,193 @@
+"""Find postal addresses in Thai and English free text.
+
+An address starts at an anchor (a house or room number, a labelled house
+number, a housing estate) and runs over the components that follow it:
+หมู่, ซอย, ถนน, ตำบล/แขวง, อำเภอ/เขต, จังหวัด, the postcode, and inside
+buildings ห้อง, ชั้น, อาคาร, คอนโด... A street or area named without a house
+or room number is where a fault is, not where someone lives, and stays.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from functools import cache
+
+from pythainlp.corpus import provinces
+
+from services.privacy.detect_span import Span
+
+_D = "[0-9๐-๙]"
+_TH = "[\u0e01-\u0e4e]"
+_SP = "[ \t]"
+_HOUSE = rf"{_D}+(?:/{_D}+)?"
+# A room, floor or building: 1204, 5/12, B205, A.
+_ROOM = rf"(?:[A-Za-z]?{_D}+(?:/{_D}+)?[A-Za-z]?|[A-Z](?![A-Za-z]))"
+# A place name runs to a space or, in faxed text without spaces, to the next
+# abbreviated marker (อ. จ. ต. ...) or the postcode.
+_PLACE = rf"{_TH}+?(?=[อจตถซม]\.|{_D}|[\s,()]|\Z)"
+_EN_PLACE = r"[A-Z][a-z]+(?: [A-Z][a-z]+)*"
+# Words that begin the name of a residential building or estate.
+_BUILDING = r"คอนโด(?:มิเนียม)?|หอพัก|อพาร์[ทต]เมนท?์|แมนชั่น|การเคหะ|อาคาร|ตึก|แฟลต"
+# Components that carry their own label: an address may run over one or two
+# unlabelled words (a building's name) to reach one of these.
+_LABELLED = (
+    rf"หมู่บ้าน{_SP}*{_PLACE}(?:{_SP}{_D}+(?![/0-9๐-๙]))?",
+    rf"(?:หมู่(?:ที่)?|ม\.){_SP}*{_D}+",
+    rf"(?:ซอย|ซ\.){_SP}*(?:{_PLACE}(?:{_SP}{_HOUSE})?|{_HOUSE})",
+    rf"(?:ถนน|ถ\.){_SP}*{_PLACE}(?:{_SP}{_D}{{1,3}}(?!{_D}))?",
+    rf"(?:ตำบล|แขวง|ต\.|อำเภอ|เขต|อ\.|จังหวัด|จ\.){_SP}*{_PLACE}",
+    rf"(?:ห้อง|ชั้น|อาคาร|ตึก|แฟลต|ทาวเวอร์){_SP}*{_ROOM}(?![0-9๐-๙A-Za-z])",
+    rf"(?:{_BUILDING}){_SP}?{_PLACE}",
+    rf"(?:บ้าน)?เลขที่{_SP}*{_HOUSE}",
+    rf"{_D}{{1,4}}/{_D}{{1,3}}(?![0-9๐-๙/])",
+    r"กรุงเทพฯ|กทม\.",
+    r"Moo\.?[ \t]*\d+",
+    rf"(?:[TA]\.|Tambon|Amphoe|Khet|Khwaeng|Soi|soi)[ \t]*{_EN_PLACE}(?:[ \t]+\d+)?",
+    r"(?:Room|Unit|Floor|Fl\.|Tower|Building|Bldg\.?)[ \t]*[A-Z0-9]+\b",
+    rf"{_EN_PLACE}(?:[ \t]\d+)? Road",
+)
+_COMPONENTS = (
+    *_LABELLED,
+    # A village inside an address: หมู่ 11 บ้านหนองแวง.
+    rf"บ้าน{_PLACE}",
+    rf"{_D}{{5}}(?!{_D})",
+    # Inside an address, a capitalised place name closed by a comma (district,
+    # sub-district in English).
+    rf"{_EN_PLACE}(?=,)",
+    rf"{_EN_PLACE}[ \t]+\d{{5}}(?!\d)",
+)
+
+
+@cache
+def _component() -> re.Pattern[str]:
+    """Compile the address components, with province names written bare."""
+    names = sorted((str(p) for p in provinces()), key=len, reverse=True)
+    return re.compile("|".join([*_COMPONENTS, *map(re.escape, names)]))
+
+
+_COMPONENT_SEP = re.compile(r"[ \t]*,?[ \t]*")
+# One or two unlabelled words between components: a building's or an estate's
+# own name (ลุมพินี วิลล์, บางใหญ่). Never over words of a new clause.
+_BRIDGE_WORD = re.compile(rf"(?:{_TH}+|[A-Z][a-z]+){_SP}*,?{_SP}*")
+_LABELLED_COMPONENT = re.compile("|".join(_LABELLED))
+_NOT_BRIDGED = (
+    "โทร",
+    "ติดต่อ",
+    "เบอร์",
+    "แจ้ง",
+    "ไฟ",
+    "ค่ะ",
+    "คะ",
+    "ครับ",
+    "นะ",
+    "และ",
+    "หรือ",
+    "แต่",
+    "ที่",
+    "ให้",
+    "ส่ง",
+    "ยัง",
+    "ไม่",
+    "มี",
+    "ได้",
+    "อยู่",
+    "ตั้งแต่",
+    "ถึง",
+    "จาก",
+    "เสา",
+    "ทั้ง",
+    "ดวง",
+    "เริ่ม",
+    "ช่วง",
+    "แถว",
+    "หน้า",
+    "ใกล้",
+    "ตรง",
+    "เป็น",
+    "คือ",
+)
+_NOT_ESTATE = "|".join(_NOT_BRIDGED)
+_POSTCODE_END = re.compile(rf"{_D}{{5}}\Z")
+# Parts inside a building (room, floor, block) and house numbers extend an
+# address but do not make one: "ห้องประชุม 2 อาคาร 3 ชั้น 2" is an office.
+_INSIDE = re.compile(r"(?:ห้อง|ชั้น|อาคาร|ตึก|ทาวเวอร์|Room|Unit|Floor|Fl\.|Tower|Building|Bldg).*")
+_HOUSE_PART = re.compile(rf"(?:บ้าน)?เลขที่.*|{_D}{{1,4}}/{_D}{{1,3}}")
+# A house number is labelled "บ้านเลขที่", "เลขที่", "บ." or "บ้าน", or bare and
+# followed by at least two components; a room number ("ห้อง 1204"), a
+# building ("อาคาร A", "ตึก C") or an estate ("หมู่บ้านพฤกษา") starts one too.
+# How many place components (not inside a building) each anchor needs; an
+# estate needs a house number too, else it names where an outage is.
+_ESTATE = re.compile(rf"หมู่บ้าน{_SP}*(?!{_NOT_ESTATE}){_PLACE}(?:{_SP}{_D}+(?![/0-9๐-๙]))?")
+_BARE_HOUSE = re.compile(rf"(?<![0-9๐-๙/.,A-Za-z-]){_HOUSE}")
+_ANCHORS = (
+    (re.compile(rf"บ้านเลขที่{_SP}*{_HOUSE}"), 0),
+    (re.compile(rf"(?<!บ้าน)เลขที่{_SP}*{_HOUSE}"), 1),
+    (re.compile(rf"(?<![\u0e01-\u0e4e])บ\.{_SP}*{_HOUSE}"), 1),
+    (re.compile(rf"(?<![\u0e01-\u0e4e])บ้าน{_SP}+{_HOUSE}"), 2),
+    (re.compile(rf"ห้อง{_SP}*{_ROOM}(?![0-9๐-๙A-Za-z])"), 1),
+    (re.compile(rf"(?:อาคาร|ตึก){_SP}*{_ROOM}(?![0-9๐-๙A-Za-z])"), 2),
+    (_ESTATE, 2),
+    (re.compile(r"\b(?:Room|Unit)[ \t]+[A-Z]?\d+[A-Z]?\b"), 1),
+    (_BARE_HOUSE, 2),
+    # "อยู่ หมู่ 6 บ้าน... ต.... อ...." says where someone lives even with no
+    # house number; an outage place is not introduced by อยู่.
+    (re.compile(rf"(?<=อยู่){_SP}*:?{_SP}*(?=หมู่|ม\.|ซอย|ซ\.)"), 3),
+)
+# A number right after หมู่/ซอย is that component's value, not a house number.
+_COMPONENT_VALUE = re.compile(
+    r"(?:หมู่(?:ที่)?|ม\.|ซอย|ซ\.|Moo|เลขที่|ห้อง|ชั้น|อาคาร|ตึก|แฟลต|Room|Floor|Tower)[ \t]*\Z"
+)
+
+
+def addresses(text: str) -> Iterator[Span]:
+    """Yield every address candidate in ``text``."""
+    for anchor, needed in _ANCHORS:
+        for match in anchor.finditer(text):
+            if anchor is _BARE_HOUSE and _COMPONENT_VALUE.search(
+                text, max(0, match.start() - 10), match.start()
+            ):
+                continue
+            end, count, house = _extend_address(text, match.end())
+            if anchor is _ESTATE and not house:
+                continue
+            if count >= needed:
+                start = match.start() + len(match.group()) - len(match.group().lstrip(" \t:"))
+                yield Span(start, end, "address")
+
+
+def _extend_address(text: str, pos: int) -> tuple[int, int, bool]:
+    """Consume address components after ``pos``.
+
+    Return the end, how many place components there were, and whether a
+    house number was among them.
+    """
+    count, house = 0, False
+    while True:
+        sep = _COMPONENT_SEP.match(text, pos)
+        start = sep.end() if sep else pos
+        component = _component().match(text, start)
+        if not component or component.end() == start:
+            component = _bridged(text, pos, start)
+        if not component:
+            return pos, count, house
+        pos = component.end()
+        if _HOUSE_PART.fullmatch(component.group()):
+            house = True
+        elif not _INSIDE.fullmatch(component.group()):
+            count += 1
+
+
+def _bridged(text: str, pos: int, start: int) -> re.Match[str] | None:
+    """Match a labelled component past one or two unlabelled words, if any."""
+    if _POSTCODE_END.search(text, 0, pos):
+        return None  # a postcode closes an address
+    for _ in range(2):
+        word = _BRIDGE_WORD.match(text, start)
+        if not word or word.group().startswith(_NOT_BRIDGED):
+            return None
+        start = word.end()
+        component = _LABELLED_COMPONENT.match(text, start)
+        if component and component.end() > start:
+            return component
+    return None

@@ -1,0 +1,160 @@
+"""Find names by where they stand: English cues, form fields, letter signatures.
+
+A form dump (``ชื่อ: ...``, ``first_name: ...``, ``"name": "..."``) says
+outright which value is a name; so does the line under a letter's closing
+(ขอแสดงความนับถือ, Best regards). English names follow a title (Mr, Khun),
+a cue (my name is, wife) or stand just before their phone or email.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from services.privacy.detect_names import given_names, starts_clause, tokens
+from services.privacy.detect_span import Span
+
+_EN_WORD = r"[A-Z][a-z'-]+"
+_EN_NAME = rf"{_EN_WORD}(?:[ \t]{_EN_WORD}){{1,2}}"
+_EN_NAME_PATTERNS = (
+    re.compile(
+        rf"\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Khun)\.?[ \t]+{_EN_WORD}(?:[ \t]{_EN_WORD}){{0,2}}"
+        r"(?:[ \t][A-Z]\.)?"
+    ),
+    re.compile(
+        rf"(?:\bI'm|\bI am|\b[Mm]y name is|\b[Tt]his is|\b[Nn]ame:?|\b[Cc]ustomer|\b[Cc]ontact"
+        rf"|\bCheers,|\bRegards,|\bFrom:|(?<!\S)-)"
+        rf"[ \t]+(?P<name>{_EN_NAME})"
+    ),
+    # One name word after a relation or a Thai cue: "my wife Nok", "ผมชื่อ Michael".
+    re.compile(
+        r"(?:\b(?:wife|husband|son|daughter|mother|father|mom|dad|sister|brother|friend)"
+        rf"|ชื่อ|คุณ|ติดต่อ|โทรหา|ฝากถึง)[ \t]*(?P<name>{_EN_WORD}(?:[ \t]{_EN_WORD})?)"
+    ),
+    # A name written just before its phone number or email address.
+    re.compile(rf"(?P<name>{_EN_NAME})(?=,?[ \t]*[(/<]?[ \t]*(?:\+66|\(\+66|0\d|[\w.+-]+@))"),
+    # A single word just before a mobile number.
+    re.compile(rf"(?<![\w.-])(?P<name>{_EN_WORD})(?=[ \t]+0[689][0-9])"),
+)
+# Capitalised words that label a service or a greeting, not a person.
+_NOT_EN_NAMES = frozenset(
+    {
+        "Call",
+        "Center",
+        "Centre",
+        "Contact",
+        "Customer",
+        "Service",
+        "Services",
+        "Team",
+        "Office",
+        "Branch",
+        "Support",
+        "Hotline",
+        "Phone",
+        "Mobile",
+        "Tel",
+        "Email",
+        "Line",
+        "Fax",
+        "Dear",
+        "Sir",
+        "Madam",
+        "Hello",
+        "Thanks",
+        "Thank",
+        "Please",
+        "Order",
+        "Tax",
+        "Invoice",
+        "Subject",
+        "Company",
+        "Station",
+        "Manager",
+        "Department",
+        "Bank",
+        "Meter",
+        "Room",
+        "Tower",
+        "Road",
+        "Soi",
+        "Moo",
+        "Bangkok",
+        "Sent",
+        "From",
+        "To",
+        "Re",
+        "Fwd",
+    }
+)
+
+
+def english_names(text: str) -> Iterator[Span]:
+    """Find English-written names after a title or cue, or before contact details."""
+    for pattern in _EN_NAME_PATTERNS:
+        for match in pattern.finditer(text):
+            group = "name" if "name" in pattern.groupindex else 0
+            if not _NOT_EN_NAMES.intersection(match.group(group).split()):
+                yield Span(match.start(group), match.end(group), "name")
+
+
+# A form key that names a person's name, then ":" or "=", then the value.
+_FIELD = re.compile(
+    r"(?:(?<![A-Za-z_])(?:(?:first|last|full|middle|given|family|sur|acc|account|customer"
+    r"|contact|owner|payee)[_ ]?)?name|ชื่อ(?:-?(?:นาม)?สกุล)?|นามสกุล|ชื่อบัญชี|ผู้แจ้ง|ผู้ติดต่อ"
+    r"|ผู้ร้อง|ผู้รับเงิน|ชื่อ(?:ลูกค้า|ผู้ติดต่อ|ผู้แจ้ง|ผู้ร้อง|ผู้ใช้ไฟ(?:ฟ้า)?)|ผู้ใช้ไฟ(?:ฟ้า)?)"
+    r"\"?[ \t]*[:=][ \t]*\"?(?P<value>[^\n|;,\"<>(){}\[\]:=]+)",
+    re.I,
+)
+_THAI_WORD = re.compile(r"[\u0e01-\u0e4e]+")
+_VALUE_WORDS = re.compile(r"[\u0e01-\u0e4e.]+|[A-Za-z][A-Za-z.'-]*")
+
+
+def field_names(text: str) -> Iterator[Span]:
+    """Find the value of a name field in a form dump."""
+    for match in _FIELD.finditer(text):
+        words = match.group("value").rstrip(" \t.").split(" ")
+        # A name's words, up to one that opens a new clause ("แจ้งแทนแม่").
+        for i, word in enumerate(words[1:], start=1):
+            if _THAI_WORD.fullmatch(word) and starts_clause(word):
+                words = words[:i]
+                break
+        value = " ".join(words).rstrip(" \t")
+        if not value or len(words) > 4 or any(not _VALUE_WORDS.fullmatch(w) for w in words):
+            continue
+        if value in ("-", "ไม่ระบุ", "n/a", "N/A"):
+            continue
+        start = match.start("value")
+        yield Span(start, start + len(value), "name")
+
+
+# The closing of a letter or an email, then the signer's name on its own line,
+# maybe in brackets and with a title.
+_CLOSING = re.compile(
+    r"(?m:ขอแสดงความนับถือ|ด้วยความนับถือ|ด้วยความเคารพ|(?:Best|Kind|Warm) regards|Regards"
+    r"|Sincerely(?: yours)?|Yours sincerely|Yours faithfully|Thanks|Thank you|Cheers|Best"
+    r"|^--)"
+    r"[ \t]*,?[ \t]*\n[ \t]*\(?(?P<title>นางสาว|นาง|นาย|คุณ|Mr\.?|Mrs\.?|Ms\.?|Khun)?[ \t]*"
+    r"(?P<name>[^\n()]+?)[ \t]*\)?[ \t]*(?=\n|\Z)"
+)
+_ORG_WORDS = re.compile(
+    r"แผนก|ฝ่าย|ศูนย์|บริษัท|หจก|ร้าน|การไฟฟ้า|กฟ|สำนักงาน|ทีม|งาน|ผู้จัดการ|PEA|\bOR\b"
+    r"|Team|Center|Centre|Company|Co\.|Ltd|Service|Support|Department|Office"
+)
+_SIGNER_WORD = r"(?:[\u0e01-\u0e4e]+|[A-Z][a-z'-]+|[A-Z]\.)"
+_SIGNER = re.compile(rf"{_SIGNER_WORD}(?:[ \t]+{_SIGNER_WORD}){{0,2}}")
+
+
+def signed_names(text: str) -> Iterator[Span]:
+    """Find the signer's name under a letter's or an email's closing."""
+    for match in _CLOSING.finditer(text):
+        name = match.group("name")
+        if not _SIGNER.fullmatch(name) or _ORG_WORDS.search(name):
+            continue
+        first = name.split()[0]
+        # A Thai line with no title: a listed given name, or a name and surname.
+        thai = "\u0e01" <= first[0] <= "\u0e4e" and not match.group("title")
+        listed = first in given_names() or tokens(first)[0] in given_names()
+        if (thai and not listed and len(name.split()) < 2) or first in _NOT_EN_NAMES:
+            continue
+        yield Span(match.start("name"), match.end("name"), "name")
