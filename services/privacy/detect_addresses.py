@@ -29,48 +29,7 @@ _PLACE = rf"{_TH}+?(?=[อจตถซม]\.|{_D}|[\s,()]|\Z)"
 _EN_PLACE = r"[A-Z][a-z]+(?: [A-Z][a-z]+)*"
 # Words that begin the name of a residential building or estate.
 _BUILDING = r"คอนโด(?:มิเนียม)?|หอพัก|อพาร์[ทต]เมนท?์|แมนชั่น|การเคหะ|อาคาร|ตึก|แฟลต"
-# Components that carry their own label: an address may run over one or two
-# unlabelled words (a building's name) to reach one of these.
-_LABELLED = (
-    rf"หมู่บ้าน{_SP}*{_PLACE}(?:{_SP}{_D}+(?![/0-9๐-๙]))?",
-    rf"(?:หมู่(?:ที่)?|ม\.){_SP}*{_D}+",
-    rf"(?:ซอย|ซ\.){_SP}*(?:{_PLACE}(?:{_SP}{_HOUSE})?|{_HOUSE})",
-    rf"(?:ถนน|ถ\.){_SP}*{_PLACE}(?:{_SP}{_D}{{1,3}}(?!{_D}))?",
-    rf"(?:ตำบล|แขวง|ต\.|อำเภอ|เขต|อ\.|จังหวัด|จ\.){_SP}*{_PLACE}",
-    rf"(?:ห้อง|ชั้น|อาคาร|ตึก|แฟลต|ทาวเวอร์){_SP}*{_ROOM}(?![0-9๐-๙A-Za-z])",
-    rf"(?:{_BUILDING}){_SP}?{_PLACE}",
-    rf"(?:บ้าน)?เลขที่{_SP}*{_HOUSE}",
-    rf"{_D}{{1,4}}/{_D}{{1,3}}(?![0-9๐-๙/])",
-    r"กรุงเทพฯ|กทม\.",
-    r"Moo\.?[ \t]*\d+",
-    rf"(?:[TA]\.|Tambon|Amphoe|Khet|Khwaeng|Soi|soi)[ \t]*{_EN_PLACE}(?:[ \t]+\d+)?",
-    r"(?:Room|Unit|Floor|Fl\.|Tower|Building|Bldg\.?)[ \t]*[A-Z0-9]+\b",
-    rf"{_EN_PLACE}(?:[ \t]\d+)? Road",
-)
-_COMPONENTS = (
-    *_LABELLED,
-    # A village inside an address: หมู่ 11 บ้านหนองแวง.
-    rf"บ้าน{_PLACE}",
-    rf"{_D}{{5}}(?!{_D})",
-    # Inside an address, a capitalised place name closed by a comma (district,
-    # sub-district in English).
-    rf"{_EN_PLACE}(?=,)",
-    rf"{_EN_PLACE}[ \t]+\d{{5}}(?!\d)",
-)
-
-
-@cache
-def _component() -> re.Pattern[str]:
-    """Compile the address components, with province names written bare."""
-    names = sorted((str(p) for p in provinces()), key=len, reverse=True)
-    return re.compile("|".join([*_COMPONENTS, *map(re.escape, names)]))
-
-
-_COMPONENT_SEP = re.compile(r"[ \t]*,?[ \t]*")
-# One or two unlabelled words between components: a building's or an estate's
-# own name (ลุมพินี วิลล์, บางใหญ่). Never over words of a new clause.
-_BRIDGE_WORD = re.compile(rf"(?:{_TH}+|[A-Z][a-z]+){_SP}*,?{_SP}*")
-_LABELLED_COMPONENT = re.compile("|".join(_LABELLED))
+# Words that open a clause: never part of a place's name.
 _NOT_BRIDGED = (
     "โทร",
     "ติดต่อ",
@@ -108,6 +67,48 @@ _NOT_BRIDGED = (
     "คือ",
 )
 _NOT_ESTATE = "|".join(_NOT_BRIDGED)
+# Components that carry their own label: an address may run over one or two
+# unlabelled words (a building's name) to reach one of these.
+_LABELLED = (
+    rf"หมู่บ้าน{_SP}*{_PLACE}(?:{_SP}{_D}+(?![/0-9๐-๙]))?",
+    rf"(?:หมู่(?:ที่)?|ม\.){_SP}*{_D}+",
+    rf"(?:ซอย|ซ\.){_SP}*(?:{_PLACE}(?:{_SP}{_HOUSE})?|{_HOUSE})",
+    rf"(?:ถนน|ถ\.){_SP}*{_PLACE}(?:{_SP}{_D}{{1,3}}(?!{_D}))?",
+    rf"(?:ตำบล|แขวง|ต\.|อำเภอ|เขต|อ\.|จังหวัด|จ\.){_SP}*{_PLACE}",
+    rf"(?:ห้อง|ชั้น|อาคาร|ตึก|แฟลต|ทาวเวอร์){_SP}*{_ROOM}(?![0-9๐-๙A-Za-z])",
+    rf"(?:{_BUILDING}){_SP}?{_PLACE}",
+    rf"(?:บ้าน)?เลขที่{_SP}*{_HOUSE}",
+    rf"{_D}{{1,4}}/{_D}{{1,3}}(?![0-9๐-๙/])",
+    r"กรุงเทพฯ|กทม\.",
+    r"Moo\.?[ \t]*\d+",
+    rf"(?:[TA]\.|Tambon|Amphoe|Khet|Khwaeng|Soi|soi)[ \t]*{_EN_PLACE}(?:[ \t]+\d+)?",
+    r"(?:Room|Unit|Floor|Fl\.|Tower|Building|Bldg\.?)[ \t]*[A-Z0-9]+\b",
+    rf"{_EN_PLACE}(?:[ \t]\d+)? Road",
+)
+_COMPONENTS = (
+    *_LABELLED,
+    # A village inside an address: หมู่ 11 บ้านหนองแวง (not "บ้านอยู่").
+    rf"บ้าน(?!{_NOT_ESTATE}){_PLACE}",
+    rf"{_D}{{5}}(?!{_D})",
+    # Inside an address, a capitalised place name closed by a comma (district,
+    # sub-district in English).
+    rf"{_EN_PLACE}(?=,)",
+    rf"{_EN_PLACE}[ \t]+\d{{5}}(?!\d)",
+)
+
+
+@cache
+def _component() -> re.Pattern[str]:
+    """Compile the address components, with province names written bare."""
+    names = sorted((str(p) for p in provinces()), key=len, reverse=True)
+    return re.compile("|".join([*_COMPONENTS, *map(re.escape, names)]))
+
+
+_COMPONENT_SEP = re.compile(r"[ \t]*,?[ \t]*")
+# One or two unlabelled words between components: a building's or an estate's
+# own name (ลุมพินี วิลล์, บางใหญ่). Never over words of a new clause.
+_BRIDGE_WORD = re.compile(rf"(?:{_TH}+|[A-Z][a-z]+){_SP}*,?{_SP}*")
+_LABELLED_COMPONENT = re.compile("|".join(_LABELLED))
 _POSTCODE_END = re.compile(rf"{_D}{{5}}\Z")
 # Parts inside a building (room, floor, block) and house numbers extend an
 # address but do not make one: "ห้องประชุม 2 อาคาร 3 ชั้น 2" is an office.
@@ -119,7 +120,7 @@ _HOUSE_PART = re.compile(rf"(?:บ้าน)?เลขที่.*|{_D}{{1,4}}/{_
 # How many place components (not inside a building) each anchor needs; an
 # estate needs a house number too, else it names where an outage is.
 _ESTATE = re.compile(rf"หมู่บ้าน{_SP}*(?!{_NOT_ESTATE}){_PLACE}(?:{_SP}{_D}+(?![/0-9๐-๙]))?")
-_BARE_HOUSE = re.compile(rf"(?<![0-9๐-๙/.,A-Za-z-]){_HOUSE}")
+_BARE_HOUSE = re.compile(rf"(?<![0-9๐-๙/.,A-Za-z-]){_D}{{1,4}}(?:/{_D}+)?(?![0-9๐-๙])")
 _ANCHORS = (
     (re.compile(rf"บ้านเลขที่{_SP}*{_HOUSE}"), 0),
     (re.compile(rf"(?<!บ้าน)เลขที่{_SP}*{_HOUSE}"), 1),
@@ -148,7 +149,11 @@ def addresses(text: str) -> Iterator[Span]:
                 text, max(0, match.start() - 10), match.start()
             ):
                 continue
-            end, count, house = _extend_address(text, match.end())
+            # After a bare number, the next word must be an address component:
+            # "30 หลังคาเรือน บริเวณ..." counts houses.
+            end, count, house = _extend_address(
+                text, match.end(), bridge_first=anchor is not _BARE_HOUSE
+            )
             if anchor is _ESTATE and not house:
                 continue
             if count >= needed:
@@ -156,18 +161,18 @@ def addresses(text: str) -> Iterator[Span]:
                 yield Span(start, end, "address")
 
 
-def _extend_address(text: str, pos: int) -> tuple[int, int, bool]:
+def _extend_address(text: str, pos: int, *, bridge_first: bool) -> tuple[int, int, bool]:
     """Consume address components after ``pos``.
 
     Return the end, how many place components there were, and whether a
     house number was among them.
     """
-    count, house = 0, False
+    count, house, first = 0, False, pos
     while True:
         sep = _COMPONENT_SEP.match(text, pos)
         start = sep.end() if sep else pos
         component = _component().match(text, start)
-        if not component or component.end() == start:
+        if (not component or component.end() == start) and (bridge_first or pos > first):
             component = _bridged(text, pos, start)
         if not component:
             return pos, count, house

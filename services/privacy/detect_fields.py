@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from services.privacy.detect_names import given_names, starts_clause, tokens
+from services.privacy.detect_names import given_names, starts_clause
 from services.privacy.detect_span import Span
 
 _EN_WORD = r"[A-Z][a-z'-]+"
@@ -139,6 +139,8 @@ _CLOSING = re.compile(
 )
 _ORG_WORDS = re.compile(
     r"แผนก|ฝ่าย|ศูนย์|บริษัท|หจก|ร้าน|การไฟฟ้า|กฟ|สำนักงาน|ทีม|งาน|ผู้จัดการ|PEA|\bOR\b"
+    r"|ประธาน|ชุมชน|กรรมการ|ผู้ใหญ่บ้าน|กำนัน|เจ้าหน้าที่|นายก|ผู้อำนวยการ|หัวหน้า|สมาคม|มูลนิธิ"
+    r"|โรงเรียน|วัด|องค์การ|อบต|เทศบาล|สหกรณ์|วิสาหกิจ"
     r"|Team|Center|Centre|Company|Co\.|Ltd|Service|Support|Department|Office"
 )
 _SIGNER_WORD = r"(?:[\u0e01-\u0e4e]+|[A-Z][a-z'-]+|[A-Z]\.)"
@@ -154,7 +156,7 @@ def signed_names(text: str) -> Iterator[Span]:
         first = name.split()[0]
         # A Thai line with no title: a listed given name, or a name and surname.
         thai = "\u0e01" <= first[0] <= "\u0e4e" and not match.group("title")
-        listed = first in given_names() or tokens(first)[0] in given_names()
+        listed = first in given_names()
         if (thai and not listed and len(name.split()) < 2) or first in _NOT_EN_NAMES:
             continue
         yield Span(match.start("name"), match.end("name"), "name")
