@@ -29,12 +29,12 @@ def _score(part: str) -> tuple[float, float]:
     return hidden / gold, kept / decoys
 
 
-@pytest.mark.parametrize("part", ["tune", "holdout"])
-def test_unseen_texts_keep_the_measured_floor(part: str) -> None:
-    # The floor is the figure reached (0.95 of characters hidden); the goal,
-    # 0.99, is not met yet: see docs/decisions.md, "Masking on unseen text".
+@pytest.mark.parametrize(("part", "floor"), [("tune", 0.99), ("holdout", 0.98)])
+def test_unseen_texts_keep_the_measured_floor(part: str, floor: float) -> None:
+    # The floors are the figures reached (1.000 tune, 0.990 held out): see
+    # docs/decisions.md, "Masking on a third unseen set".
     hidden, kept = _score(part)
-    assert hidden >= 0.94
+    assert hidden >= floor
     assert kept >= 0.95
 
 
