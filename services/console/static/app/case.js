@@ -8,6 +8,7 @@ export async function casePage(main, caseId) {
   let c = null;
   let identity = null;
   let canned = { items: [], values: {} };
+  let sideShape = null;
   const head = h("div.case-head");
   const collision = h("div.collision#collision", { hidden: true, role: "status" });
   const conv = h("div.conversation#conversation", { "aria-live": "polite" });
@@ -34,7 +35,10 @@ export async function casePage(main, caseId) {
       return false;
     }
     banner("");
-    drawHead(); drawConversation(); await drawSide();
+    drawHead(); drawConversation();
+    // The side panel is redrawn only when what it offers changes, so an open form stays open.
+    const shape = JSON.stringify([c.status, c.assignee, c.unit, c.consent, !!c.pending_closure]);
+    if (shape !== sideShape) { sideShape = shape; await drawSide(); }
     return true;
   }
 
@@ -129,12 +133,14 @@ export async function casePage(main, caseId) {
           const answer = await api(`/cases/${c.id}/reveal`, { method: "POST", body: { reason: reason.value } });
           identity = answer.identity;
           if (!identity) toast(t("not_revealed"));
+          sideShape = null;
           await drawSide();
         } catch (err) { toast(`${t("failed")}: ${err.message}`); }
       } }, h("label", {}, t("reveal_reason"), reason), h("button", { type: "submit", text: t("reveal") })));
     const previous = panel?.previous_cases?.length
       ? h("ul", {}, panel.previous_cases.map((p) => h("li", {}, h("a", { href: `/cases/${p.id}`, "data-nav": "", text: p.number }), ` ${label(p.status)} · ${p.topic || "–"} · ${fmtTime(p.created_at)}`)))
       : h("p.muted", { text: t("no_previous") });
+    const wasOpen = new Set([...side.querySelectorAll("details[open] > summary")].map((el) => el.textContent));
     side.replaceChildren(
       h("section.card#customer", { "aria-labelledby": "cust-title" },
         h("h2#cust-title", { text: t("customer") }),
@@ -143,6 +149,7 @@ export async function casePage(main, caseId) {
         who, identity ? null : reveal,
         h("h3", { text: t("previous_cases") }), previous),
       actionsPanel());
+    for (const el of side.querySelectorAll("details > summary")) if (wasOpen.has(el.textContent)) el.parentElement.open = true;
   }
 
   function field(kind, key, attrs = {}) {
@@ -260,6 +267,11 @@ export async function casePage(main, caseId) {
     composer.hidden = !canWork();
   }
 
+  const keys = (e) => {
+    if (e.key === "Escape" && !["INPUT", "TEXTAREA", "SELECT"].includes(document.activeElement?.tagName) && !document.querySelector(".overlay:not([hidden])")) navigate("/");
+  };
+  document.addEventListener("keydown", keys);
+  main.cleanup = () => document.removeEventListener("keydown", keys);
   if (!(await load())) return;
   try { canned = await api("/canned"); } catch { canned = { items: [], values: {} }; }
   drawComposer();
@@ -273,12 +285,9 @@ export async function casePage(main, caseId) {
       collision.textContent = others.length ? t("viewing", { who: others.join(", ") }) : "";
     } else if ((event.case && event.case.id === c.id) || event.type === "reset") {
       clearTimeout(pending);
-      pending = setTimeout(async () => { await load(); toast(t("case_updated")); }, 200);
+      const mine = event.actor === state.me.username;
+      pending = setTimeout(async () => { await load(); if (!mine) toast(t("case_updated")); }, 200);
     }
   });
-  const keys = (e) => {
-    if (e.key === "Escape" && !["INPUT", "TEXTAREA", "SELECT"].includes(document.activeElement?.tagName) && !document.querySelector(".overlay:not([hidden])")) navigate("/");
-  };
-  document.addEventListener("keydown", keys);
   main.cleanup = () => { stop(); viewing(null); document.removeEventListener("keydown", keys); };
 }
