@@ -263,19 +263,15 @@ async def moving_to(store: Store, contact_id: str) -> Case | None:
     return _from_doc(doc) if doc else None
 
 
-async def backfill_lanes(store: Store, *, batch: int = 500) -> int:
+async def backfill_lanes(store: Store) -> int:
     """Write the workspace fields onto cases stored before they existed; return how many."""
     done = 0
-    while True:
-        cursor = store[CASES].find({"lanes": {"$exists": False}}).limit(batch)
-        docs = [doc async for doc in cursor]
-        if not docs:
-            return done
-        for doc in docs:
-            derived = _to_doc(_from_doc(doc))
-            fields = {key: derived[key] for key in WORKSPACE_FIELDS}
-            await store[CASES].update_one({"_id": doc["_id"]}, {"$set": fields})
-            done += 1
+    async for doc in store[CASES].find({"lanes": {"$exists": False}}):
+        derived = _to_doc(_from_doc(doc))
+        fields = {key: derived[key] for key in WORKSPACE_FIELDS}
+        await store[CASES].update_one({"_id": doc["_id"]}, {"$set": fields})
+        done += 1
+    return done
 
 
 async def pending_outbox(store: Store, limit: int = 100) -> list[dict[str, Any]]:

@@ -98,6 +98,8 @@ class WorkspaceCommands:
         source = await self._commands.read(case_id, actor)
         if source.id == target.id:
             raise Conflict(f"case {source.number} cannot be merged into itself")
+        if source.id in target.merged_cases:
+            return target  # asked again after it was done
         if not target.is_open:
             raise Conflict(f"case {target.number} is {target.status}; only open cases take a merge")
         if source.merged_into != target.id:
@@ -110,7 +112,10 @@ class WorkspaceCommands:
         def take(case: Case, at: datetime) -> None:
             casemoves.take_merged(case, source=source.id, reason=reason, at=at, actor=actor.user)
 
-        return (await self._commands.change(target.id, actor, Can.WORK, take))[0]
+        merged = (await self._commands.change(target.id, actor, Can.WORK, take))[0]
+        # The source's member has a seat free for the next waiting case.
+        await self._dispatcher.fill(source.unit, at=self._runtime.clock.now())
+        return merged
 
     async def split(
         self,

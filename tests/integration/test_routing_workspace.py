@@ -599,3 +599,29 @@ async def test_the_overview_is_for_supervisors_and_admins(
 ) -> None:
     answer = await service.call("GET", "/supervisor/overview", **who)
     assert answer.status_code == 403, answer.text
+
+
+async def test_cases_stored_before_the_workspace_fields_are_backfilled(service: Service) -> None:
+    case = await new_case(service, METER)
+    store = service.routing.runtime.store
+    older = dict.fromkeys(case_store.WORKSPACE_FIELDS, "")
+    await store[case_store.CASES].update_one({"_id": case["id"]}, {"$unset": older})
+    assert case["id"] not in await ids(service, ADMIN, view="unassigned")
+
+    assert await case_store.backfill_lanes(store) == 1
+
+    assert case["id"] in await ids(service, ADMIN, view="unassigned")
+    assert await case_store.backfill_lanes(store) == 0
+
+
+async def test_asking_for_a_finished_merge_again_changes_nothing(service: Service) -> None:
+    source = await new_case(service, BILLING)
+    target = await new_case(service, BILLING)
+    body = {"into": target["id"], "reason": "ซ้ำ"}
+    first = await act(service, source["id"], "merge", body, **AGENT)
+
+    again = await act(service, source["id"], "merge", body, **AGENT)
+
+    assert again.status_code == 200, again.text
+    assert again.json()["version"] == first.json()["version"]
+    assert again.json()["merged_cases"] == [source["id"]]
