@@ -19,6 +19,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 from services.console import (
     admin_users,
     api,
+    attachments,
     cases,
     live,
     passwords,
@@ -32,6 +33,7 @@ from services.console import (
 from services.console.auth import Directory
 from services.console.clients import ServiceClient
 from services.console.dead_letters import router as dead_letters_router
+from services.console.limits import BodyLimit
 from services.console.live import LiveHub
 from services.console.providers import router as providers_router
 from services.console.reports import router as reports_router
@@ -136,10 +138,12 @@ def create_app(runtime: Runtime, *, http: httpx.AsyncClient | None = None) -> Fa
     app = FastAPI(title="vocdesk console", version="1", lifespan=lifespan)
     install_common(app, public_docs=True)
     problems.install(app)
+    app.add_middleware(BodyLimit)
     app.include_router(health_router(runtime.readiness))
     app.include_router(api.router(runtime, routing=routing, hub=hub, directory=directory))
     current_user = api.user_dependency(runtime.settings.secret_key.get_secret_value(), directory)
     app.include_router(admin_users.router(runtime, current_user=current_user, directory=directory))
+    app.include_router(attachments.router(runtime, current_user=current_user, routing=routing))
     app.include_router(
         workspace.router(runtime, current_user=current_user, routing=routing, privacy=privacy)
     )

@@ -10,6 +10,7 @@ their placeholders (``{case_number}``, ``{agent}``, ``{unit}``, ``{hotline}``,
 
 # Annotations stay evaluated (no postponed annotations): FastAPI must resolve
 # the route-local Annotated aliases when it builds the routes.
+import json
 import re
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -17,7 +18,7 @@ from pathlib import Path as FilePath
 from typing import Annotated, Any
 
 import yaml
-from fastapi import APIRouter, Body, Depends, Path, Query
+from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from pymongo import IndexModel
 
@@ -34,6 +35,14 @@ SEEN = "case_seen"
 CANNED = "canned_responses"
 CANNED_AUDIT = "canned_audit"
 INDEXES: IndexPlan = {SEEN: [IndexModel([("user", 1), ("case_id", 1)], unique=True)]}
+# What the console passes on to routing's administration (anything else is a 404 here).
+ROUTING_ADMIN = re.compile(
+    r"^(?:calendars(?:/[a-z0-9][a-z0-9_-]{0,60}/holidays/\d{4}-\d{2}-\d{2})?"
+    r"|units(?:/[a-z0-9][a-z0-9_-]{0,60}/members)?"
+    r"|sla-policies(?:/[A-Za-z0-9][A-Za-z0-9_-]{0,60})?"
+    r"|changes|rules)$"
+)
+MAX_ADMIN_BODY = 256 * 1024
 CANNED_SEED = FilePath(__file__).parent / "data" / "canned.yaml"
 CaseId = Annotated[str, Path(pattern=CASE_ID.pattern, max_length=40, description=CASE_ID_TEXT)]
 CannedKey = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
@@ -281,6 +290,31 @@ def router(
     async def sla_policies(user: CurrentUser) -> Any:
         user.require("admin", "supervisor")
         return await routing.call("GET", "/internal/v1/admin/sla-policies", user=user)
+
+    @api.api_route("/admin/routing/{path:path}", methods=["GET", "PUT", "DELETE"], tags=["admin"])
+    async def routing_admin(
+        path: str,
+        request: Request,
+        user: CurrentUser,
+        limit: Annotated[int | None, Query(ge=1, le=500)] = None,
+    ) -> Any:
+        # Routing's run-time administration, as it is: routing validates, applies and audits.
+        user.require("admin")
+        if not ROUTING_ADMIN.fullmatch(path):
+            raise NotFound(f"no routing administration at {path[:80]!r}")
+        body = None
+        if request.method == "PUT":
+            raw = await request.body()
+            if len(raw) > MAX_ADMIN_BODY:
+                raise Invalid(f"at most {MAX_ADMIN_BODY} bytes", field="body")
+            try:
+                body = json.loads(raw or b"null")
+            except ValueError as exc:
+                raise Invalid(f"not JSON: {exc}", field="body") from exc
+        params = {"limit": limit} if limit else None
+        return await routing.call(
+            request.method, f"/internal/v1/admin/{path}", user=user, params=params, json=body
+        )
 
     return api
 

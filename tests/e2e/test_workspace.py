@@ -199,9 +199,7 @@ def test_an_expired_session_keeps_the_draft_and_sends_after_logging_in(
     expect(page.locator("#composer-text")).to_have_value("")
 
 
-def test_session_expiry_mid_work_asks_to_log_in_over_the_page(
-    cluster: Cluster, page: Page
-) -> None:
+def test_session_expiry_mid_work_asks_to_log_in_over_the_page(cluster: Cluster, page: Page) -> None:
     case, marker, _ = _new_case(cluster)
     agent = _user(cluster, "e", "agent")
     _log_in(page, cluster, agent, f"/cases/{case['id']}")
@@ -291,3 +289,47 @@ def test_admin_creates_a_user_and_a_canned_response(cluster: Cluster, page: Page
     page.goto(cluster.url("console") + f"/cases/{case['id']}")
     page.locator("#canned").select_option(label=f"ทดสอบ {key}")
     expect(page.locator("#composer-text")).to_have_value(f"เรื่อง {case['number']} โทร 1129")
+
+
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
+    b"\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00"
+    b"\x00\x00\x00IEND\xaeB`\x82"
+)
+
+
+def test_an_agent_attaches_a_photo_and_a_disguised_file_is_refused(
+    cluster: Cluster, page: Page
+) -> None:
+    case, marker, _ = _new_case(cluster)
+    agent = _user(cluster, "f", "agent")
+    _log_in(page, cluster, agent, f"/cases/{case['id']}")
+    expect(page.locator("#conversation")).to_contain_text(marker)
+    page.locator("#attach").set_input_files(
+        files=[{"name": "../../meter photo.png", "mimeType": "image/png", "buffer": PNG}]
+    )
+    expect(page.locator("#d-result")).to_contain_text("แนบไฟล์แล้ว")
+    item = page.locator("#attachments li")
+    expect(item).to_contain_text("meter photo.png")
+    expect(page.locator(".msg.note")).to_contain_text("📎 PNG")
+    with page.expect_download() as info:
+        item.locator("button").click()
+    assert info.value.suggested_filename == "meter photo.png"
+    assert info.value.path().read_bytes() == PNG
+
+    page.locator("#attach").set_input_files(
+        files=[{"name": "invoice.pdf", "mimeType": "application/pdf", "buffer": b"MZ\x90\x00exe"}]
+    )
+    expect(page.locator("#d-result")).to_contain_text("PDF, PNG")
+    expect(page.locator("#attachments li")).to_have_count(1)
+
+    # Over the cap: refused before the body is read, nothing stored.
+    token = cluster.token(agent, PASSWORD)
+    big = httpx.post(
+        cluster.url("console") + f"/api/v1/cases/{case['id']}/attachments",
+        headers={"Authorization": f"Bearer {token}"},
+        files={"file": ("big.pdf", b"%PDF-" + b"0" * (12 * 1024 * 1024), "application/pdf")},
+        timeout=30,
+    )
+    assert big.status_code == 413
+    assert "MB" in big.json()["reason"]

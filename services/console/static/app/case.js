@@ -1,5 +1,5 @@
 // One case as its own view: conversation, customer panel, composer, actions, collision indicator.
-import { api, ApiError, banner, channelIcon, drafts, fmtTime, h, label, navigate, onLive, slaBadge, state, t, toast, viewing } from "./core.js";
+import { api, ApiError, banner, channelIcon, download, drafts, fmtTime, h, label, navigate, onLive, slaBadge, state, t, toast, viewing } from "./core.js";
 
 const MENTION = /@([A-Za-z0-9._-]{2,64})/g;
 const TEXT_OF = { "case.info_requested": "question", "case.resolved": "summary" };
@@ -141,6 +141,13 @@ export async function casePage(main, caseId) {
       ? h("ul", {}, panel.previous_cases.map((p) => h("li", {}, h("a", { href: `/cases/${p.id}`, "data-nav": "", text: p.number }), ` ${label(p.status)} · ${p.topic || "–"} · ${fmtTime(p.created_at)}`)))
       : h("p.muted", { text: t("no_previous") });
     const wasOpen = new Set([...side.querySelectorAll("details[open] > summary")].map((el) => el.textContent));
+    let files = [];
+    try { files = (await api(`/cases/${c.id}/attachments`)).items; } catch { files = []; }
+    const fileList = files.length
+      ? h("ul#attachments", {}, files.map((f) => h("li", {}, h("button", { type: "button", class: "ghost-link",
+        text: `📎 ${f.name}`, onclick: () => download(`/cases/${c.id}/attachments/${f.id}`, f.name) }),
+      ` ${Math.max(1, Math.round(f.size / 1024))} KB · ${f.by} · ${fmtTime(f.at)}`)))
+      : h("p.muted#attachments", { text: t("no_attachments") });
     side.replaceChildren(
       h("section.card#customer", { "aria-labelledby": "cust-title" },
         h("h2#cust-title", { text: t("customer") }),
@@ -148,6 +155,7 @@ export async function casePage(main, caseId) {
         h("p", {}, (c.channels || []).map(channelIcon)),
         who, identity ? null : reveal,
         h("h3", { text: t("previous_cases") }), previous),
+      h("section.card#files", {}, h("h2", { text: t("attachments") }), fileList),
       actionsPanel());
     for (const el of side.querySelectorAll("details > summary")) if (wasOpen.has(el.textContent)) el.parentElement.open = true;
   }
@@ -250,6 +258,20 @@ export async function casePage(main, caseId) {
         } }))));
       suggest.hidden = !found.length;
     });
+    const file = h("input#attach", { type: "file", accept: "application/pdf,image/png,image/jpeg,image/gif,image/webp,image/tiff" });
+    file.addEventListener("change", async () => {
+      if (!file.files.length) return;
+      const data = new FormData();
+      data.append("file", file.files[0]);
+      result.textContent = "";
+      try {
+        await api(`/cases/${c.id}/attachments`, { method: "POST", upload: data });
+        result.textContent = t("uploaded");
+        sideShape = null;
+        await load();
+      } catch (err) { result.textContent = `${t("failed")}: ${err.message}`; }
+      file.value = "";
+    });
     const form = h("form", { onsubmit: async (e) => {
       e.preventDefault();
       const body = text.value.trim();
@@ -260,7 +282,8 @@ export async function casePage(main, caseId) {
       const ok = mode === "reply" ? await act("replies", { text: body }) : await act("notes", { text: body, mentions });
       send.disabled = false;
       if (ok) { text.value = ""; drafts.clear(c.id, mode); }
-    } }, textLabel, text, suggest, h("div.row", {}, cannedSel, send));
+    } }, textLabel, text, suggest, h("div.row", {}, cannedSel, send),
+    h("label", {}, t("attach"), file));
     composer.replaceChildren(h("div.tabs", { role: "tablist" }, tabReply, tabNote), form);
     text.value = drafts.get(c.id, mode);
     if (text.value) toast(t("draft_kept"));

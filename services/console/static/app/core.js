@@ -55,13 +55,14 @@ export class ApiError extends Error {
 let relogin = null;
 
 // Call the console's API; a 401 asks the user to log in again (the page and drafts stay) and retries.
-export async function api(path, { method = "GET", body, form } = {}) {
+export async function api(path, { method = "GET", body, form, upload, raw } = {}) {
   const headers = {};
   // The token lives in the tab's session storage (never in a URL or a cookie).
   state.token = sessionStorage.getItem("vocdesk.token");
   if (state.token) headers.Authorization = "Bearer " + state.token;
   let payload;
   if (form) payload = new URLSearchParams(form);
+  else if (upload) payload = upload;
   else if (body !== undefined) { headers["Content-Type"] = "application/json"; payload = JSON.stringify(body); }
   let r;
   try {
@@ -71,9 +72,10 @@ export async function api(path, { method = "GET", body, form } = {}) {
   }
   if (r.status === 401 && state.token && !path.startsWith("/auth/")) {
     await (relogin ||= askLogin().finally(() => { relogin = null; }));
-    return api(path, { method, body, form });
+    return api(path, { method, body, form, upload, raw });
   }
   if (r.status === 204) return null;
+  if (raw && r.ok) return r;
   const data = await r.json().catch(() => ({}));
   if (!r.ok) {
     // Only the reason the console gives reaches the page, never an internal address.
@@ -83,6 +85,15 @@ export async function api(path, { method = "GET", body, form } = {}) {
     throw error;
   }
   return data;
+}
+
+// A file the API sends as an attachment, saved through the browser (the token stays in a header).
+export async function download(path, name) {
+  const r = await api(path, { raw: true });
+  const url = URL.createObjectURL(await r.blob());
+  const a = h("a", { href: url, download: name });
+  document.body.append(a); a.click(); a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
 }
 
 export async function logIn(username, password) {

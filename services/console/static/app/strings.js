@@ -38,6 +38,8 @@ export const STRINGS = {
     holidays: "วันหยุด", policies: "นโยบาย SLA", calendars: "ปฏิทินทำการ", targets: "เป้าหมาย",
     placeholders: "ตัวแทนค่า", change_role: "เปลี่ยนบทบาท", customer_word: "ลูกค้า", mine_empty: "ยังไม่มีเรื่องของคุณ",
     split_reason: "เหตุผลที่แยก", contact: "ติดต่อ", by: "โดย",
+    attach: "แนบไฟล์ (PDF, รูปภาพ ไม่เกิน 10 MB)", attachments: "ไฟล์แนบ", no_attachments: "ไม่มีไฟล์แนบ",
+    uploaded: "แนบไฟล์แล้ว",
   },
   en: {
     username: "ชื่อผู้ใช้ / Username", password: "รหัสผ่าน / Password", login: "เข้าสู่ระบบ",
@@ -77,6 +79,8 @@ export const STRINGS = {
     holidays: "Holidays", policies: "SLA policies", calendars: "Business calendars", targets: "Targets",
     placeholders: "Placeholders", change_role: "Change role", customer_word: "customer", mine_empty: "Nothing assigned to you yet",
     split_reason: "Why split", contact: "Contact", by: "by",
+    attach: "Attach a file (PDF, image, up to 10 MB)", attachments: "Attachments", no_attachments: "No attachments",
+    uploaded: "File attached",
   },
 };
 
