@@ -17,14 +17,18 @@ CASES = "cases"
 COUNTERS = "counters"
 
 SortKeys = list[tuple[str, int]]
-# The index keys behind each list order; a descending sort walks the same index backwards.
-SORT_KEYS: list[SortKeys] = [
-    [("created_at", DESCENDING)],
-    [("updated_at", DESCENDING)],
-    [("due_sort", ASCENDING)],
-    [("urgency_rank", DESCENDING), ("created_at", DESCENDING)],
-    [("number", ASCENDING)],
-]
+# Each order the workspace lists cases in; each is also an index after ``lanes``.
+LIST_SORTS: dict[str, SortKeys] = {
+    "-created_at": [("created_at", DESCENDING)],
+    "created_at": [("created_at", ASCENDING)],
+    "-updated_at": [("updated_at", DESCENDING)],
+    "updated_at": [("updated_at", ASCENDING)],
+    "due": [("due_sort", ASCENDING)],
+    "-urgency": [("urgency_rank", DESCENDING), ("created_at", DESCENDING)],
+    "number": [("number", ASCENDING)],
+}
+# One index per sort field(s): an index walked backwards serves the opposite direction.
+_SORT_INDEXES = {tuple(field for field, _ in keys): keys for keys in LIST_SORTS.values()}
 URGENCY_RANK = {"low": 0, "normal": 1, "high": 2, "urgent": 3}
 # Stands in for "no SLA due time" so those cases sort after every real one.
 NEVER_DUE = datetime(9999, 12, 31, tzinfo=UTC)
@@ -51,7 +55,7 @@ CASE_INDEXES = [
     IndexModel([("sla_next_due", ASCENDING)]),
     # The workspace's case lists: one lane (see _lanes) then each sort's keys, so
     # every view × sort is one index range walked in order (both directions).
-    *(IndexModel([("lanes", ASCENDING), *keys]) for keys in SORT_KEYS),
+    *(IndexModel([("lanes", ASCENDING), *keys]) for keys in _SORT_INDEXES.values()),
     # A split whose contact is still on its way to the new case (almost always empty).
     IndexModel("moving_contact.contact_id", sparse=True),
 ]

@@ -21,15 +21,7 @@ Sort = Literal[
     "-created_at", "created_at", "-updated_at", "updated_at", "due", "-urgency", "number"
 ]
 VIEWS: tuple[View, ...] = get_args(View)
-SORTS: dict[str, case_store.SortKeys] = {
-    "-created_at": [("created_at", -1)],
-    "created_at": [("created_at", 1)],
-    "-updated_at": [("updated_at", -1)],
-    "updated_at": [("updated_at", 1)],
-    "due": [("due_sort", 1)],
-    "-urgency": [("urgency_rank", -1), ("created_at", -1)],
-    "number": [("number", 1)],
-}
+SORTS = case_store.LIST_SORTS
 OVERVIEW_ROLES = frozenset({"supervisor", "admin"})
 OVERVIEW_LIMIT = 100
 
