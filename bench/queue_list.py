@@ -1,6 +1,6 @@
 """The workspace's case lists over many cases: each view × sort, page 1 and a deep page, counts.
 
-    python bench/queue.py [--cases 100000] [--repeats 3] [--per-page 50] [--deep-page 100]
+    python bench/queue_list.py [--cases 100000] [--repeats 3] [--per-page 50] [--deep-page 100]
                           [--url mongodb://...]
 
 Fills a fresh database with generated cases written through routing's own ``_to_doc`` (so
