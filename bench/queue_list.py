@@ -16,26 +16,21 @@ figures grow with the cases a view holds, which a MongoDB server's index walk do
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-# Run as a script, this file's folder leads sys.path, where its name would shadow the
-# standard library's ``queue`` (which pymongo imports): move the folder last, and put the
-# repository first.
-sys.path.sort(key=lambda entry: Path(entry or ".").resolve() == Path(__file__).resolve().parent)
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 import argparse
 import asyncio
 import random
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from services.routing.access import Actor
 from services.routing.app import INDEXES, create_app
