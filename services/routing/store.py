@@ -93,12 +93,20 @@ def _to_doc(case: Case) -> dict[str, Any]:
 
 
 def sla_flag(case: Case) -> str | None:
-    """Return "breached" or "at_risk" for an open case whose SLA reported so, else None."""
+    """Return "breached" or "at_risk" for an open case whose SLA clock says so, else None.
+
+    Breached: the watcher reported a target breached. At risk: an escalation step
+    fired for a target that is still not met (a step whose target has since been
+    met is history, not a risk).
+    """
     if not case.is_open or not case.sla:
         return None
     if case.sla.get("breach_reported"):
         return "breached"
-    return "at_risk" if case.sla.get("fired") else None
+    met = case.sla.get("met_at") or {}
+    # Step keys read "<target>@<fraction>:<action>" (EscalationStep.key).
+    unmet = [key for key in case.sla.get("fired") or [] if str(key).split("@")[0] not in met]
+    return "at_risk" if unmet else None
 
 
 def lane(view: str, unit: str | None = None, user: str | None = None) -> str:
