@@ -129,6 +129,8 @@ class BusinessCalendar:
             dict.fromkeys(WEEKDAYS, always) if spec.kind == "24x7" else dict(spec.periods)
         )
         self._closed: set[date] = set(spec.holidays)
+        # Kept apart from the file's holidays so removing one never reopens a file holiday.
+        self._adhoc: set[date] = set()
         self._public = (
             holidays.country_holidays(spec.public_holidays) if spec.public_holidays else None
         )
@@ -138,15 +140,31 @@ class BusinessCalendar:
         """Return the calendar's configured id."""
         return self.spec.id
 
+    @property
+    def adhoc_holidays(self) -> frozenset[date]:
+        """Return the holidays added at run time (not the file's or the public ones)."""
+        return frozenset(self._adhoc)
+
     def add_holiday(self, day: date) -> None:
         """Close on ``day`` from now on, e.g. a holiday the cabinet has just announced."""
         if self.spec.kind == "24x7":
             raise ValueError(f"calendar {self.id!r} is 24x7 and never closes")
-        self._closed.add(day)
+        self._adhoc.add(day)
+
+    def remove_holiday(self, day: date) -> bool:
+        """Open on ``day`` again if it was added at run time; say whether it was."""
+        if day not in self._adhoc:
+            return False
+        self._adhoc.discard(day)
+        return True
 
     def is_holiday(self, day: date) -> bool:
         """Say whether local ``day`` is a public, local or ad-hoc holiday."""
-        return day in self._closed or (self._public is not None and day in self._public)
+        return (
+            day in self._closed
+            or day in self._adhoc
+            or (self._public is not None and day in self._public)
+        )
 
     def is_open(self, at: datetime) -> bool:
         """Say whether business time runs at instant ``at``."""

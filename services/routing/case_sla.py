@@ -2,7 +2,9 @@
 
 The clock itself (``sla.py``) is kept in ``case.sla`` as its document; the
 earliest instant it needs attention is copied to ``case.sla_next_due``, the
-one indexed field the SLA watcher queries.
+one indexed field the SLA watcher queries. Policies are those in force (an
+admin's overrides, else the file's): a clock keeps the targets it started
+with, so a changed policy applies to clocks started afterwards.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 
 from services.routing.calendar import BusinessCalendar
 from services.routing.domain import Case
+from services.routing.in_force import policies_in_force
 from services.routing.org import UNIT_CALENDAR, OrgConfig
 from services.routing.sla import EscalationStep, SlaClock, SlaPolicy, TargetName, select_policy
 from shared.messages.cases import CaseEventType
@@ -34,7 +37,7 @@ class SlaKeeper:
     def policy_for(self, case: Case) -> SlaPolicy | None:
         """Return the policy that matches the case most specifically."""
         return select_policy(
-            self._org.sla_policies,
+            policies_in_force(self._org),
             category=case.category,
             topic=case.topic,
             urgency=case.urgency,
@@ -184,7 +187,7 @@ class SlaKeeper:
         }
 
     def _policy(self, policy_id: str) -> SlaPolicy | None:
-        return next((p for p in self._org.sla_policies if p.id == policy_id), None)
+        return next((p for p in policies_in_force(self._org) if p.id == policy_id), None)
 
     def _calendar(self, policy: SlaPolicy, unit_id: str | None) -> BusinessCalendar:
         calendars = self._org.business_calendars

@@ -1,8 +1,10 @@
 """Unit queues: handing cases to members, members pulling them, members going offline.
 
-A member's load is counted from the cases themselves (open cases assigned to
-them), so it can never drift from the truth. Two replicas filling one queue
-at once may pick the same case; the case's version lets only one write win.
+Members are those in force: an admin's override of a unit's members, else
+the file's. A member's load is counted from the cases themselves (open cases
+assigned to them), so it can never drift from the truth. Two replicas filling
+one queue at once may pick the same case; the case's version lets only one
+write win.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from datetime import datetime
 from services.routing import assignment, lifecycle
 from services.routing import store as case_store
 from services.routing.domain import UNSTARTED_STATUSES, Case
+from services.routing.in_force import unit_in_force
 from services.routing.org import OrgConfig, Unit
 from shared.errors import Conflict, NotFound
 from shared.store import IndexPlan, Store, increment
@@ -33,15 +36,15 @@ class Dispatcher:
         self._org = org
 
     def unit(self, unit_id: str) -> Unit:
-        """Return the unit or raise ``NotFound``."""
-        unit = self._org.unit(unit_id)
+        """Return the unit with the members in force, or raise ``NotFound``."""
+        unit = unit_in_force(self._org, unit_id)
         if unit is None:
             raise NotFound(f"no unit {unit_id}")
         return unit
 
     async def choose(self, unit_id: str) -> str | None:
         """Return the member a new case of ``unit_id`` goes to, or None to queue it."""
-        unit = self._org.unit(unit_id)
+        unit = unit_in_force(self._org, unit_id)
         if unit is None or unit.assignment == "pull" or not unit.members:
             return None
         users = [member.user for member in unit.members]
@@ -52,7 +55,7 @@ class Dispatcher:
 
     async def fill(self, unit_id: str | None, *, at: datetime) -> int:
         """Hand the unit's waiting cases, oldest first, to members with room; return how many."""
-        unit = self._org.unit(unit_id)
+        unit = unit_in_force(self._org, unit_id)
         if unit is None or unit.assignment == "pull" or not unit.members:
             return 0
         waiting = await case_store.waiting_cases(self._store, unit.id, limit=FILL_BATCH)
