@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -42,11 +42,31 @@ INDEXES: IndexPlan = {
 _DETAIL_FIELDS = ("mentions", "from", "to", "unit", "source", "target", "step", "target_case")
 
 
+# Messages waiting for one slow page; past this it is told to reload instead.
+BACKLOG = 1000
+_RESET = json.dumps({"type": "reset"})
+
+
 @dataclass(eq=False)
 class _Listener:
     socket: WebSocket
     user: User
     viewing: str | None = None
+    outbox: asyncio.Queue[str] = field(default_factory=lambda: asyncio.Queue(BACKLOG))
+
+    def offer(self, text: str) -> None:
+        """Queue ``text`` for the page without waiting; a page too far behind gets a reset."""
+        try:
+            self.outbox.put_nowait(text)
+        except asyncio.QueueFull:
+            while not self.outbox.empty():
+                self.outbox.get_nowait()
+            self.outbox.put_nowait(_RESET)
+
+    async def write(self) -> None:
+        """Send what is queued, in order, until the page goes away."""
+        while True:
+            await self.socket.send_text(await self.outbox.get())
 
 
 def _may_see(user: User, unit: str | None) -> bool:
@@ -68,6 +88,7 @@ class LiveHub:
         """Keep ``socket`` registered until the browser goes away, answering its requests."""
         listener = _Listener(socket, user)
         self._listeners.add(listener)
+        writer = asyncio.create_task(listener.write())
         try:
             while True:
                 text = await socket.receive_text()
@@ -76,6 +97,9 @@ class LiveHub:
             pass
         finally:
             self._listeners.discard(listener)
+            writer.cancel()
+            with contextlib.suppress(BaseException):
+                await writer
             if listener.viewing:
                 await self._presence(listener.viewing)
 
@@ -106,30 +130,32 @@ class LiveHub:
 
     async def _presence(self, case: str) -> None:
         viewers = sorted({item.user.username for item in self._listeners if item.viewing == case})
-        payload = {"type": "presence", "case": case, "viewers": viewers}
-        targets = [item for item in list(self._listeners) if item.viewing == case]
-        await asyncio.gather(*(self._send(item, payload) for item in targets))
+        text = json.dumps({"type": "presence", "case": case, "viewers": viewers})
+        for item in list(self._listeners):
+            if item.viewing == case:
+                item.offer(text)
 
     async def _replay(self, listener: _Listener, after: int) -> None:
         if self._store is None:
-            await self._send(listener, {"type": "reset"})
+            listener.offer(_RESET)
             return
         cursor = self._store[EVENTS].find({"cursor": {"$gt": after}}, {"_id": 0})
         found = await cursor.sort("cursor", ASCENDING).limit(REPLAY_LIMIT + 1).to_list()
         oldest = await self._store[EVENTS].find_one({}, {"cursor": 1}, sort=[("cursor", 1)])
         gap = oldest is not None and oldest["cursor"] > after + 1
         if len(found) > REPLAY_LIMIT or gap:
-            await self._send(listener, {"type": "reset"})
+            listener.offer(_RESET)
             return
         for doc in found:
             if _may_see(listener.user, doc.get("unit")) and _addressed(listener.user, doc):
-                await self._send(listener, doc["payload"])
+                listener.offer(json.dumps(doc["payload"]))
 
     async def mention(self, usernames: list[str], payload: dict[str, Any]) -> None:
         """Tell the named users they were mentioned (only those connected hear it now)."""
-        named = set(usernames)
-        targets = [item for item in list(self._listeners) if item.user.username in named]
-        await asyncio.gather(*(self._send(item, payload) for item in targets))
+        named, text = set(usernames), json.dumps(payload)
+        for item in list(self._listeners):
+            if item.user.username in named:
+                item.offer(text)
 
     async def on_event(self, envelope: Envelope) -> None:
         """Push a case event or a delivery problem to every listener allowed to see it."""
@@ -174,12 +200,11 @@ class LiveHub:
         await self._push(payload, unit=unit)
 
     async def _push(self, payload: dict[str, Any], *, unit: str | None) -> None:
-        targets = [item for item in list(self._listeners) if _may_see(item.user, unit)]
-        await asyncio.gather(*(self._send(item, payload) for item in targets))
-
-    async def _send(self, listener: _Listener, payload: dict[str, Any]) -> None:
-        with contextlib.suppress(Exception):
-            await listener.socket.send_json(payload)
+        # Encoded once; each page's own writer sends it, so a slow page delays nobody.
+        text = json.dumps(payload)
+        for item in list(self._listeners):
+            if _may_see(item.user, unit):
+                item.offer(text)
 
 
 def _addressed(user: User, doc: dict[str, Any]) -> bool:
