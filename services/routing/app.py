@@ -1,5 +1,5 @@
 """Routing's composition root: the organisation, the case consumers, the outbox relay,
-the SLA watcher, the rule book and the internal APIs."""
+the SLA watcher, the rule book, the admins' overrides and the internal APIs."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from functools import partial
 
 from fastapi import FastAPI
 
-from services.routing import accounts, admin_api, api, callbacks, dispatch, rulebook
+from services.routing import accounts, admin_api, admin_state, api, callbacks, dispatch, rulebook
+from services.routing.admin_state import AdminState
 from services.routing.classify import CaseClassifier, TextModel
 from services.routing.consent import ConsentKeeper
 from services.routing.contacts import ContactRouter
@@ -36,6 +37,7 @@ INDEXES = {
     **dispatch.INDEXES,
     **accounts.INDEXES,
     **rulebook.INDEXES,
+    **admin_state.INDEXES,
 }
 
 
@@ -47,6 +49,7 @@ class Routing:
     org: OrgConfig
     relay: OutboxRelay
     rulebook: RuleBook
+    admin: AdminState
     classifier: CaseClassifier
     dispatcher: Dispatcher
     contacts: ContactRouter
@@ -59,15 +62,24 @@ class Routing:
         return ServiceParts(
             indexes=INDEXES,
             subscriptions=[*self.contacts.subscriptions(), *self.consent.subscriptions()],
-            background=[self.relay.run, self.watcher.run, self.rulebook.keep_fresh],
+            background=[
+                self.relay.run,
+                self.watcher.run,
+                self.rulebook.keep_fresh,
+                self.admin.keep_fresh,
+            ],
         )
 
     async def start(self) -> None:
-        """Load what must be current before the first contact: saved rules, the model."""
+        """Load what must be current before the first contact: saved rules, overrides, the model."""
         try:
             await self.rulebook.refresh()
         except Exception:
             log.exception("could not read saved routing rules; the file's rules are in force")
+        try:
+            await self.admin.refresh()
+        except Exception:
+            log.exception("could not read routing overrides; the file's units and SLA are in force")
         await self.classifier.start()
 
 
@@ -103,6 +115,7 @@ def build(
         org=org,
         relay=relay,
         rulebook=rules,
+        admin=AdminState(runtime.store, org=org, taxonomy=taxonomy),
         classifier=classifier,
         dispatcher=dispatcher,
         contacts=contacts,
@@ -143,7 +156,11 @@ def create_app(
     )
     app.include_router(
         admin_api.router(
-            runtime, org=routing.org, rulebook=routing.rulebook, taxonomy=load_taxonomy()
+            runtime,
+            org=routing.org,
+            rulebook=routing.rulebook,
+            state=routing.admin,
+            taxonomy=load_taxonomy(),
         )
     )
     return app

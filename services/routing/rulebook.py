@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 from pymongo import ReturnDocument
 
+from services.routing import admin_log
 from services.routing.org import OrgConfig
 from services.routing.rules import Rule, rules_from
 from services.routing.taxonomy import Taxonomy
@@ -73,10 +74,25 @@ class RuleBook:
         )
         assert doc is not None
         self._use(tuple(rules), version=doc["version"], source="admin", by=by, at=at)
+        detail = {"version": doc["version"], "rules": [r.id for r in rules]}
+        await admin_log.record(
+            self._store, kind="rules", target=RULES_ID, action="put", detail=detail, by=by, at=at
+        )
 
-    async def revert(self) -> None:
+    async def revert(self, *, by: str, at: datetime) -> None:
         """Drop the saved set; the file's rules are in force again."""
-        await self._store[SETTINGS].delete_one({"_id": RULES_ID})
+        dropped = await self._store[SETTINGS].find_one_and_delete({"_id": RULES_ID})
+        if dropped is not None:
+            detail = {"version": dropped["version"]}
+            await admin_log.record(
+                self._store,
+                kind="rules",
+                target=RULES_ID,
+                action="revert",
+                detail=detail,
+                by=by,
+                at=at,
+            )
         await self.refresh()
 
     def describe(self) -> dict[str, Any]:
