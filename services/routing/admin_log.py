@@ -11,7 +11,6 @@ from typing import Any, Literal
 
 from pymongo import DESCENDING, IndexModel
 
-from shared.ids import new_id
 from shared.store import IndexPlan, Store
 
 CHANGES = "routing_changes"
@@ -35,8 +34,8 @@ async def record(
     """Append one change to the log."""
     await store[CHANGES].insert_one(
         {
-            # ULIDs sort by creation, so entries of the same instant keep their order.
-            "_id": new_id(),
+            # The store's own ids count up within a process, so entries of one
+            # instant keep their order.
             "at": at,
             "by": by,
             "kind": kind,

@@ -53,9 +53,16 @@ class AdminState:
         self._taxonomy = taxonomy
         self._holidays: dict[str, dict[date, dict[str, Any]]] = {}
         self._ignored: set[tuple[str, datetime]] = set()
+        # One refresh at a time: a background one that read before a change
+        # must not put its older view in force after the change's own refresh.
+        self._refreshing = asyncio.Lock()
 
     async def refresh(self) -> None:
         """Read every saved override and put them in force here, replacing the previous ones."""
+        async with self._refreshing:
+            await self._refresh()
+
+    async def _refresh(self) -> None:
         holidays: dict[str, dict[date, dict[str, Any]]] = {}
         units: dict[str, Unit] = {}
         policies: dict[str, SlaPolicy] = {}
