@@ -10,8 +10,7 @@ the event (its ``at``, stamped by routing as it happened) to its arrival at
 the client. Meanwhile it times ``GET /api/v1/cases`` (the queue's first page,
 and a view with a sort) through the console. Target: event-to-client p99 <
 500 ms with 200 clients; queue list p99 < 200 ms (``bench/queue_list.py``
-measures
-the list over 100,000 cases in routing itself).
+measures the list over 100,000 cases in routing itself).
 """
 
 from __future__ import annotations
@@ -47,7 +46,9 @@ def percentiles(values: list[float]) -> dict[str, float | int | None]:
     return {"n": len(values), "p50": q[49], "p95": q[94], "p99": q[98], "max": max(values)}
 
 
-async def client(console: str, token: str, lags: list[float], ready: asyncio.Event) -> None:
+async def client(
+    console: str, token: str, lags: list[tuple[int, float]], ready: asyncio.Event
+) -> None:
     """One page's live socket: record each case event's lag from when it happened."""
     async with httpx.AsyncClient(timeout=30) as http:
         answer = await http.post(
@@ -61,7 +62,8 @@ async def client(console: str, token: str, lags: list[float], ready: asyncio.Eve
             arrived = time.time()
             event = json.loads(raw)
             if "at" in event and event.get("case"):
-                lags.append((arrived - datetime.fromisoformat(event["at"]).timestamp()) * 1000)
+                lag = (arrived - datetime.fromisoformat(event["at"]).timestamp()) * 1000
+                lags.append((event["cursor"], lag))
 
 
 async def stream(intake: str, rate: float, duration: float) -> int:
@@ -109,6 +111,20 @@ async def lists(console: str, token: str, count: int, timings: dict[str, list[fl
             await asyncio.sleep(0.05)
 
 
+def handler_means(base: str) -> dict[str, float]:
+    """Return each queue's mean handler time (ms) from the service's Prometheus metrics."""
+    text = httpx.get(base + "/metrics", timeout=10).text
+    sums: dict[str, float] = {}
+    counts: dict[str, float] = {}
+    for line in text.splitlines():
+        for suffix, into in (("_sum", sums), ("_count", counts)):
+            prefix = f'vocdesk_bus_handler_seconds{suffix}{{queue="'
+            if line.startswith(prefix):
+                queue, value = line[len(prefix) :].split('"}')
+                into[queue] = float(value)
+    return {q: round(1000 * sums[q] / counts[q], 1) for q in sums if counts.get(q)}
+
+
 async def bench(args: argparse.Namespace) -> dict[str, Any]:
     tmp = Path(tempfile.mkdtemp(prefix="vocdesk-console-"))
     store = EmbeddedMongo(tmp / "store")
@@ -121,8 +137,9 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
     }
     try:
         with running_cluster(mongo_url, tmp, **env) as cluster:
-            console, token = cluster.url("console"), cluster.admin_token()
-            lags: list[float] = []
+            console = cluster.url("console")
+            token = cluster.token("admin", ADMIN_PASSWORD)
+            lags: list[tuple[int, float]] = []
             readies = [asyncio.Event() for _ in range(args.clients)]
             sockets = [
                 asyncio.create_task(client(console, token, lags, ready)) for ready in readies
@@ -137,6 +154,12 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             for task in sockets:
                 task.cancel()
             await asyncio.gather(*sockets, return_exceptions=True)
+            handlers = {
+                service: handler_means(cluster.url(service)) for service in ("routing", "console")
+            }
+            first: dict[int, float] = {}
+            for cursor, lag in lags:
+                first[cursor] = min(lag, first.get(cursor, lag))
             return {
                 "clients": args.clients,
                 "rate": args.rate,
@@ -144,8 +167,13 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
                 "accepted": accepted,
                 "events_received": len(lags),
                 "events_per_client": len(lags) / args.clients,
-                "event_to_client_ms": percentiles(lags),
+                "event_to_client_ms": percentiles([lag for _, lag in lags]),
+                # The first page to get an event: the pipeline up to the console's push.
+                "event_to_first_client_ms": percentiles(list(first.values())),
+                # How much later than the first page the others got it: the fan-out.
+                "fanout_spread_ms": percentiles([lag - first[c] for c, lag in lags]),
                 "list_ms": {name: percentiles(v) for name, v in timings.items()},
+                "handler_mean_ms": handlers,
             }
     finally:
         store.stop()
@@ -164,6 +192,10 @@ def main() -> None:
         f"{result['clients']} clients, {result['events_received']} events received: "
         f"event→client p50 {lag['p50']:.0f} ms, p99 {lag['p99']:.0f} ms (target < 500 ms)"
     )
+    up, spread = result["event_to_first_client_ms"], result["fanout_spread_ms"]
+    print(f"event→first client p50 {up['p50']:.0f} ms, p99 {up['p99']:.0f} ms (the pipeline)")
+    print(f"fan-out spread p50 {spread['p50']:.0f} ms, p99 {spread['p99']:.0f} ms")
+    print(f"bus handler mean ms: {result['handler_mean_ms']}")
     for name, figures in result["list_ms"].items():
         print(f"queue {name}: p50 {figures['p50']:.0f} ms, p99 {figures['p99']:.0f} ms")
 

@@ -21,7 +21,6 @@ from services.console import (
     api,
     attachments,
     cases,
-    live,
     passwords,
     problems,
     throttle,
@@ -108,7 +107,7 @@ def create_app(runtime: Runtime, *, http: httpx.AsyncClient | None = None) -> Fa
     ``http`` reaches the other services (tests pass one routing them in-process);
     the console closes only a client it made itself.
     """
-    hub = LiveHub(runtime.store, runtime.clock)
+    hub = LiveHub()
     owns_http = http is None
     http = http or httpx.AsyncClient(timeout=10.0)
     routing = ServiceClient.of(runtime.settings, "routing", http=http)
@@ -120,7 +119,6 @@ def create_app(runtime: Runtime, *, http: httpx.AsyncClient | None = None) -> Fa
             **users.INDEXES,
             **throttle.INDEXES,
             **tickets.INDEXES,
-            **live.INDEXES,
             **workspace.INDEXES,
         },
         subscriptions=[Subscription(queue="console.events", handler=hub.on_event, prefetch=16)],

@@ -1,13 +1,16 @@
 """Live case events to browsers over a websocket, with replay after a reconnect and presence.
 
-Every event the console shows is appended to ``live_events`` with a cursor (one
-counter, so cursors only grow) before it is pushed. A page that lost its socket
-reconnects and sends ``{"type": "resume", "after": <last cursor seen>}``; the
-hub replays what it missed, or answers ``{"type": "reset"}`` when the gap is
-older than the log keeps (``RETENTION``) or longer than ``REPLAY_LIMIT``, and the
-page reloads its lists. A page also says which case it shows
-(``{"type": "viewing", "case": id}`` / ``{"type": "left"}``): everyone else on
-that case gets ``{"type": "presence", "case": id, "viewers": [...]}``, the
+Every event the hub pushes gets a cursor: milliseconds since the epoch,
+raised by one where two fall in the same millisecond, so cursors only grow,
+also across a restart. The hub keeps the last ``RING`` events (at most
+``RETENTION`` old) in memory. A page that lost its socket reconnects and
+sends ``{"type": "resume", "after": <last cursor seen>}``: the hub replays
+what it missed, or answers ``{"type": "reset"}`` and the page reloads its
+lists when it cannot be sure it has everything (the cursor is older than
+what the hub holds, e.g. after a restart of the console). No store round trip
+stands between an event and the pages. A page also says which case it shows
+(``{"type": "viewing", "case": id}`` / ``{"type": "left"}``): everyone on that
+case gets ``{"type": "presence", "case": id, "viewers": [...]}``, the
 collision indicator. Mentions in internal notes reach the named users only.
 """
 
@@ -17,27 +20,22 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
+from collections import deque
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from fastapi import WebSocket
-from pymongo import ASCENDING, IndexModel
 
 from services.console.auth import User
-from shared.clock import Clock
 from shared.messages import CASE_EVENT_TYPES, CaseEvent, Envelope
-from shared.store import IndexPlan, Store, increment
 
 log = logging.getLogger(__name__)
 
-EVENTS = "live_events"
-COUNTERS = "live_counters"
 RETENTION = timedelta(hours=24)
+RING = 5000
 REPLAY_LIMIT = 500
-INDEXES: IndexPlan = {
-    EVENTS: [IndexModel([("cursor", ASCENDING)], unique=True), IndexModel("at")],
-}
 # Event detail fields a page may see: who and what, never customer text.
 _DETAIL_FIELDS = ("mentions", "from", "to", "unit", "source", "target", "step", "target_case")
 
@@ -76,10 +74,14 @@ def _may_see(user: User, unit: str | None) -> bool:
 class LiveHub:
     """Fan case events out to the connected browsers that may see them."""
 
-    def __init__(self, store: Store | None = None, clock: Clock | None = None) -> None:
+    def __init__(self) -> None:
         self._listeners: set[_Listener] = set()
-        self._store = store
-        self._clock = clock
+        # (cursor, unit, text) of the recent events, oldest first.
+        self._ring: deque[tuple[int, str | None, str]] = deque(maxlen=RING)
+        self._last = 0
+        self._dropped = 0  # the newest cursor no longer held
+        # Events after this cursor were all seen by this hub: a replay from before it resets.
+        self._since = self._next_cursor()
 
     def __len__(self) -> int:
         return len(self._listeners)
@@ -136,19 +138,23 @@ class LiveHub:
                 item.offer(text)
 
     async def _replay(self, listener: _Listener, after: int) -> None:
-        if self._store is None:
+        horizon = (time.time() - RETENTION.total_seconds()) * 1000
+        while self._ring and self._ring[0][0] < horizon:
+            self._dropped = self._ring.popleft()[0]
+        if after < self._since or after < self._dropped:
             listener.offer(_RESET)
             return
-        cursor = self._store[EVENTS].find({"cursor": {"$gt": after}}, {"_id": 0})
-        found = await cursor.sort("cursor", ASCENDING).limit(REPLAY_LIMIT + 1).to_list()
-        oldest = await self._store[EVENTS].find_one({}, {"cursor": 1}, sort=[("cursor", 1)])
-        gap = oldest is not None and oldest["cursor"] > after + 1
-        if len(found) > REPLAY_LIMIT or gap:
+        missed = [(u, text) for c, u, text in self._ring if c > after]
+        if len(missed) > REPLAY_LIMIT:
             listener.offer(_RESET)
             return
-        for doc in found:
-            if _may_see(listener.user, doc.get("unit")) and _addressed(listener.user, doc):
-                listener.offer(json.dumps(doc["payload"]))
+        for unit, text in missed:
+            if _may_see(listener.user, unit):
+                listener.offer(text)
+
+    def _next_cursor(self) -> int:
+        self._last = max(self._last + 1, int(time.time() * 1000))
+        return self._last
 
     async def mention(self, usernames: list[str], payload: dict[str, Any]) -> None:
         """Tell the named users they were mentioned (only those connected hear it now)."""
@@ -187,27 +193,16 @@ class LiveHub:
         await self._publish(payload, unit=message.case.unit)
 
     async def _publish(self, payload: dict[str, Any], *, unit: str | None) -> None:
-        """Append ``payload`` to the log (it gains its cursor) and push it."""
-        if self._store is not None and self._clock is not None:
-            now: datetime = self._clock.now()
-            payload["cursor"] = await increment(self._store, COUNTERS, "live")
-            await self._store[EVENTS].insert_one(
-                {"cursor": payload["cursor"], "at": now, "unit": unit, "payload": payload}
-            )
-            # The log keeps a day: a page away longer reloads instead of replaying.
-            if payload["cursor"] % 200 == 0:
-                await self._store[EVENTS].delete_many({"at": {"$lt": now - RETENTION}})
-        await self._push(payload, unit=unit)
-
-    async def _push(self, payload: dict[str, Any], *, unit: str | None) -> None:
-        # Encoded once; each page's own writer sends it, so a slow page delays nobody.
+        """Give ``payload`` its cursor, keep it for replays and push it."""
+        payload["cursor"] = self._next_cursor()
         text = json.dumps(payload)
+        if len(self._ring) == self._ring.maxlen:
+            self._dropped = self._ring[0][0]
+        self._ring.append((payload["cursor"], unit, text))
+        self._push(text, unit=unit)
+
+    def _push(self, text: str, *, unit: str | None) -> None:
+        # Encoded once; each page's own writer sends it, so a slow page delays nobody.
         for item in list(self._listeners):
             if _may_see(item.user, unit):
                 item.offer(text)
-
-
-def _addressed(user: User, doc: dict[str, Any]) -> bool:
-    """Return True unless the logged event is addressed to other users only."""
-    to = doc.get("to")
-    return to is None or user.username in to
