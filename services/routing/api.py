@@ -39,6 +39,8 @@ TextRef = Annotated[str | None, Field(default=None, min_length=1, max_length=100
 # Case-list paging: a deeper page would skip past what the store's integers hold (a 500).
 MAX_PAGE = 10_000
 MAX_PER_PAGE = 200
+# Customers one case list may ask for at once (a name shared by several).
+MAX_SUBJECTS = 20
 
 
 class Empty(Body):
@@ -157,12 +159,15 @@ def router(
             ("channels", channel),
             ("topic", topic),
             ("category", category),
-            ("subject_ref", subject_ref),
             ("assignee", assignee),
             ("urgency", urgency),
         ):
             if value:
                 filters[field] = value
+        if subject_ref:
+            # One customer, or several (comma-separated) a name search found.
+            refs = [ref for ref in subject_ref.split(",") if ref][:MAX_SUBJECTS]
+            filters["subject_ref"] = refs[0] if len(refs) == 1 else {"$in": refs}
         if q:
             pattern = {"$regex": re.escape(q), "$options": "i"}
             filters["$or"] = [{"number": pattern}, {"contacts.text": pattern}]
