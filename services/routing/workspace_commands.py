@@ -144,7 +144,8 @@ class WorkspaceCommands:
             if case.has_contact(contact_id):
                 casemoves.let_go(case, moving, reason=reason, at=at, actor=actor.user)
 
-        await self._commands.change(source.id, actor, Can.WORK, let_go)
+        if source.has_contact(contact_id):  # else a stopped split already got past it
+            await self._commands.change(source.id, actor, Can.WORK, let_go)
 
         def arrive(case: Case, at: datetime) -> None:
             casemoves.arrive(case)

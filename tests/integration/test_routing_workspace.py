@@ -516,8 +516,9 @@ async def test_a_case_with_one_contact_or_an_unknown_contact_is_not_split(
     assert unknown.json()["field"] == "contact_id"
 
 
-async def test_a_split_stopped_after_the_new_case_is_completed_by_asking_again(
-    service: Service,
+@pytest.mark.parametrize("source_let_go", [False, True])
+async def test_a_split_stopped_half_way_is_completed_by_asking_again(
+    service: Service, source_let_go: bool
 ) -> None:
     source, contact_id = await two_contact_case(service)
     store = service.routing.runtime.store
@@ -537,6 +538,9 @@ async def test_a_split_stopped_after_the_new_case_is_completed_by_asking_again(
         sla=service.routing.commands.sla,
     )
     await case_store.insert_case(store, half)
+    if source_let_go:
+        casemoves.let_go(held, half, reason="คนละเรื่อง", at=half.created_at, actor=AGENT["user"])
+        await case_store.save_case(store, held)
 
     body = {"contact_id": contact_id, "reason": "คนละเรื่อง"}
     answer = await act(service, source["id"], "split", body, **AGENT)
@@ -545,6 +549,9 @@ async def test_a_split_stopped_after_the_new_case_is_completed_by_asking_again(
     assert answer.json()["id"] == half.id
     assert [c["id"] for c in answer.json()["contacts"]] == [contact_id]
     assert await case_store.moving_to(store, contact_id) is None
+    after = await read(service, source["id"])
+    assert contact_id not in [c["id"] for c in after["contacts"]]
+    assert len([e for e in after["timeline"] if e["type"] == "case.split"]) == 1
 
 
 async def test_the_overview_shows_each_unit_and_the_cases_needing_attention(
