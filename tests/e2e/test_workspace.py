@@ -70,6 +70,7 @@ def test_queue_views_counts_search_keyboard_and_small_screens(
     cluster: Cluster, page: Page, browser: Browser
 ) -> None:
     case, marker, phone = _new_case(cluster)
+    named, _, _ = _new_case(cluster, name=f"คุณวิมลรัตน์ ทองดี{marker.lower()}")
     agent = _user(cluster, "q", "agent")
     _log_in(page, cluster, agent)
     expect(page.locator("#live")).to_have_attribute("data-state", "on")
@@ -91,6 +92,14 @@ def test_queue_views_counts_search_keyboard_and_small_screens(
     page.locator("#f-by").select_option("customer")
     page.get_by_role("button", name="ค้นหา", exact=True).click()
     expect(page.locator("#rows tr")).to_have_count(1)
+    expect(page.locator("#rows")).to_contain_text(str(case["number"]))
+    # And by name, as the customer gave it, without the title.
+    page.locator("#f-q").fill(f"วิมลรัตน์  ทองดี{marker.lower()}")
+    page.get_by_role("button", name="ค้นหา", exact=True).click()
+    expect(page.locator("#rows tr")).to_have_count(1)
+    expect(page.locator("#rows")).to_contain_text(str(named["number"]))
+    page.locator("#f-q").fill(phone)
+    page.get_by_role("button", name="ค้นหา", exact=True).click()
     expect(page.locator("#rows")).to_contain_text(str(case["number"]))
 
     # j/k and Enter open the case on its own URL; Escape goes back to the list.
