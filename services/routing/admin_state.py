@@ -90,15 +90,6 @@ class AdminState:
         self._holidays = holidays
         put_in_force(self._org, InForce(units=units, policies=policies))
 
-    async def keep_fresh(self, interval_s: float = 5.0) -> None:
-        """Re-read the saved overrides forever (a background loop of every replica)."""
-        while True:
-            try:
-                await self.refresh()
-            except Exception:
-                log.exception("could not re-read routing overrides; keeping the current ones")
-            await asyncio.sleep(interval_s)
-
     def calendars(self) -> list[dict[str, Any]]:
         """Return every calendar with its file holidays and ad-hoc ones."""
         return [self._calendar_view(c.id) for c in self._org.calendars]

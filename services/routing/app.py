@@ -3,6 +3,7 @@ the SLA watcher, the rule book, the admins' overrides and the internal APIs."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -65,22 +66,28 @@ class Routing:
             background=[
                 self.relay.run,
                 self.watcher.run,
-                self.rulebook.keep_fresh,
-                self.admin.keep_fresh,
+                self.keep_fresh,
             ],
         )
 
     async def start(self) -> None:
         """Load what must be current before the first contact: saved rules, overrides, the model."""
-        try:
-            await self.rulebook.refresh()
-        except Exception:
-            log.exception("could not read saved routing rules; the file's rules are in force")
-        try:
-            await self.admin.refresh()
-        except Exception:
-            log.exception("could not read routing overrides; the file's units and SLA are in force")
+        await self._refresh_saved()
         await self.classifier.start()
+
+    async def keep_fresh(self, interval_s: float = 5.0) -> None:
+        """Re-read the saved rules and overrides forever (a background loop of every replica)."""
+        while True:
+            await asyncio.sleep(interval_s)
+            await self._refresh_saved()
+
+    async def _refresh_saved(self) -> None:
+        # What an admin saved is read apart: one failing keeps only its own current state.
+        for what, refresh in (("rules", self.rulebook.refresh), ("overrides", self.admin.refresh)):
+            try:
+                await refresh()
+            except Exception:
+                log.exception("could not read the saved routing %s; keeping the current ones", what)
 
 
 def build(

@@ -8,7 +8,6 @@ error in the log, and the file's rules stay in force.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import datetime
 from typing import Any
@@ -105,15 +104,6 @@ class RuleBook:
             "fallback_unit": self._org.fallback_unit,
             "rules": [r.model_dump(mode="json", exclude_defaults=True) for r in self.rules],
         }
-
-    async def keep_fresh(self, interval_s: float = 5.0) -> None:
-        """Re-read the saved set forever (a background loop of every replica)."""
-        while True:
-            try:
-                await self.refresh()
-            except Exception:
-                log.exception("could not re-read the routing rules; keeping the current ones")
-            await asyncio.sleep(interval_s)
 
     def _use(
         self,
