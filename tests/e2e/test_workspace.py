@@ -342,3 +342,43 @@ def test_an_agent_attaches_a_photo_and_a_disguised_file_is_refused(
     )
     assert big.status_code == 413
     assert "MB" in big.json()["reason"]
+
+
+def test_admin_changes_holidays_and_members_and_reads_the_change_log(
+    cluster: Cluster, page: Page
+) -> None:
+    admin = _user(cluster, "r", "admin")
+    _log_in(page, cluster, admin, "/admin/calendars")
+    office = page.locator("[data-calendar='pea-office']")
+    office.locator("input[type=date]").fill("2027-11-19")
+    office.locator("input:not([type=date])").fill("วันหยุดพิเศษตามมติ ครม.")
+    office.locator("button[type=submit]").click()
+    expect(page.locator("#admin-result")).to_contain_text("done")
+    expect(office.locator("li")).to_contain_text("2027-11-19")
+    page.screenshot(path=str(SHOTS / "admin-calendars.png"), full_page=True)
+    # A 24x7 calendar offers no holiday form at all.
+    expect(page.locator("[data-calendar='pea-24x7'] form")).to_have_count(0)
+
+    page.goto(cluster.url("console") + "/admin/units")
+    billing = page.locator("form[data-unit='pea-billing']")
+    billing.locator("textarea").fill(f"billing.orawan\nbilling.new{admin[-4:]}:5")
+    billing.locator("button[type=submit]").click()
+    expect(page.locator("#admin-result")).to_contain_text("done")
+    expect(page.locator("form[data-unit='pea-billing'] h2")).to_contain_text("✎")
+    page.locator("form[data-unit='pea-billing'] textarea").fill("not a user!")
+    page.locator("form[data-unit='pea-billing'] button[type=submit]").click()
+    expect(page.locator("#admin-result")).to_contain_text("ไม่สำเร็จ")
+
+    page.goto(cluster.url("console") + "/admin/changes")
+    log = page.locator("#changes")
+    expect(log).to_contain_text("pea-office")
+    expect(log).to_contain_text("pea-billing")
+    expect(log).to_contain_text(admin)
+
+    page.goto(cluster.url("console") + "/admin/calendars")
+    office.locator("li button").click()
+    expect(office.locator("li")).to_have_count(0)
+
+    page.goto(cluster.url("console") + "/admin/units")
+    page.locator("form[data-unit='pea-billing'] button", has_text="กลับไปใช้").click()
+    expect(page.locator("form[data-unit='pea-billing'] h2")).not_to_contain_text("✎")

@@ -2,7 +2,7 @@
 // validated by the API (its reason shown here) and audited there.
 import { api, h, navigate, state, t, toast } from "./core.js";
 
-const SECTIONS = ["users", "canned", "rules", "sla"];
+const SECTIONS = ["users", "canned", "rules", "units", "calendars", "sla", "changes"];
 const ROLES = ["agent", "supervisor", "unit_member", "manager", "dpo", "admin"];
 
 export async function adminPage(main, section = "users") {
@@ -16,7 +16,8 @@ export async function adminPage(main, section = "users") {
     message.textContent = "";
     try { await fn(); message.textContent = t("done"); await draw(); } catch (err) { message.textContent = `${t("failed")}: ${err.message}`; }
   };
-  const draw = { users: drawUsers, canned: drawCanned, rules: drawRules, sla: drawSla }[section];
+  const draw = { users: drawUsers, canned: drawCanned, rules: drawRules, units: drawUnits, calendars: drawCalendars, sla: drawSla, changes: drawChanges }[section];
+  const R = "/admin/routing";
 
   async function drawUsers() {
     const { items } = await api("/admin/users");
@@ -77,11 +78,64 @@ export async function adminPage(main, section = "users") {
       message);
   }
 
+  async function drawUnits() {
+    const { units } = await api(`${R}/units`);
+    body.replaceChildren(message, ...units.map((u) => {
+      const members = h("textarea", { id: `members-${u.id}`, rows: "3", "aria-label": `${t("members")} ${u.name}` });
+      members.value = u.members.map((m) => (m.capacity ? `${m.user}:${m.capacity}` : m.user)).join("\n");
+      return h("form.card", { dataset: { unit: u.id }, onsubmit: (e) => {
+        e.preventDefault();
+        const list = members.value.split(/[\s,]+/).filter(Boolean).map((line) => {
+          const [user, capacity] = line.split(":");
+          return { user, capacity: capacity ? Number(capacity) : null };
+        });
+        run(() => api(`${R}/units/${u.id}/members`, { method: "PUT", body: { members: list } }));
+      } },
+      h("h2", { text: `${u.name} (${u.id})${u.overridden ? " ✎" : ""}` }),
+      h("p.muted", { text: `${u.kind} · ${u.assignment} · ${t("open")} ≤ ${u.capacity} · ${u.supervisor || "–"}` }),
+      h("label", { for: `members-${u.id}`, text: `${t("members")} (user หรือ user:capacity)` }), members,
+      h("div.row", {}, h("button.primary", { type: "submit", text: t("save") }),
+        u.overridden ? h("button", { type: "button", text: t("revert"), onclick: () => run(() => api(`${R}/units/${u.id}/members`, { method: "DELETE" })) }) : null));
+    }));
+  }
+
+  async function drawCalendars() {
+    const { calendars } = await api(`${R}/calendars`);
+    body.replaceChildren(message, ...calendars.map((c) => {
+      const day = h("input", { type: "date", required: true, id: `day-${c.id}`, "aria-label": `${t("holidays")} ${c.id}` });
+      const name = h("input", { required: true, id: `name-${c.id}`, "aria-label": `${t("title")} ${c.id}` });
+      return h("section.card", { dataset: { calendar: c.id } },
+        h("h2", { text: `${c.id} · ${c.kind}` }),
+        h("p.muted", { text: `${c.public_holidays ? "public holidays " + c.public_holidays + " · " : ""}${(c.holidays || []).length} file holidays` }),
+        h("ul", {}, (c.adhoc || []).map((d) => h("li", {}, `${d.date} ${d.name} (${d.by}) `,
+          h("button.danger", { type: "button", text: t("delete"), onclick: () => run(() => api(`${R}/calendars/${c.id}/holidays/${d.date}`, { method: "DELETE" })) })))),
+        c.kind === "24x7" ? null : h("form.row", { onsubmit: (e) => { e.preventDefault(); run(() => api(`${R}/calendars/${c.id}/holidays/${day.value}`, { method: "PUT", body: { name: name.value } })); } },
+          day, name, h("button.primary", { type: "submit", text: t("save") })));
+    }));
+  }
+
   async function drawSla() {
-    const data = await api("/admin/sla-policies");
-    body.replaceChildren(
-      h("section.card", {}, h("h2", { text: t("policies") }), h("pre.code#sla-policies", { text: JSON.stringify(data.policies, null, 2) })),
-      h("section.card", {}, h("h2", { text: t("calendars") }), h("pre.code#calendars", { text: JSON.stringify(data.calendars, null, 2) })));
+    const data = await api(`${R}/sla-policies`);
+    const overridden = new Set(data.overridden || []);
+    body.replaceChildren(message, ...data.policies.map((policy) => {
+      const text = h("textarea", { id: `policy-${policy.id}`, rows: "10", "aria-label": `${t("policies")} ${policy.id}` });
+      text.value = JSON.stringify(policy, null, 2);
+      return h("form.card", { dataset: { policy: policy.id }, onsubmit: (e) => {
+        e.preventDefault();
+        let parsed;
+        try { parsed = JSON.parse(text.value); } catch (err) { message.textContent = `${t("failed")}: ${err.message}`; return; }
+        run(() => api(`${R}/sla-policies/${encodeURIComponent(policy.id)}`, { method: "PUT", body: parsed }));
+      } }, h("h2", { text: `${policy.id}${overridden.has(policy.id) ? " ✎" : ""}` }), text,
+      h("div.row", {}, h("button.primary", { type: "submit", text: t("save") }),
+        overridden.has(policy.id) ? h("button", { type: "button", text: t("revert"), onclick: () => run(() => api(`${R}/sla-policies/${encodeURIComponent(policy.id)}`, { method: "DELETE" })) }) : null));
+    }));
+  }
+
+  async function drawChanges() {
+    const { items } = await api(`${R}/changes?limit=200`);
+    body.replaceChildren(h("table.plain#changes", {},
+      h("thead", {}, h("tr", {}, ["at", "by", "kind", "target", "action"].map((k) => h("th", { scope: "col", text: k })))),
+      h("tbody", {}, items.map((c) => h("tr", {}, h("td", { text: c.at }), h("td", { text: c.by }), h("td", { text: c.kind }), h("td", { text: c.target }), h("td", { text: c.action }))))));
   }
 
   try { await draw(); } catch (err) { body.replaceChildren(h("p.error", { role: "alert", text: err.message })); }
