@@ -1,5 +1,5 @@
 """Routing's admin API (role admin): rules, calendars' ad-hoc holidays, unit members, SLA
-policies, customer tiers, and the log of every change to them.
+policies, customer tiers, and the log of changes to rules, holidays, members and policies.
 
 Bad input is refused with 422 naming the field and the reason; what the
 changes do and how they reach every replica is ``admin_state``'s.
