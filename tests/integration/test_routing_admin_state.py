@@ -111,9 +111,11 @@ async def test_calendars_list_the_files_holidays_apart_from_adhoc_ones(service: 
     file_spec = service.routing.org.business_calendars["pea-office-north"].spec
     assert north["holidays"] == [str(d) for d in file_spec.holidays]
     assert [h["date"] for h in north["adhoc"]] == ["2026-12-03"]
-    assert north["kind"] == "business_hours"
-    assert north["public_holidays"] == "TH"
-    assert north["periods"]["mon"] == [["08:30", "12:00"], ["13:00", "16:30"]]
+    dumped = file_spec.model_dump(mode="json")
+    assert {k: north[k] for k in ("kind", "public_holidays", "periods")} == {
+        k: dumped[k] for k in ("kind", "public_holidays", "periods")
+    }
+    assert north["periods"]["mon"]  # the periods as the file writes them, HH:MM pairs
 
 
 async def test_a_members_override_changes_who_dispatch_assigns(service: Service) -> None:
