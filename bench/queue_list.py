@@ -136,19 +136,23 @@ def generated(org: OrgConfig, count: int, *, seed: int = 7) -> Iterator[dict[str
         yield _to_doc(case)
 
 
-async def fill(store: Store, org: OrgConfig, count: int) -> float:
-    """Insert ``count`` generated cases; return the seconds it took."""
-    await store.ensure_indexes(INDEXES)
+async def fill(store: Store, org: OrgConfig, count: int) -> tuple[float, float]:
+    """Insert ``count`` generated cases, then build routing's indexes; return both durations."""
     started = time.perf_counter()
     batch: list[dict[str, Any]] = []
     for doc in generated(org, count):
         batch.append(doc)
-        if len(batch) == 1000:
+        if len(batch) == 2000:
             await store[CASES].insert_many(batch, ordered=False)
             batch = []
     if batch:
         await store[CASES].insert_many(batch, ordered=False)
-    return time.perf_counter() - started
+    filled = time.perf_counter() - started
+    # Building the indexes over the filled collection is several times faster on the
+    # embedded store than keeping them up to date through every insert.
+    started = time.perf_counter()
+    await store.ensure_indexes(INDEXES)
+    return filled, time.perf_counter() - started
 
 
 def _plan(explained: dict[str, Any]) -> str:
@@ -224,8 +228,8 @@ async def measure(url: str, args: argparse.Namespace) -> None:
     org = load_org("pea")
     store = connect(url, f"bench_queue_{new_id().lower()}", timeout_ms=600_000)
     try:
-        seconds = await fill(store, org, args.cases)
-        print(f"filled {args.cases} cases in {seconds:.0f} s", flush=True)
+        filled, indexed = await fill(store, org, args.cases)
+        print(f"{args.cases} cases: {filled:.0f} s to insert, {indexed:.0f} s to index", flush=True)
         settings = Settings(
             env="test", org="pea", service_token=TOKEN, data_dir=Path(tempfile.mkdtemp())
         )
