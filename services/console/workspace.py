@@ -35,13 +35,18 @@ SEEN = "case_seen"
 CANNED = "canned_responses"
 CANNED_AUDIT = "canned_audit"
 INDEXES: IndexPlan = {SEEN: [IndexModel([("user", 1), ("case_id", 1)], unique=True)]}
-# What the console passes on to routing's administration (anything else is a 404 here).
-ROUTING_ADMIN = re.compile(
-    r"^(?:calendars(?:/[a-z0-9][a-z0-9_-]{0,60}/holidays/\d{4}-\d{2}-\d{2})?"
-    r"|units(?:/[a-z0-9][a-z0-9_-]{0,60}/members)?"
-    r"|sla-policies(?:/[A-Za-z0-9][A-Za-z0-9_-]{0,60})?"
-    r"|changes|rules)$"
+# What the console passes on to routing's administration, per method (else a 404 here).
+_ONE = r"[a-z0-9][a-z0-9_-]{0,60}"
+_CHANGES = (
+    rf"calendars/{_ONE}/holidays/\d{{4}}-\d{{2}}-\d{{2}}"
+    rf"|units/{_ONE}/members"
+    r"|sla-policies/[A-Za-z0-9][A-Za-z0-9_-]{0,60}"
 )
+ROUTING_ADMIN = {
+    "GET": re.compile(r"^(?:calendars|units|sla-policies|changes|rules)$"),
+    "PUT": re.compile(rf"^(?:{_CHANGES}|rules)$"),
+    "DELETE": re.compile(rf"^(?:{_CHANGES}|rules)$"),
+}
 MAX_ADMIN_BODY = 256 * 1024
 CANNED_SEED = FilePath(__file__).parent / "data" / "canned.yaml"
 CaseId = Annotated[str, Path(pattern=CASE_ID.pattern, max_length=40, description=CASE_ID_TEXT)]
@@ -288,22 +293,18 @@ def router(
 
     @api.get("/admin/sla-policies", tags=["admin"])
     async def sla_policies(user: CurrentUser) -> Any:
-        user.require("admin", "supervisor")
+        user.require("admin")
         return await routing.call("GET", "/internal/v1/admin/sla-policies", user=user)
 
-    @api.api_route("/admin/routing/{path:path}", methods=["GET", "PUT", "DELETE"], tags=["admin"])
     async def routing_admin(
-        path: str,
-        request: Request,
-        user: CurrentUser,
-        limit: Annotated[int | None, Query(ge=1, le=500)] = None,
+        method: str, path: str, user: User, *, request: Request | None, limit: int | None
     ) -> Any:
         # Routing's run-time administration, as it is: routing validates, applies and audits.
         user.require("admin")
-        if not ROUTING_ADMIN.fullmatch(path):
-            raise NotFound(f"no routing administration at {path[:80]!r}")
+        if not ROUTING_ADMIN[method].fullmatch(path):
+            raise NotFound(f"no routing administration {method} {path[:80]!r}")
         body = None
-        if request.method == "PUT":
+        if request is not None:
             raw = await request.body()
             if len(raw) > MAX_ADMIN_BODY:
                 raise Invalid(f"at most {MAX_ADMIN_BODY} bytes", field="body")
@@ -313,8 +314,27 @@ def router(
                 raise Invalid(f"not JSON: {exc}", field="body") from exc
         params = {"limit": limit} if limit else None
         return await routing.call(
-            request.method, f"/internal/v1/admin/{path}", user=user, params=params, json=body
+            method, f"/internal/v1/admin/{path}", user=user, params=params, json=body
         )
+
+    Limit = Annotated[int | None, Query(ge=1, le=500)]
+
+    @api.get("/admin/routing/{path:path}", tags=["admin"])
+    async def routing_admin_read(path: str, user: CurrentUser, limit: Limit = None) -> Any:
+        return await routing_admin("GET", path, user, request=None, limit=limit)
+
+    @api.put("/admin/routing/{path:path}", tags=["admin"])
+    async def routing_admin_change(
+        path: str,
+        user: CurrentUser,
+        request: Request,
+        _: Annotated[dict[str, Any] | None, Body(alias="body")] = None,
+    ) -> Any:
+        return await routing_admin("PUT", path, user, request=request, limit=None)
+
+    @api.delete("/admin/routing/{path:path}", tags=["admin"])
+    async def routing_admin_revert(path: str, user: CurrentUser) -> Any:
+        return await routing_admin("DELETE", path, user, request=None, limit=None)
 
     return api
 

@@ -64,7 +64,30 @@ EXPECTED: dict[tuple[str, str], Any] = {
         "satisfaction": DESK,
         "acknowledge-on-behalf": DESK,
         "certify-closure": frozenset({"supervisor"}),
+        "notes": WORKERS,
+        "assign": WORKERS,
+        "merge": WORKERS,
+        "split": WORKERS,
     },
+    ("GET", "/api/v1/cases/counts"): SIGNED_IN,
+    ("GET", "/api/v1/cases/{case_id}/customer"): SIGNED_IN,
+    ("POST", "/api/v1/cases/{case_id}/reveal"): SIGNED_IN,
+    ("GET", "/api/v1/cases/{case_id}/attachments"): SIGNED_IN,
+    ("POST", "/api/v1/cases/{case_id}/attachments"): WORKERS,
+    ("GET", "/api/v1/cases/{case_id}/attachments/{file_id}"): SIGNED_IN,
+    ("GET", "/api/v1/people"): WORKERS,
+    ("GET", "/api/v1/supervisor/overview"): frozenset({"supervisor", "admin"}),
+    ("GET", "/api/v1/canned"): SIGNED_IN,
+    ("PUT", "/api/v1/admin/canned/{key}"): ADMINS,
+    ("DELETE", "/api/v1/admin/canned/{key}"): ADMINS,
+    ("GET", "/api/v1/admin/canned-audit"): ADMINS,
+    ("GET", "/api/v1/admin/rules"): ADMINS,
+    ("PUT", "/api/v1/admin/rules"): ADMINS,
+    ("DELETE", "/api/v1/admin/rules"): ADMINS,
+    ("GET", "/api/v1/admin/sla-policies"): ADMINS,
+    ("GET", "/api/v1/admin/routing/{path:path}"): ADMINS,
+    ("PUT", "/api/v1/admin/routing/{path:path}"): ADMINS,
+    ("DELETE", "/api/v1/admin/routing/{path:path}"): ADMINS,
     ("POST", "/api/v1/contacts/walk-in"): WORKERS,
     ("GET", "/api/v1/reports/monthly"): REPORTERS,
     ("GET", "/api/v1/reports/{kind}/{year}/{number}"): REPORTERS,
@@ -89,7 +112,12 @@ ACTION_BODIES: dict[str, dict[str, Any]] = {
     "satisfaction": {"score": 5, "channel": "phone"},
     "acknowledge-on-behalf": {"channel": "phone", "note": "ลูกค้ารับทราบทางโทรศัพท์"},
     "certify-closure": {},
+    "notes": {"text": "ตรวจสอบสิทธิ์ของบันทึกภายใน"},
+    "assign": {},
+    "merge": {"reason": "ตรวจสอบสิทธิ์"},  # "into" is set to the case itself: refused as such
+    "split": {"contact_id": "no-such-contact", "reason": "ตรวจสอบสิทธิ์"},
 }
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(32)
 
 
 def api_routes(app: FastAPI) -> list[tuple[str, str]]:
@@ -113,10 +141,14 @@ def api_routes(app: FastAPI) -> list[tuple[str, str]]:
 
 
 def request_for(
-    console: ConsoleUnderTest, method: str, template: str, action: str | None
+    console: ConsoleUnderTest,
+    method: str,
+    template: str,
+    action: str | None,
+    persona: str = "admin",
 ) -> dict[str, Any]:
     """Return a well-formed request to the route, so only access can refuse it."""
-    path = template.format(
+    path = template.replace("{path:path}", "{path}").format(
         case_id=console.case["id"],
         action=action,
         username=TARGET_USER,
@@ -125,6 +157,9 @@ def request_for(
         kind="monthly",
         year=2026,
         number=11,
+        key="matrix-check",
+        file_id="0" * 24,
+        path="changes",
     )
     request: dict[str, Any] = {"method": method, "url": path}
     if template == "/api/v1/auth/token":
@@ -142,7 +177,19 @@ def request_for(
         body = dict(ACTION_BODIES[str(action)])
         if action == "transfer":
             body["unit"] = console.case["unit"]
+        if action == "merge":
+            body["into"] = console.case["id"]
+        if action == "assign":
+            body["user"] = f"matrix.{persona}"  # taking the case oneself
         request["json"] = body
+    elif template.endswith("/attachments") and method == "POST":
+        request["files"] = {"file": ("photo.png", PNG, "image/png")}
+    elif template.endswith("/reveal"):
+        request["json"] = {"reason": "ตรวจสอบสิทธิ์การดูตัวตนลูกค้า"}
+    elif template == "/api/v1/admin/canned/{key}" and method == "PUT":
+        request["json"] = {"title": "ทดสอบ", "text": "เรื่อง {case_number}"}
+    elif method == "PUT" and template.startswith("/api/v1/admin/r"):
+        request["json"] = {}  # rules or routing administration: refused as a body at most
     elif template == "/api/v1/contacts/walk-in":
         request["json"] = {
             "branch_code": "CMI01",
@@ -193,7 +240,7 @@ async def test_every_role_on_every_route_is_refused_or_served_as_the_table_says(
         if allowed == WEBSOCKET:
             continue
         for persona in PERSONAS:
-            request = request_for(console, method, template, action)
+            request = request_for(console, method, template, action, persona)
             answer = await console.client.request(**request, headers=console.headers(persona))
             refused = answer.status_code in (401, 403)
             label = f"{persona} {method} {request['url']}"

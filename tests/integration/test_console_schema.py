@@ -83,6 +83,12 @@ PER_OPERATION = {
     "POST /api/v1/contacts/walk-in": {"positive_data_acceptance"},
     # ... and the reports' own calendar (a Gregorian year, a quarter 1-4). The
     # reports' CSV and XLSX answers are not in their route's document yet.
+    # ... routing's rule sets and run-time administration (units, holidays,
+    # policies), validated by routing against the organisation, not the schema ...
+    "PUT /api/v1/admin/rules": {"positive_data_acceptance"},
+    "GET /api/v1/admin/routing/{path}": {"positive_data_acceptance"},
+    "PUT /api/v1/admin/routing/{path}": {"positive_data_acceptance"},
+    "DELETE /api/v1/admin/routing/{path}": {"positive_data_acceptance"},
     "GET /api/v1/reports/{kind}/{year}/{number}": {
         "positive_data_acceptance",
         "content_type_conformance",

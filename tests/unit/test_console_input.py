@@ -127,7 +127,7 @@ async def test_the_case_list_forwards_only_the_parameters_it_declares(
     client, routing = console
     answer = await client.get(
         "/api/v1/cases",
-        params={"status": "open", "x": "1", "assignee": "someone", "per_page": 10, "skip": 5},
+        params={"status": "open", "x": "1", "owner": "someone", "per_page": 10, "skip": 5},
     )
     assert answer.status_code == 200, answer.text
     (sent,) = routing.seen
