@@ -382,3 +382,30 @@ def test_admin_changes_holidays_and_members_and_reads_the_change_log(
     page.goto(cluster.url("console") + "/admin/units")
     page.locator("form[data-unit='pea-billing'] button", has_text="กลับไปใช้").click()
     expect(page.locator("form[data-unit='pea-billing'] h2")).not_to_contain_text("✎")
+
+
+def test_filters_narrow_the_queue_and_a_duplicate_is_merged(cluster: Cluster, page: Page) -> None:
+    first, marker, _ = _new_case(cluster)
+    duplicate, _, _ = _new_case(cluster)
+    agent = _user(cluster, "g", "agent")
+    _log_in(page, cluster, agent)
+    page.locator("#f-topic").fill(str(first["topic"]))
+    page.locator("#f-urgency").select_option(str(first["urgency"]))
+    page.get_by_role("button", name="ค้นหา", exact=True).click()
+    expect(page.locator("#rows")).to_contain_text(str(first["number"]))
+    topics = page.locator("#rows tr td:nth-child(6)").all_inner_texts()
+    assert set(topics) == {first["topic"]}
+    page.locator("#f-topic").fill("no-such-topic")
+    page.get_by_role("button", name="ค้นหา", exact=True).click()
+    expect(page.locator("#empty")).to_be_visible()
+
+    page.goto(cluster.url("console") + f"/cases/{duplicate['id']}")
+    page.locator("#actions summary", has_text="รวมเรื่องซ้ำ").click()
+    page.locator("#merge-into").fill(str(first["number"]))
+    page.locator("#merge-reason").fill("ลูกค้ารายเดียวกัน แจ้งเรื่องเดิมซ้ำ")
+    page.locator("#actions form button", has_text="รวมเรื่องซ้ำ").click()
+    expect(page).to_have_url(re.compile(rf"/cases/{first['id']}$"))
+    expect(page.locator("#conversation")).to_contain_text(marker)
+    expect(page.locator(".msg.system[data-type='case.merged']")).to_be_visible()
+    page.goto(cluster.url("console") + f"/cases/{duplicate['id']}")
+    expect(page.locator("#d-status")).to_have_text("ปิดแล้ว")

@@ -46,12 +46,14 @@ export async function queuePage(main) {
   sort.value = q.sort;
   const unitNames = Object.fromEntries(state.units.map((u) => [u.id, u.name]));
   const assignee = h("input#f-assignee", { value: q.assignee || "", size: 10 });
+  const topic = h("input#f-topic", { value: q.topic || "", size: 10 });
   const form = h("form.filters", {
     role: "search",
     onsubmit: (e) => {
       e.preventDefault();
       q.text = search.value.trim() || undefined; q.searchBy = searchBy.value;
-      q.assignee = assignee.value.trim() || undefined; q.page = 1; store(); load();
+      q.assignee = assignee.value.trim() || undefined; q.topic = topic.value.trim() || undefined;
+      q.page = 1; store(); load();
     },
   },
   h("label", {}, t("search"), search),
@@ -60,6 +62,7 @@ export async function queuePage(main) {
   select("channel", CHANNELS),
   select("urgency", URGENCIES),
   state.me.role === "unit_member" ? null : select("unit", state.units.map((u) => u.id), (id) => unitNames[id] || id),
+  h("label", {}, t("topic"), topic),
   h("label", {}, t("assignee"), assignee),
   h("label", {}, t("sort"), sort),
   h("button.primary", { type: "submit", text: t("search") }));
@@ -85,7 +88,7 @@ export async function queuePage(main) {
 
   function params() {
     const p = new URLSearchParams({ view: q.view, page: String(q.page), per_page: String(PER_PAGE), sort: q.sort });
-    for (const k of ["status", "channel", "urgency", "unit", "assignee"]) if (q[k]) p.set(k, q[k]);
+    for (const k of ["status", "channel", "urgency", "unit", "assignee", "topic"]) if (q[k]) p.set(k, q[k]);
     if (q.text) p.set(q.searchBy === "customer" ? "customer" : "q", q.text);
     return p;
   }
