@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterable, Sequence
 from services.privacy.detect import Kind, Span, detect
 
 _DIGITS = frozenset("0123456789๐๑๒๓๔๕๖๗๘๙")
+# Letters OCR reads for digits (O8l-234-5567): inside a number span they are its digits.
+_DIGIT_LOOKALIKES = frozenset("OoIl|")
 
 
 def mask(text: str, known_names: Sequence[str] = ()) -> str:
@@ -49,11 +51,12 @@ def _merged(spans: Iterable[Span], length: int) -> list[Span]:
 
 def _keep_digits(value: str, keep_first: int, keep_last: int) -> str:
     """Replace digits by ``x`` except the first and last few; keep separators."""
-    count = sum(1 for char in value if char in _DIGITS)
+    digits = _DIGITS | _DIGIT_LOOKALIKES if any(c in _DIGITS for c in value) else _DIGITS
+    count = sum(1 for char in value if char in digits)
     out: list[str] = []
     seen = 0
     for char in value:
-        if char in _DIGITS:
+        if char in digits:
             keep = seen < keep_first or seen >= count - keep_last
             out.append(char if keep else "x")
             seen += 1
