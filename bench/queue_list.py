@@ -1,7 +1,7 @@
 """The workspace's case lists over many cases: each view × sort, page 1 and a deep page, counts.
 
     python bench/queue_list.py [--cases 100000] [--repeats 3] [--per-page 50] [--deep-page 100]
-                          [--url mongodb://...]
+                               [--agent-views all,mine,...] [--url mongodb://...]
 
 Fills a fresh database with generated cases written through routing's own ``_to_doc`` (so
 every derived field and index entry is what routing writes), spread over the demo
@@ -38,7 +38,7 @@ from services.routing.case_sla import SlaKeeper
 from services.routing.domain import Case, CaseContact, Classification
 from services.routing.org import OrgConfig, load_org
 from services.routing.store import CASES, _to_doc
-from services.routing.workspace import SORTS, VIEWS, view_lane
+from services.routing.workspace import SORTS, VIEWS, View, view_lane
 from shared.bus.inproc import InProcessBus
 from shared.clock import FrozenClock
 from shared.embedded import EmbeddedMongo
@@ -193,11 +193,17 @@ async def timed(
 
 
 async def calls(
-    http: httpx.AsyncClient, store: Store, name: str, actor: Actor, unit: str, args: Any
+    http: httpx.AsyncClient,
+    store: Store,
+    name: str,
+    actor: Actor,
+    unit: str,
+    args: Any,
+    views: list[View],
 ) -> float:
     """Time every view × sort × page and the counts for ``actor``; return the worst p99 (ms)."""
     worst = 0.0
-    for view in VIEWS:
+    for view in views:
         scope = {"unit": unit} if view == "unit" else {}
         lane = view_lane(view, actor, scope.get("unit"))
         for sort, keys in SORTS.items():
@@ -254,8 +260,10 @@ async def measure(url: str, args: argparse.Namespace) -> None:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://routing") as http:
             worst = 0.0
+            agent_views = [v for v in VIEWS if v in args.agent_views.split(",")]
             for name, actor in callers:
-                worst = max(worst, await calls(http, store, name, actor, "pea-cc", args))
+                views = agent_views if name == "agent" else list(VIEWS)
+                worst = max(worst, await calls(http, store, name, actor, "pea-cc", args, views))
         verdict = "meets" if worst < GOAL_MS else "misses"
         print(f"worst p99 {worst:.0f} ms: {verdict} the {GOAL_MS:.0f} ms goal", flush=True)
     finally:
@@ -273,6 +281,12 @@ async def main() -> None:
     parser.add_argument("--per-page", type=int, default=50)
     parser.add_argument("--deep-page", type=int, default=100)
     parser.add_argument("--url", help="a MongoDB URL; default: the embedded server")
+    parser.add_argument(
+        "--agent-views",
+        default=",".join(VIEWS),
+        help="the views timed for the agent (every unit); `all` over 100,000 cases takes"
+        " half a minute a call on the embedded store",
+    )
     args = parser.parse_args()
     embedded = None
     url = args.url
