@@ -177,6 +177,7 @@ def router(
             sort=workspace.SORTS[sort],
             skip=(page - 1) * per_page,
             limit=per_page,
+            now=runtime.clock.now(),
         )
         return {
             "items": [show(c, history=False) for c in cases],

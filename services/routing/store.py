@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, IndexModel
@@ -145,6 +147,8 @@ async def insert_case(store: Store, case: Case) -> None:
         await store[CASES].insert_one(_to_doc(case))
     except DuplicateKeyError as exc:
         raise DuplicateContact(str(exc)) from exc
+    finally:
+        TOTALS.touch()
     case.outbox.clear()
 
 
@@ -177,6 +181,7 @@ async def save_case(store: Store, case: Case, *, release_lease: bool = False) ->
             {"_id": case.id, "version": expected, "contacts.contact_id": {"$nin": adding}},
             update,
         )
+        TOTALS.touch()
     except DuplicateKeyError as exc:
         case.version = expected
         raise DuplicateContact(str(exc)) from exc
@@ -244,6 +249,74 @@ async def subject_cases(store: Store, subject_ref: str | None, *, limit: int = 1
     return [_from_doc(doc) async for doc in cursor]
 
 
+# Narrower ranges a list's first pages are read from first: a page the newest
+# (most recently updated, soonest due, most urgent) cases fill reads only them,
+# not every case of its view. Each range is a prefix of the list's order.
+_SPANS = (timedelta(days=1), timedelta(days=7), timedelta(days=30), timedelta(days=180))
+# Deeper than this, a page is read from the whole view.
+_WINDOWED_UP_TO = 500
+# How long a view's total is reused; a stale one is answered while it is recounted.
+TOTAL_TTL_S = 15.0
+
+
+def _windows(sort: SortKeys, now: datetime) -> list[dict[str, Any]]:
+    """Return the ranges, narrowest first, that hold the first cases of ``sort``."""
+    field, direction = sort[0]
+    if (field, direction) == ("created_at", DESCENDING):
+        return [{"created_at": {"$gte": now - span}} for span in _SPANS]
+    if (field, direction) == ("updated_at", DESCENDING):
+        return [{"updated_at": {"$gte": now - span}} for span in _SPANS]
+    if (field, direction) == ("due_sort", ASCENDING):
+        return [{"due_sort": {"$lte": now + span}} for span in _SPANS]
+    if (field, direction) == ("urgency_rank", DESCENDING):
+        return [{"urgency_rank": {"$gte": rank}} for rank in (3, 2, 1)]
+    return []
+
+
+class Totals:
+    """Counts of case lists, reused until this process writes a case or ``TOTAL_TTL_S`` passes.
+
+    Counting a view reads all of it on the embedded store, and a queue page
+    asks for its total every time it is drawn. A total is exact after any
+    case write of this process (each write moves the generation on); what
+    other routing replicas wrote shows within the TTL, the stale total being
+    answered while it is recounted in the background.
+    """
+
+    def __init__(self, ttl_s: float = TOTAL_TTL_S, size: int = 2000) -> None:
+        self._ttl, self._size = ttl_s, size
+        self._known: dict[str, tuple[int, float, int]] = {}
+        self._refreshing: set[str] = set()
+        self._generation = 0
+
+    def touch(self) -> None:
+        """Say a case was written: every total is counted again when next asked."""
+        self._generation += 1
+
+    async def count(self, store: Store, filters: dict[str, Any]) -> int:
+        """Return how many cases match ``filters``."""
+        key = store.db.name + repr(sorted(filters.items(), key=lambda item: item[0]))
+        known = self._known.get(key)
+        if known is None or known[2] != self._generation:
+            return await self._recount(store, filters, key)
+        if time.monotonic() - known[1] > self._ttl and key not in self._refreshing:
+            self._refreshing.add(key)
+            task = asyncio.create_task(self._recount(store, filters, key))
+            task.add_done_callback(lambda _: self._refreshing.discard(key))
+        return known[0]
+
+    async def _recount(self, store: Store, filters: dict[str, Any], key: str) -> int:
+        generation = self._generation
+        value = await store[CASES].count_documents(filters)
+        if len(self._known) >= self._size:
+            self._known.pop(next(iter(self._known)))
+        self._known[key] = (value, time.monotonic(), generation)
+        return value
+
+
+TOTALS = Totals()
+
+
 async def list_cases(
     store: Store,
     *,
@@ -251,22 +324,27 @@ async def list_cases(
     skip: int,
     limit: int,
     sort: SortKeys | None = None,
+    now: datetime | None = None,
 ) -> tuple[list[Case], int]:
     """Return one page of cases matching ``filters`` in ``sort`` order, without history."""
-    total = await store[CASES].count_documents(filters)
-    cursor = (
-        store[CASES]
-        .find(filters, _LIST_PROJECTION)
-        .sort(sort or [("created_at", DESCENDING)])
-        .skip(skip)
-        .limit(limit)
-    )
+    order = sort or [("created_at", DESCENDING)]
+    total = await TOTALS.count(store, filters)
+    wanted = skip + limit
+    windows = _windows(order, now or datetime.now(UTC)) if wanted <= _WINDOWED_UP_TO else []
+    for window in windows:
+        if set(window) & set(filters):
+            break  # the caller already bounds that field: read the view itself
+        cursor = store[CASES].find({**filters, **window}, _LIST_PROJECTION).sort(order)
+        docs = await cursor.limit(wanted).to_list()
+        if len(docs) >= wanted:
+            return [_from_doc(doc) for doc in docs[skip:]], total
+    cursor = store[CASES].find(filters, _LIST_PROJECTION).sort(order).skip(skip).limit(limit)
     return [_from_doc(doc) async for doc in cursor], total
 
 
 async def count_lanes(store: Store, lanes: Sequence[str]) -> list[int]:
-    """Return how many cases are in each of ``lanes`` (one index range each)."""
-    return [await store[CASES].count_documents({"lanes": key}) for key in lanes]
+    """Return how many cases are in each of ``lanes`` (one index range each, reused a while)."""
+    return [await TOTALS.count(store, {"lanes": key}) for key in lanes]
 
 
 async def moving_to(store: Store, contact_id: str) -> Case | None:
@@ -282,6 +360,7 @@ async def backfill_lanes(store: Store) -> int:
         derived = _to_doc(_from_doc(doc))
         fields = {key: derived[key] for key in WORKSPACE_FIELDS}
         await store[CASES].update_one({"_id": doc["_id"]}, {"$set": fields})
+        TOTALS.touch()
         done += 1
     return done
 
