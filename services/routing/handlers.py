@@ -18,6 +18,7 @@ from services.routing.access import Actor, Can
 from services.routing.case_sla import SlaKeeper
 from services.routing.dispatch import Dispatcher
 from services.routing.domain import Case
+from services.routing.in_force import unit_in_force
 from services.routing.labels import LabelLog
 from services.routing.org import OrgConfig
 from services.routing.outbox import OutboxRelay
@@ -278,7 +279,7 @@ class CaseCommands:
         return unit.supervisor if unit else None
 
     def _is_member(self, actor: Actor) -> bool:
-        unit = self._org.unit(actor.unit)
+        unit = unit_in_force(self._org, actor.unit)  # an admin's members, else the file's
         return unit is not None and unit.member(actor.user) is not None
 
 

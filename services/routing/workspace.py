@@ -12,6 +12,7 @@ from services.routing import store as case_store
 from services.routing.access import Actor
 from services.routing.dispatch import Dispatcher
 from services.routing.domain import Case
+from services.routing.in_force import unit_in_force
 from services.routing.org import OrgConfig
 from shared.errors import Forbidden
 from shared.store import Store
@@ -57,7 +58,8 @@ async def overview(
     # A supervisor acting for a unit oversees that unit only; an admin or a
     # supervisor without a unit oversees them all.
     scope = actor.unit if actor.role == "supervisor" and actor.unit else None
-    units = [u for u in org.units if scope is None or u.id == scope]
+    in_force = [unit_in_force(org, u.id) or u for u in org.units]  # an admin's members
+    units = [u for u in in_force if scope is None or u.id == scope]
     figures = ("unit", "unassigned", "at_risk", "breached")
     rows = []
     for unit in units:

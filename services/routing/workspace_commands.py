@@ -21,6 +21,7 @@ from services.routing.access import Actor, Can
 from services.routing.dispatch import Dispatcher
 from services.routing.domain import Case, CaseContact, case_number
 from services.routing.handlers import CaseCommands, Version
+from services.routing.in_force import unit_in_force
 from services.routing.org import OrgConfig
 from shared.errors import Conflict, Forbidden, Invalid
 from shared.ids import new_id
@@ -176,7 +177,7 @@ class WorkspaceCommands:
     def _may_assign(self, actor: Actor, case: Case, user: str | None) -> None:
         """Let supervisors and admins assign the unit's members; others only themselves."""
         if actor.role in ASSIGNING_ROLES:
-            unit = self._org.unit(case.unit)
+            unit = unit_in_force(self._org, case.unit)
             if user is not None and (unit is None or unit.member(user) is None):
                 raise Invalid(f"{user} is not a member of unit {case.unit}", field="user")
             return
