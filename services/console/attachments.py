@@ -22,7 +22,13 @@ from gridfs import AsyncGridFSBucket
 from gridfs.errors import NoFile
 
 from services.console.auth import User
-from services.console.clients import CASE_ID, CASE_ID_TEXT, ServiceClient, case_path
+from services.console.clients import (
+    CASE_ID,
+    CASE_ID_TEXT,
+    ServiceClient,
+    case_path,
+    load_case,
+)
 from shared.case_access import ROLES as CASE_ROLES
 from shared.case_access import Can
 from shared.errors import Invalid, NotFound, PayloadTooLarge
@@ -77,10 +83,7 @@ def router(
         return AsyncGridFSBucket(runtime.store.db, bucket_name=BUCKET)
 
     async def load(case_id: str, user: User) -> dict[str, Any]:
-        case: dict[str, Any] = await routing.call("GET", case_path(case_id), user=user)
-        if user.role == "unit_member" and case.get("unit") != user.unit:
-            raise NotFound(f"no case {case_id}")
-        return case
+        return await load_case(routing, case_id, user)
 
     @api.post("/cases/{case_id}/attachments", status_code=201)
     async def attach(

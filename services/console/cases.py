@@ -9,11 +9,17 @@ from fastapi import APIRouter, Body, Depends, Path, Query
 
 from services.console import workspace
 from services.console.auth import User
-from services.console.clients import CASE_ID, CASE_ID_TEXT, ServiceClient, case_path
+from services.console.clients import (
+    CASE_ID,
+    CASE_ID_TEXT,
+    ServiceClient,
+    case_path,
+    load_case,
+    privacy_case_view,
+)
 from services.console.live import LiveHub
 from shared.case_access import ROLES as CASE_ROLES
 from shared.case_access import Can
-from shared.errors import NotFound
 
 # Every case route's id: a malformed one is refused (422) before routing is called.
 CaseId = Annotated[str, Path(pattern=CASE_ID.pattern, max_length=40, description=CASE_ID_TEXT)]
@@ -83,19 +89,7 @@ async def visible_contacts(
     contacts: list[dict[str, Any]] = case.get("contacts", [])
     if not contacts:
         return contacts
-    view = await privacy.call(
-        "POST",
-        "/internal/v1/cases/view",
-        user=user,
-        json={
-            "case_id": case["id"],
-            "consent": case.get("consent", "unknown"),
-            "subject_ref": case.get("subject_ref"),
-            "contact_ids": [c["id"] for c in contacts],
-            "purpose": "handle_case",
-            "reason": f"viewing case {case.get('number')}",
-        },
-    )
+    view = await privacy_case_view(privacy, case, user, reason=f"viewing case {case.get('number')}")
     seen = {item["id"]: item for item in view.get("contacts", [])}
     merged = []
     for contact in contacts:
@@ -179,10 +173,7 @@ def router(
     CurrentUser = Annotated[User, Depends(current_user)]
 
     async def load(case_id: str, user: User) -> dict[str, Any]:
-        case: dict[str, Any] = await routing.call("GET", case_path(case_id), user=user)
-        if user.role == "unit_member" and case.get("unit") != user.unit:
-            raise NotFound(f"no case {case_id}")  # a unit does not learn of others' cases
-        return case
+        return await load_case(routing, case_id, user)
 
     @api.get("/cases")
     async def list_cases(

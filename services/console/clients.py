@@ -77,3 +77,31 @@ class ServiceClient:
         answer = await self._api.request(method, path, acting=acting, params=params)
         raise_for_answer(answer)
         return answer
+
+
+async def load_case(routing: ServiceClient, case_id: str, user: User) -> dict[str, Any]:
+    """Return the case as routing shows it to ``user``; another unit's case is a 404."""
+    case: dict[str, Any] = await routing.call("GET", case_path(case_id), user=user)
+    if user.role == "unit_member" and case.get("unit") != user.unit:
+        raise NotFound(f"no case {case_id}")  # a unit does not learn of others' cases
+    return case
+
+
+async def privacy_case_view(
+    privacy: ServiceClient, case: dict[str, Any], user: User, *, reason: str
+) -> dict[str, Any]:
+    """Return privacy's view of the case's contacts for ``user`` (reveals audited)."""
+    view: dict[str, Any] = await privacy.call(
+        "POST",
+        "/internal/v1/cases/view",
+        user=user,
+        json={
+            "case_id": case["id"],
+            "consent": case.get("consent", "unknown"),
+            "subject_ref": case.get("subject_ref"),
+            "contact_ids": [c["id"] for c in case.get("contacts", [])],
+            "purpose": "handle_case",
+            "reason": reason,
+        },
+    )
+    return view

@@ -25,7 +25,12 @@ from shared.errors import Invalid, NotFound
 REPORT_ROLES = ("manager", "supervisor", "admin")
 PAGE = FilePath(__file__).parent / "static" / "reports.html"
 # The page shows Thai in the fonts the PDF embeds, whatever the reader's machine has.
-PAGE_FONTS = ("NotoSansThai-Regular.ttf", "NotoSansThai-Bold.ttf")
+PAGE_FONTS = (
+    "NotoSansThai-Regular.ttf",
+    "NotoSansThai-Bold.ttf",
+    "NotoSans-Regular.ttf",
+    "NotoSans-Bold.ttf",
+)
 MEDIA = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -24,7 +24,13 @@ from pymongo import IndexModel
 
 from services.console import users
 from services.console.auth import User
-from services.console.clients import CASE_ID, CASE_ID_TEXT, ServiceClient, case_path
+from services.console.clients import (
+    CASE_ID,
+    CASE_ID_TEXT,
+    ServiceClient,
+    load_case,
+    privacy_case_view,
+)
 from shared.clock import Clock
 from shared.errors import ConfigError, Invalid, NotFound
 from shared.org_files import org_path, read_org
@@ -157,10 +163,7 @@ def router(
         hotline = ""  # the page leaves {hotline} as written
 
     async def load(case_id: str, user: User) -> dict[str, Any]:
-        case: dict[str, Any] = await routing.call("GET", case_path(case_id), user=user)
-        if user.role == "unit_member" and case.get("unit") != user.unit:
-            raise NotFound(f"no case {case_id}")
-        return case
+        return await load_case(routing, case_id, user)
 
     @api.get("/cases/counts")
     async def counts(
@@ -200,20 +203,7 @@ def router(
     @api.post("/cases/{case_id}/reveal")
     async def reveal(case_id: CaseId, body: RevealIn, user: CurrentUser) -> Any:
         case = await load(case_id, user)
-        contacts = case.get("contacts", [])
-        view = await privacy.call(
-            "POST",
-            "/internal/v1/cases/view",
-            user=user,
-            json={
-                "case_id": case["id"],
-                "consent": case.get("consent", "unknown"),
-                "subject_ref": case.get("subject_ref"),
-                "contact_ids": [c["id"] for c in contacts],
-                "purpose": "handle_case",
-                "reason": body.reason,
-            },
-        )
+        view = await privacy_case_view(privacy, case, user, reason=body.reason)
         identities = [c.get("identity") for c in view.get("contacts", []) if c.get("identity")]
         return {
             "revealed": bool(view.get("revealed")),

@@ -139,6 +139,11 @@ def test_case_page_conversation_composer_assign_and_resolve(
     expect(page.locator("#d-title")).to_contain_text(str(case["number"]))
     expect(page.locator("#conversation")).to_contain_text(marker)
     expect(page.locator("#customer")).to_contain_text("ยินยอม")
+    expect(page.locator("#identity")).not_to_contain_text("ทดสอบ พื้นที่ทำงาน")
+    page.locator("#customer summary").click()
+    page.locator("#reveal-reason").fill("โทรกลับแจ้งผลการซ่อม")
+    page.locator("#customer form button").click()
+    expect(page.locator("#identity")).to_contain_text("ทดสอบ พื้นที่ทำงาน")
 
     # A colleague with the case open shows as a collision on both pages.
     other = browser.new_page(viewport={"width": 1366, "height": 768})

@@ -23,9 +23,14 @@ export async function casePage(main, caseId) {
         h("h2#conv-title", { text: t("conversation") }), conv), composer, result),
       side));
 
+  let loads = 0;
   async function load() {
+    const mine = ++loads;
     try {
-      c = await api(`/cases/${encodeURIComponent(caseId)}`);
+      const fetched = await api(`/cases/${encodeURIComponent(caseId)}`);
+      // Answers can overtake each other: an older read never replaces a newer one.
+      if (mine !== loads || (c && c.id === fetched.id && fetched.version < c.version)) return true;
+      c = fetched;
     } catch (err) {
       if (err instanceof ApiError && err.status === 404) {
         head.replaceChildren(h("h1", { text: err.message }));
@@ -279,9 +284,14 @@ export async function casePage(main, caseId) {
       send.disabled = true;
       const known = new Set(state.people.map((p) => p.username));
       const mentions = [...new Set([...body.matchAll(MENTION)].map((m) => m[1]).filter((u) => known.has(u)))];
-      const ok = mode === "reply" ? await act("replies", { text: body }) : await act("notes", { text: body, mentions });
+      const sentMode = mode;
+      const ok = sentMode === "reply" ? await act("replies", { text: body }) : await act("notes", { text: body, mentions });
       send.disabled = false;
-      if (ok) { text.value = ""; drafts.clear(c.id, mode); }
+      if (ok) {
+        drafts.clear(c.id, sentMode);
+        // Only what was sent is cleared: the agent may have moved on to the other tab meanwhile.
+        if (mode === sentMode && text.value.trim() === body) text.value = "";
+      }
     } }, textLabel, text, suggest, h("div.row", {}, cannedSel, send),
     h("label", {}, t("attach"), file));
     composer.replaceChildren(h("div.tabs", { role: "tablist" }, tabReply, tabNote), form);
