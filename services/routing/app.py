@@ -13,6 +13,7 @@ from functools import partial
 from fastapi import FastAPI
 
 from services.routing import accounts, admin_api, admin_state, api, callbacks, dispatch, rulebook
+from services.routing import store as case_store
 from services.routing.admin_state import AdminState
 from services.routing.classify import CaseClassifier, TextModel
 from services.routing.consent import ConsentKeeper
@@ -71,7 +72,14 @@ class Routing:
         )
 
     async def start(self) -> None:
-        """Load what must be current before the first contact: saved rules, overrides, the model."""
+        """Load what must be current before the first contact: saved rules, overrides, the model.
+
+        Cases stored before the workspace's fields existed get them first, so
+        every case is in its queue views.
+        """
+        backfilled = await case_store.backfill_lanes(self.runtime.store)
+        if backfilled:
+            log.info("workspace fields written on older cases", extra={"cases": backfilled})
         await self._refresh_saved()
         await self.classifier.start()
 

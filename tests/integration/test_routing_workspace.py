@@ -648,3 +648,17 @@ async def test_asking_for_a_finished_merge_again_changes_nothing(service: Servic
     assert again.status_code == 200, again.text
     assert again.json()["version"] == first.json()["version"]
     assert again.json()["merged_cases"] == [source["id"]]
+
+
+async def test_routing_backfills_older_cases_as_it_starts(
+    service: Service, mongo_url: str, tmp_path: Path
+) -> None:
+    case = await new_case(service, METER)
+    store = service.routing.runtime.store
+    older = dict.fromkeys(case_store.WORKSPACE_FIELDS, "")
+    await store[case_store.CASES].update_one({"_id": case["id"]}, {"$unset": older})
+    clock = service.routing.runtime.clock
+    async with running_service(
+        mongo_url, store.db.name, clock=clock, tmp_path=tmp_path / "again"
+    ) as restarted:
+        assert case["id"] in await ids(restarted, ADMIN, view="unassigned")
