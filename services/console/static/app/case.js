@@ -111,8 +111,10 @@ export async function casePage(main, caseId) {
 
   async function act(action, body, then) {
     result.textContent = "";
+    const form = side.contains(document.activeElement) ? document.activeElement.form : null;
     try {
       const answer = await api(`/cases/${c.id}/${action}`, { method: "POST", body: body || {} });
+      form?.reset(); // the form that asked is done with; others keep what is typed in them
       result.textContent = t("done");
       if (then) then(answer); else await load();
       return true;
@@ -145,7 +147,6 @@ export async function casePage(main, caseId) {
     const previous = panel?.previous_cases?.length
       ? h("ul", {}, panel.previous_cases.map((p) => h("li", {}, h("a", { href: `/cases/${p.id}`, "data-nav": "", text: p.number }), ` ${label(p.status)} · ${p.topic || "–"} · ${fmtTime(p.created_at)}`)))
       : h("p.muted", { text: t("no_previous") });
-    const wasOpen = new Set([...side.querySelectorAll("details[open] > summary")].map((el) => el.textContent));
     let files = [];
     try { files = (await api(`/cases/${c.id}/attachments`)).items; } catch { files = []; }
     const fileList = files.length
@@ -153,6 +154,9 @@ export async function casePage(main, caseId) {
         text: `📎 ${f.name}`, onclick: () => download(`/cases/${c.id}/attachments/${f.id}`, f.name) }),
       ` ${Math.max(1, Math.round(f.size / 1024))} KB · ${f.by} · ${fmtTime(f.at)}`)))
       : h("p.muted#attachments", { text: t("no_attachments") });
+    // Read what the agent has open and typed only now, after the fetches, so nothing is lost.
+    const wasOpen = new Set([...side.querySelectorAll("details[open] > summary")].map((el) => el.textContent));
+    const typed = new Map([...side.querySelectorAll("input[id], textarea[id]")].map((el) => [el.id, el.value]));
     side.replaceChildren(
       h("section.card#customer", { "aria-labelledby": "cust-title" },
         h("h2#cust-title", { text: t("customer") }),
@@ -163,6 +167,7 @@ export async function casePage(main, caseId) {
       h("section.card#files", {}, h("h2", { text: t("attachments") }), fileList),
       actionsPanel());
     for (const el of side.querySelectorAll("details > summary")) if (wasOpen.has(el.textContent)) el.parentElement.open = true;
+    for (const el of side.querySelectorAll("input[id], textarea[id]")) if (typed.get(el.id)) el.value = typed.get(el.id);
   }
 
   function field(kind, key, attrs = {}) {
