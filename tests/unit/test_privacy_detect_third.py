@@ -2,32 +2,13 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
 
 from services.privacy.detect import detect
 from services.privacy.detect_normalise import repair
+from tests.support.pii_eval import FIXTURES, masked, score
 
-THIRD = Path(__file__).resolve().parents[1] / "fixtures" / "pii_eval_third.jsonl"
-
-
-def _score(part: str) -> tuple[float, float]:
-    hidden = gold = kept = decoys = 0
-    for line in THIRD.read_text(encoding="utf-8").splitlines():
-        example = json.loads(line)
-        if example["part"] != part:
-            continue
-        masked = {i for s in detect(example["text"]) for i in range(s.start, s.end)}
-        for span in example["pii"]:
-            chars = set(range(span["start"], span["end"]))
-            gold += len(chars)
-            hidden += len(chars & masked)
-        for span in example["decoys"]:
-            decoys += 1
-            kept += not set(range(span["start"], span["end"])) & masked
-    return hidden / gold, kept / decoys
+THIRD = FIXTURES / "pii_eval_third.jsonl"
 
 
 @pytest.mark.parametrize(("part", "floor"), [("tune", 0.99), ("holdout", 0.97)])
@@ -35,13 +16,9 @@ def test_third_set_keeps_the_measured_floor(part: str, floor: float) -> None:
     # Floors are the figures reached (0.997 tune, 0.973 held out); the goal,
     # 0.99 on unseen text, is not met on the held-out part: see
     # docs/decisions.md, "Masking on a third unseen set".
-    hidden, kept = _score(part)
+    hidden, kept = score(THIRD, part)
     assert hidden >= floor
     assert kept >= 0.95
-
-
-def _masked(text: str) -> list[str]:
-    return [text[s.start : s.end] for s in detect(text)]
 
 
 @pytest.mark.parametrize(
@@ -76,7 +53,7 @@ def _masked(text: str) -> list[str]:
     ],
 )
 def test_new_cues_hide_the_personal_data(text: str, secret: str) -> None:
-    assert any(secret in found for found in _masked(text))
+    assert any(secret in found for found in masked(text))
 
 
 @pytest.mark.parametrize(
@@ -97,7 +74,7 @@ def test_new_cues_hide_the_personal_data(text: str, secret: str) -> None:
     ],
 )
 def test_look_alikes_near_the_new_cues_stay_visible(text: str, visible: str) -> None:
-    assert not any(visible in found or found in visible for found in _masked(text))
+    assert not any(visible in found or found in visible for found in masked(text))
 
 
 def test_repaired_spans_map_back_onto_the_text_as_given() -> None:

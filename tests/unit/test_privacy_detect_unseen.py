@@ -2,44 +2,20 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
 
-from services.privacy.detect import detect
+from tests.support.pii_eval import FIXTURES, masked, score
 
-UNSEEN = Path(__file__).resolve().parents[1] / "fixtures" / "pii_eval_unseen.jsonl"
-
-
-def _score(part: str) -> tuple[float, float]:
-    hidden = gold = kept = decoys = 0
-    for line in UNSEEN.read_text(encoding="utf-8").splitlines():
-        example = json.loads(line)
-        if example["part"] != part:
-            continue
-        masked = {i for s in detect(example["text"]) for i in range(s.start, s.end)}
-        for span in example["pii"]:
-            chars = set(range(span["start"], span["end"]))
-            gold += len(chars)
-            hidden += len(chars & masked)
-        for span in example["decoys"]:
-            decoys += 1
-            kept += not set(range(span["start"], span["end"])) & masked
-    return hidden / gold, kept / decoys
+UNSEEN = FIXTURES / "pii_eval_unseen.jsonl"
 
 
 @pytest.mark.parametrize(("part", "floor"), [("tune", 0.99), ("holdout", 0.98)])
 def test_unseen_texts_keep_the_measured_floor(part: str, floor: float) -> None:
     # The floors are the figures reached (1.000 tune, 0.990 held out): see
     # docs/decisions.md, "Masking on a third unseen set".
-    hidden, kept = _score(part)
+    hidden, kept = score(UNSEEN, part)
     assert hidden >= floor
     assert kept >= 0.95
-
-
-def _masked(text: str) -> list[str]:
-    return [text[s.start : s.end] for s in detect(text)]
 
 
 @pytest.mark.parametrize(
@@ -55,7 +31,7 @@ def _masked(text: str) -> list[str]:
     ],
 )
 def test_new_cues_hide_the_personal_data(text: str, secret: str) -> None:
-    assert any(secret in found for found in _masked(text))
+    assert any(secret in found for found in masked(text))
 
 
 @pytest.mark.parametrize(
@@ -67,4 +43,4 @@ def test_new_cues_hide_the_personal_data(text: str, secret: str) -> None:
     ],
 )
 def test_look_alikes_near_the_new_cues_stay_visible(text: str, visible: str) -> None:
-    assert not any(visible in found or found in visible for found in _masked(text))
+    assert not any(visible in found or found in visible for found in masked(text))
