@@ -23,8 +23,7 @@ from gridfs.errors import NoFile
 
 from services.console.auth import User
 from services.console.clients import (
-    CASE_ID,
-    CASE_ID_TEXT,
+    CaseId,
     ServiceClient,
     case_path,
     load_case,
@@ -37,7 +36,6 @@ from shared.runtime import Runtime
 BUCKET = "attachments"
 MAX_BYTES = 10 * 1024 * 1024
 CHUNK = 256 * 1024
-CaseId = Annotated[str, Path(pattern=CASE_ID.pattern, max_length=40, description=CASE_ID_TEXT)]
 FileId = Annotated[str, Path(pattern=r"^[0-9a-f]{24}$")]
 # What a file's first bytes say it is; anything else is refused.
 _MAGIC: tuple[tuple[bytes, str, str], ...] = (

@@ -5,13 +5,12 @@
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Path, Query
+from fastapi import APIRouter, Body, Depends, Query
 
 from services.console import workspace
 from services.console.auth import User
 from services.console.clients import (
-    CASE_ID,
-    CASE_ID_TEXT,
+    CaseId,
     ServiceClient,
     case_path,
     load_case,
@@ -21,8 +20,6 @@ from services.console.live import LiveHub
 from shared.case_access import ROLES as CASE_ROLES
 from shared.case_access import Can
 
-# Every case route's id: a malformed one is refused (422) before routing is called.
-CaseId = Annotated[str, Path(pattern=CASE_ID.pattern, max_length=40, description=CASE_ID_TEXT)]
 # Paging bounds, routing's too (``services/routing/api.py``): a deeper page is a 422.
 MAX_PAGE = 10_000
 MAX_PER_PAGE = 200

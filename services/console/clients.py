@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
 import httpx
+from fastapi import Path
 
 from services.console.auth import User
 from shared.errors import NotFound
@@ -17,6 +18,8 @@ from shared.settings import Settings
 # base32 characters, the first at most 7), or by its number (``VOC-2026-000123``).
 CASE_ID = re.compile(r"^(?:[0-7][0-9A-HJKMNP-TV-Z]{25}|VOC-\d{4}-\d{6,12})$")
 CASE_ID_TEXT = "a case id (26-character ULID) or a case number (VOC-YYYY-NNNNNN)"
+# A route's case id: a malformed one is refused (422) before routing is called.
+CaseId = Annotated[str, Path(pattern=CASE_ID.pattern, max_length=40, description=CASE_ID_TEXT)]
 
 
 def segment(value: str) -> str:

@@ -25,8 +25,7 @@ from pymongo import IndexModel
 from services.console import users
 from services.console.auth import User
 from services.console.clients import (
-    CASE_ID,
-    CASE_ID_TEXT,
+    CaseId,
     ServiceClient,
     load_case,
     privacy_case_view,
@@ -55,7 +54,6 @@ ROUTING_ADMIN = {
 }
 MAX_ADMIN_BODY = 256 * 1024
 CANNED_SEED = FilePath(__file__).parent / "data" / "canned.yaml"
-CaseId = Annotated[str, Path(pattern=CASE_ID.pattern, max_length=40, description=CASE_ID_TEXT)]
 CannedKey = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 PLACEHOLDERS = frozenset({"case_number", "agent", "unit", "hotline", "customer"})
