@@ -310,3 +310,32 @@ async def test_only_roles_that_work_cases_may_vault_a_staff_text(privacy: Privac
     for role in ("agent", "unit_member"):
         vaulted = await privacy.call("POST", "/staff-texts", role=role, json=body)
         assert vaulted.status_code == 200, (role, vaulted.text)
+
+
+async def test_staff_find_a_customer_by_phone_or_name_until_erased(privacy: Privacy) -> None:
+    customer = _customer()
+    screened = await privacy.screened(customer=customer, text="ไฟดับทั้งซอย")
+    reason = {"reason": "customer search in the queue"}
+    name = str(customer.name)
+
+    by_phone = await privacy.call(
+        "POST", "/subjects/search", role="agent", json={"phone": customer.phone, **reason}
+    )
+    by_name = await privacy.call(
+        "POST", "/subjects/search", role="agent", json={"name": f"คุณ{name}", **reason}
+    )
+    assert by_phone.json() == {"subject_refs": [screened.subject_ref]}
+    assert by_name.json() == {"subject_refs": [screened.subject_ref]}
+    refused = await privacy.call(
+        "POST", "/subjects/search", role="manager", json={"phone": customer.phone, **reason}
+    )
+    assert refused.status_code == 403
+    audit = await privacy.call("GET", "/audit", role="dpo", params={"action": "lookup"})
+    assert len(audit.json()["items"]) == 2  # each search audited, the refused one not
+
+    ref = screened.subject_ref
+    await privacy.call("POST", f"/subjects/{ref}/erase", role="dpo", json=reason)
+    gone = await privacy.call(
+        "POST", "/subjects/search", role="agent", json={"name": name, **reason}
+    )
+    assert gone.json() == {"subject_refs": []}
