@@ -24,8 +24,8 @@ from sklearn.model_selection import StratifiedKFold, train_test_split
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from services.routing.classifier import SEED_PATH, Classifier, Example, load_examples
-from services.routing.hazards import find_hazards
+from services.routing.classification.hazards import find_hazards
+from services.routing.classification.model import SEED_PATH, Classifier, Example, load_examples
 
 MIN_TOPIC_F1 = 0.85
 SEED = 13

@@ -18,10 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import contextlib
-import hashlib
-import hmac
 import json
 import re
 import secrets
@@ -48,6 +45,7 @@ from pymongo import MongoClient
 from shared.bus.topology import QUEUES
 from shared.embedded import EmbeddedMongo
 from tests.support.cluster import APP_KEY, running_cluster
+from tests.support.line import signed_webhook
 
 # Secrets of a throwaway install the bench starts and removes.
 LINE_SECRET = "bench-line-secret"  # noqa: S105
@@ -119,22 +117,9 @@ class Load:
         return False
 
     async def _line(self, marker: str, text: str) -> bool:
-        event = {
-            "type": "message",
-            "mode": "active",
-            "timestamp": int(time.time() * 1000),
-            "source": {"type": "user", "userId": "U" + secrets.token_hex(16)},
-            "webhookEventId": "01" + secrets.token_hex(12).upper(),
-            "deliveryContext": {"isRedelivery": False},
-            "message": {"id": str(secrets.randbelow(10**17)), "type": "text", "text": text},
-            "replyToken": secrets.token_hex(16),
-        }
-        body = json.dumps({"destination": "U" + "0" * 32, "events": [event]}).encode()
-        signature = base64.b64encode(hmac.new(LINE_SECRET.encode(), body, hashlib.sha256).digest())
+        body, headers = signed_webhook(LINE_SECRET, text, reply_token=True)
         answer = await self.http.post(
-            self.cluster.url("intake") + "/v1/line/webhook",
-            content=body,
-            headers={"x-line-signature": signature.decode(), "content-type": "application/json"},
+            self.cluster.url("intake") + "/v1/line/webhook", content=body, headers=headers
         )
         return self._count(answer.status_code)
 

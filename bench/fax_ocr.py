@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from services.intake.fax import (
+from services.intake.channels.fax.ocr import (
     OcrResult,
     character_error_rate,
     ocr_document,

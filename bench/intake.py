@@ -95,8 +95,11 @@ def serve(config: dict[str, Any]) -> None:
 
     import uvicorn
 
-    from services.intake import app_channel, fax_channel, line_channel, phone_channel
     from services.intake.app import create_app
+    from services.intake.channels.app import channel as app_channel
+    from services.intake.channels.fax import channel as fax_channel
+    from services.intake.channels.line import channel as line_channel
+    from services.intake.channels.phone import channel as phone_channel
     from services.intake.limits import Limit
     from shared.bus.amqp import AmqpBus
     from shared.logging import configure_logging
@@ -234,7 +237,7 @@ def line_step(client: httpx.AsyncClient, batch: int, bots: int) -> Step:
 
 def app_step(client: httpx.AsyncClient) -> Step:
     """Return one client's request: an app submission under a fresh Idempotency-Key."""
-    from services.intake.app_channel import parse_body
+    from services.intake.channels.app.channel import parse_body
     from shared.errors import DomainError
 
     lines = (DATA / "app" / "app_contacts.jsonl").read_text(encoding="utf-8").splitlines()

@@ -1,19 +1,23 @@
 """Build the marked-up evaluation sets into JSONL.
 
-Two sets are built: the second (``pii_eval_unseen.txt`` into
-``pii_eval_unseen.jsonl``) and the third (``pii_eval_third.txt`` into
-``pii_eval_third.jsonl``), each written before the detector was tuned on it.
+Four sets are built: the second (``pii_eval_unseen.txt`` into
+``pii_eval_unseen.jsonl``), the third (``pii_eval_third.txt`` into
+``pii_eval_third.jsonl``), the fourth (``pii_eval_fourth.txt`` into
+``pii_eval_fourth.jsonl``) and the fifth (``pii_eval_fifth.txt`` into
+``pii_eval_fifth.jsonl``, held out whole), each written before the detector was
+tuned on it.
 A source holds one text a line, with
 ``\\n`` for a line break, personal data marked ``⟦kind|text⟧`` and look-alikes
 that must stay visible marked ``⟪kind|text⟫``. Placeholders in braces are
 filled with generated numbers so that checksums are right (or, for the
 look-alikes, wrong): ``{nid}``, ``{nid-}``, ``{nid_th}``, ``{nid_sp}``,
 ``{badid}``, ``{badid-}``, ``{card}``, ``{card-}``, ``{cardplain}``, and
-``{nid_ocr}`` (a dashed ID as a fax reads it: 0 as O, 1 as l).
+``{nid_ocr}`` (a dashed ID as a fax reads it: 0 as O, 1 as l) and ``{nid_words}`` (an
+ID as speech-to-text writes it when it is read out: Thai digit words in its groups).
 A line starting with ``#`` is a comment; ``@holdout`` switches the following
 texts to the held-out part, scored but never inspected while tuning.
 
-    python bench/pii_eval_build.py [--set unseen|third]
+    python bench/pii_eval_build.py [--set unseen|third|fourth|fifth]
 """
 
 from __future__ import annotations
@@ -30,8 +34,11 @@ FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures"
 SETS = {
     "unseen": ("pii_eval_unseen.txt", "pii_eval_unseen.jsonl", "unseen", 20261202),
     "third": ("pii_eval_third.txt", "pii_eval_third.jsonl", "third", 20261203),
+    "fourth": ("pii_eval_fourth.txt", "pii_eval_fourth.jsonl", "fourth", 20261204),
+    "fifth": ("pii_eval_fifth.txt", "pii_eval_fifth.jsonl", "fifth", 20261205),
 }
 THAI_DIGITS = str.maketrans("0123456789", "๐๑๒๓๔๕๖๗๘๙")
+THAI_DIGIT_WORDS = ("ศูนย์", "หนึ่ง", "สอง", "สาม", "สี่", "ห้า", "หก", "เจ็ด", "แปด", "เก้า")
 MARK = re.compile(r"⟦(\w+)\|(.*?)⟧|⟪(\w+)\|(.*?)⟫")
 
 
@@ -56,6 +63,11 @@ def _dashed(nid: str) -> str:
     return f"{nid[0]}-{nid[1:5]}-{nid[5:10]}-{nid[10:12]}-{nid[12]}"
 
 
+def _spoken(dashed: str) -> str:
+    """Write each digit as its Thai word, the groups of a dashed number apart."""
+    return " ".join("".join(THAI_DIGIT_WORDS[int(d)] for d in g) for g in dashed.split("-"))
+
+
 def fill(text: str, rng: random.Random) -> str:
     """Replace every placeholder with a generated number."""
     makers: dict[str, Callable[[], str]] = {
@@ -69,6 +81,7 @@ def fill(text: str, rng: random.Random) -> str:
         "{card-}": lambda: "-".join(re.findall("....", _luhn(rng))),
         "{cardplain}": lambda: _luhn(rng),
         "{nid_ocr}": lambda: _dashed(_nid(rng)).replace("0", "O").replace("1", "l"),
+        "{nid_words}": lambda: _spoken(_dashed(_nid(rng))),
     }
     for key, make in makers.items():
         while key in text:

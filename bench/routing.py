@@ -26,9 +26,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from services.routing.app import INDEXES, Routing, build
-from services.routing.classifier import default_model
-from services.routing.classify import TextModel
-from services.routing.watcher import SlaWatcher
+from services.routing.classification.model import default_model
+from services.routing.classification.pipeline import TextModel
+from services.routing.sla.watcher import SlaWatcher
 from shared.bus.base import Bus, Subscription
 from shared.bus.inproc import InProcessBus
 from shared.bus.topology import QueueSpec
@@ -41,7 +41,7 @@ from shared.settings import Settings
 from shared.store import Store, connect
 from tests.support.routing import KeywordModel
 
-SEED = Path(__file__).resolve().parents[1] / "services" / "routing" / "data"
+SEED = Path(__file__).resolve().parents[1] / "services" / "routing" / "classification" / "data"
 START = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
 
 

@@ -22,9 +22,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from services.routing.admin_state import AdminState
-from services.routing.org import load_org
-from services.routing.taxonomy import load_taxonomy
+from services.routing.admin.state import AdminState
+from services.routing.classification.taxonomy import load_taxonomy
+from services.routing.org.config import load_org
 from shared.embedded import EmbeddedMongo
 from shared.ids import new_id
 from shared.store import connect

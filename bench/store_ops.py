@@ -27,7 +27,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 import tests.support.desk as desk_module  # noqa: E402
-from services.routing import store as case_store  # noqa: E402
+from services.routing.cases import store as case_store  # noqa: E402
 from shared.embedded import EmbeddedMongo  # noqa: E402
 from shared.ids import new_id  # noqa: E402
 from shared.store import Store  # noqa: E402

@@ -16,6 +16,7 @@ from shared.bus.inproc import InProcessBus
 from shared.embedded import EmbeddedMongo
 from shared.errors import ConfigError, VocdeskError
 from shared.logging import configure_logging
+from shared.org_files import known_orgs
 from shared.runtime import Runtime, make_bus, open_store, resolve_amqp_url
 from shared.settings import Settings
 
@@ -140,7 +141,7 @@ def run_all_as_processes(
         service_child(service, env, f"http://127.0.0.1:{port_of(settings, service)}/readyz")
         for service in SERVICES
     ]
-    return Supervisor(children, store=store).run()
+    return Supervisor(children, store=store, max_restarts=settings.supervisor_max_restarts).run()
 
 
 def up(settings: Settings) -> int:
@@ -218,9 +219,9 @@ def keys_rotate(settings: Settings) -> int:
 
 def classifier_train(settings: Settings, args: argparse.Namespace) -> int:
     """Train the case classifier on the seed data plus agents' corrections; save an artifact."""
-    from services.routing.models import train
+    from services.routing.classification.artifacts import train
 
-    orgs = ["pea", "or"] if args.org == "all" else [args.org]
+    orgs = known_orgs() if args.org == "all" else [args.org]
     for org in orgs:
         path = train(org, settings.data_dir, examples=[Path(p) for p in args.examples])
         print(f"vocdesk: classifier for {org} saved as {path} (routing loads it at start)")
@@ -297,7 +298,7 @@ def users_change(settings: Settings, args: argparse.Namespace) -> int:
 
 def report(settings: Settings, args: argparse.Namespace) -> int:
     """Print or write a monthly or quarterly management report."""
-    from services.routing.report_command import run_report
+    from services.routing.reports.command import run_report
 
     mongo_url, embedded = _command_store_url(settings)
     try:
@@ -357,7 +358,7 @@ def parser() -> argparse.ArgumentParser:
     train_cmd = classifier_sub.add_parser(
         "train", help="train on the seed data, agents' corrections and --examples JSONL files"
     )
-    train_cmd.add_argument("--org", choices=["pea", "or", "all"], default="all")
+    train_cmd.add_argument("--org", choices=[*known_orgs(), "all"], default="all")
     train_cmd.add_argument("--examples", nargs="*", default=[], help="more labelled JSONL files")
     acting_cmd = commands.add_parser(
         "acting",
@@ -368,7 +369,7 @@ def parser() -> argparse.ArgumentParser:
     acting_cmd.add_argument("--unit")
     internal = [name for name in SERVICES if name != "console"]
     acting_cmd.add_argument("--service", required=True, choices=internal)
-    from services.routing.report_command import add_parser as add_report_parser
+    from services.routing.reports.command import add_parser as add_report_parser
 
     add_report_parser(commands)
     return root

@@ -1,10 +1,12 @@
 """``vocdesk up``'s supervisor: each service a child process, restarted with backoff.
 
 A child that exits is reported and restarted after a delay that doubles with
-each crash in a row; a child counts as crashing when it exits less than
-``STABLE_S`` after it started, so a slow machine that takes long to start a
-service still sees a crash loop for what it is. After ``MAX_RESTARTS`` crashes
-in a row the supervisor gives up, stops the others and exits 1; a child that
+each crash in a row. A child counts as crashing unless it answered its
+``/readyz`` and then ran for ``STABLE_S``: one that dies before it was ever
+ready is a crash however long its start took, so a loaded machine that starts
+a service slowly still sees a crash loop for what it is. After
+``max_restarts`` crashes in a row (``VOCDESK_SUPERVISOR_MAX_RESTARTS``) the
+supervisor gives up, stops the others and exits 1; a child that was ready and
 ran for ``STABLE_S`` starts its count afresh. The embedded store, when
 ``up`` runs one, is watched the same way and restarted on its port and data.
 SIGTERM or SIGINT stops the children with SIGTERM (each drains its in-flight
@@ -27,6 +29,8 @@ from dataclasses import dataclass
 from shared.embedded import EmbeddedMongo
 
 MAX_RESTARTS = 5
+PROBE_EVERY_S = 1.0
+PROBE_TIMEOUT_S = 0.5
 STABLE_S = 60.0
 FIRST_DELAY_S = 0.5
 MAX_DELAY_S = 10.0
@@ -49,13 +53,31 @@ class Child:
     process: subprocess.Popen[bytes] | None = None
     crashes: int = 0
     started_at: float = 0.0
+    ready_at: float | None = None
+    probe_at: float = 0.0
     restart_at: float | None = None
 
     def launch(self) -> None:
         """Start the process and say its pid."""
         self.process = self.start()
         self.started_at = time.monotonic()
+        self.ready_at = None
+        self.probe_at = self.started_at + PROBE_EVERY_S
         say(f"{self.name} running as pid {self.process.pid}")
+
+    def probe(self, now: float) -> None:
+        """Note when a child still starting first answers its ``/readyz``."""
+        if self.ready_at is not None or now < self.probe_at:
+            return
+        self.probe_at = now + PROBE_EVERY_S
+        if self.ready_url is None:
+            self.ready_at = self.started_at
+        elif _answers(self.ready_url, timeout=PROBE_TIMEOUT_S):
+            self.ready_at = now
+
+    def ran_stable(self, now: float) -> bool:
+        """Return whether the child was ready and then ran for ``STABLE_S``."""
+        return self.ready_at is not None and now - self.ready_at >= STABLE_S
 
     def exited(self) -> int | None:
         """Return the exit code if the process has stopped."""
@@ -72,6 +94,7 @@ class Supervisor:
 
     children: list[Child]
     store: EmbeddedMongo | None = None
+    max_restarts: int = MAX_RESTARTS
     stopping: bool = False
     rolling: bool = False
 
@@ -113,13 +136,16 @@ class Supervisor:
                     child.launch()
                 continue
             code = child.exited()
-            if code is None or self.stopping:
+            if code is None:
+                child.probe(now)
                 continue
-            child.crashes = child.crashes + 1 if now - child.started_at < STABLE_S else 1
-            if child.crashes > MAX_RESTARTS:
+            if self.stopping:
+                continue
+            child.crashes = 1 if child.ran_stable(now) else child.crashes + 1
+            if child.crashes > self.max_restarts:
                 raise GaveUp(
-                    f"{child.name} exited {child.crashes} times in a row, each within "
-                    f"{STABLE_S:.0f}s of its start (last exit code {code})"
+                    f"{child.name} exited {child.crashes} times in a row, each before it "
+                    f"had been ready for {STABLE_S:.0f}s (last exit code {code})"
                 )
             delay = min(FIRST_DELAY_S * 2 ** (child.crashes - 1), MAX_DELAY_S)
             child.restart_at = now + delay
@@ -177,15 +203,19 @@ def _terminate(children: Sequence[Child]) -> None:
             child.process.wait()
 
 
+def _answers(url: str, *, timeout: float) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as answer:  # noqa: S310 - our own URL
+            return bool(answer.status == 200)
+    except OSError:
+        return False
+
+
 def _wait_ready(url: str) -> bool:
     deadline = time.monotonic() + READY_TIMEOUT_S
     while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as answer:  # noqa: S310 - our own URL
-                if answer.status == 200:
-                    return True
-        except OSError:
-            pass
+        if _answers(url, timeout=2):
+            return True
         time.sleep(0.5)
     return False
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, FastAPI, Header, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Header, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pymongo.errors import ConnectionFailure, PyMongoError
@@ -138,7 +139,15 @@ def health_router(readiness: ReadinessCheck) -> APIRouter:
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @router.get("/readyz")
+    @router.get(
+        "/readyz",
+        responses={
+            503: {
+                "description": "not ready: the report names the reasons",
+                "content": {"application/json": {"schema": {"type": "object"}}},
+            }
+        },
+    )
     async def readyz() -> JSONResponse:
         report = await readiness()
         ready = bool(report.get("ready"))
@@ -156,38 +165,58 @@ class ServiceCaller:
         self.unit = unit
 
 
-def service_auth(token: str, *, acting_key: str, audience: str) -> Callable[..., ServiceCaller]:
-    """Return a dependency that checks the service token and the acting assertion.
+@dataclass(frozen=True)
+class ServiceAuth:
+    """What a service checks its callers against: the service token, the acting key, itself."""
 
-    The one check of service calls: the caller proves it is a vocdesk service
-    with ``X-Service-Token`` and says who it acts for only through an
-    ``X-Acting-Assertion`` signed for ``audience`` (``shared.assertions``).
-    Self-declared ``X-Acting-*`` headers are not read.
-    """
+    token: str
+    acting_key: str
+    audience: str
 
-    def check(
-        x_service_token: Annotated[str | None, Header(include_in_schema=False)] = None,
-        x_acting_assertion: Annotated[str | None, Header(include_in_schema=False)] = None,
-    ) -> ServiceCaller:
-        if x_service_token is None or not secrets.compare_digest(
-            x_service_token.encode(), token.encode()
+    @classmethod
+    def of(cls, settings: Settings, audience: str) -> ServiceAuth:
+        """Return the check for the service ``audience`` with this install's secrets."""
+        return cls(
+            token=settings.service_token.get_secret_value(),
+            acting_key=settings.acting_key.get_secret_value(),
+            audience=audience,
+        )
+
+    def verify(self, service_token: str | None, acting_assertion: str | None) -> ServiceCaller:
+        """Return who calls, or raise ``Unauthorized``.
+
+        The one check of service calls: the caller proves it is a vocdesk service
+        with ``X-Service-Token`` and says who it acts for only through an
+        ``X-Acting-Assertion`` signed for ``audience`` (``shared.assertions``).
+        Self-declared ``X-Acting-*`` headers are not read.
+        """
+        if service_token is None or not secrets.compare_digest(
+            service_token.encode(), self.token.encode()
         ):
             raise Unauthorized("missing or wrong service token")
-        if not x_acting_assertion:
+        if not acting_assertion:
             raise Unauthorized(f"an acting assertion ({assertions.HEADER}) is required")
-        acting = assertions.verify(x_acting_assertion, audience=audience, key=acting_key)
+        acting = assertions.verify(acting_assertion, audience=self.audience, key=self.acting_key)
         return ServiceCaller(user=acting.user, role=acting.role, unit=acting.unit)
 
-    return check
+
+def install_service_auth(app: FastAPI, auth: ServiceAuth) -> None:
+    """Make ``auth`` the check behind ``Caller`` on every route of ``app``."""
+    app.state.service_auth = auth
 
 
-def service_auth_for(settings: Settings, audience: str) -> Callable[..., ServiceCaller]:
-    """Return ``service_auth`` for the service ``audience`` with this install's secrets."""
-    return service_auth(
-        settings.service_token.get_secret_value(),
-        acting_key=settings.acting_key.get_secret_value(),
-        audience=audience,
-    )
+def service_caller(
+    request: Request,
+    x_service_token: Annotated[str | None, Header(include_in_schema=False)] = None,
+    x_acting_assertion: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> ServiceCaller:
+    """Check a service call against the app's ``ServiceAuth`` (``install_service_auth``)."""
+    auth: ServiceAuth = request.app.state.service_auth
+    return auth.verify(x_service_token, x_acting_assertion)
+
+
+# The dependency of module-level routes that other services call.
+Caller = Annotated[ServiceCaller, Depends(service_caller)]
 
 
 # Security headers. Pages set their own Content-Security-Policy; anything else

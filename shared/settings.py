@@ -14,6 +14,8 @@ from pydantic import AnyUrl, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from shared.errors import ConfigError
+from shared.kinds import OrgId
+from shared.org_files import known_orgs, org_path
 
 PLACEHOLDER = "change-me"
 
@@ -49,7 +51,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="VOCDESK_", env_file=".env", extra="ignore")
 
     env: Literal["development", "test", "production"] = "development"
-    org: Literal["pea", "or"] = "pea"
+    org: OrgId = "pea"
     log_level: str = "INFO"
     data_dir: Path = Path("var")
 
@@ -58,6 +60,8 @@ class Settings(BaseSettings):
     mongo_url: AnyUrl | None = None
     mongo_db_prefix: str = "vocdesk"
     publish_timeout_s: float = Field(default=2.0, gt=0)
+    # ``vocdesk up`` gives up on a service after this many crashes in a row.
+    supervisor_max_restarts: int = Field(default=5, ge=0)
 
     host: str = "127.0.0.1"
     console_port: int = 8000
@@ -106,6 +110,20 @@ class Settings(BaseSettings):
     rate_caller_burst: int = Field(default=40, ge=1)
 
     _split = field_validator("app_api_keys", "cti_tokens", mode="before")(_split_commas)
+
+    @field_validator("org", mode="before")
+    @classmethod
+    def _served_org(cls, value: object) -> object:
+        # An organisation is a file in the config folder; serving one without it cannot work.
+        if isinstance(value, str):
+            path = org_path(value)  # refuses an id that is not a plain name
+            if not path.is_file():
+                known = ", ".join(known_orgs()) or "none"
+                raise ConfigError(
+                    f"VOCDESK_ORG={value!r} has no organisation file {path}; "
+                    f"the config folder has: {known}"
+                )
+        return value
 
     @model_validator(mode="after")
     def _development_secrets(self) -> Settings:

@@ -2,18 +2,18 @@
 
 # Annotations stay evaluated (no postponed annotations): FastAPI must resolve
 # the route-local Annotated aliases when it builds the routes.
-from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.console import users
-from services.console.auth import Directory, User
+from services.console.deps import Admin, Parts
 from services.console.passwords import MAX_LENGTH, MIN_LENGTH
-from shared.runtime import Runtime
+from shared.api_models.cases import Instant
 
 Username = Annotated[str, Path(pattern=users.USERNAME.pattern)]
+router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
 
 
 class UserCreate(BaseModel):
@@ -36,67 +36,105 @@ class RoleChange(BaseModel):
     unit: str | None = Field(default=None, max_length=80)
 
 
-def router(
-    runtime: Runtime, *, current_user: Callable[..., Any], directory: Directory
-) -> APIRouter:
-    """Return the user administration routes."""
-    api = APIRouter(prefix="/api/v1/admin", tags=["admin"])
-    store = runtime.store
+class UserRead(BaseModel):
+    """A console account, without its password."""
 
-    async def admin(user: Annotated[User, Depends(current_user)]) -> User:
-        user.require("admin")
-        return user
+    username: str
+    role: str
+    unit: str | None
+    active: bool = Field(description="whether the account may log in")
+    created_at: Instant | None
+    updated_at: Instant | None
 
-    Admin = Annotated[User, Depends(admin)]
 
-    @api.get("/users")
-    async def list_users(_: Admin) -> dict[str, Any]:
-        return {"items": await users.list_users(store)}
+class UsersRead(BaseModel):
+    """Every console account, by username."""
 
-    @api.post("/users", status_code=201)
-    async def create_user(body: UserCreate, who: Admin) -> dict[str, Any]:
-        doc = await users.create_user(
-            store,
-            username=body.username,
-            password=body.password,
-            role=body.role,
-            unit=body.unit,
-            at=runtime.clock.now(),
-            by=who.username,
-        )
-        return users.view(doc)
+    items: list[UserRead]
 
-    @api.post("/users/{username}/disable")
-    async def disable(username: Username, who: Admin) -> dict[str, Any]:
-        doc = await users.set_active(
-            store, username, active=False, by=who.username, at=runtime.clock.now()
-        )
-        directory.forget(username)
-        return users.view(doc)
 
-    @api.post("/users/{username}/enable")
-    async def enable(username: Username, who: Admin) -> dict[str, Any]:
-        doc = await users.set_active(
-            store, username, active=True, by=who.username, at=runtime.clock.now()
-        )
-        directory.forget(username)
-        return users.view(doc)
+class UserChangeRead(BaseModel):
+    """One change to an account: who made it, what, to whom, when."""
 
-    @api.put("/users/{username}/role")
-    async def set_role(username: Username, body: RoleChange, who: Admin) -> dict[str, Any]:
-        doc = await users.set_role(
-            store, username, role=body.role, unit=body.unit, by=who.username, at=runtime.clock.now()
-        )
-        directory.forget(username)
-        return users.view(doc)
+    model_config = ConfigDict(extra="allow")
 
-    @api.delete("/users/{username}", status_code=204)
-    async def delete(username: Username, who: Admin) -> None:
-        await users.delete_user(store, username, by=who.username, at=runtime.clock.now())
-        directory.forget(username)
+    by: str
+    action: str
+    target: str
+    at: Instant
+    details: dict[str, Any] = Field(default_factory=dict)
 
-    @api.get("/user-changes")
-    async def audit(_: Admin) -> dict[str, Any]:
-        return {"items": await users.audit_entries(store)}
 
-    return api
+class UserChangesRead(BaseModel):
+    """The newest account changes first."""
+
+    items: list[UserChangeRead]
+
+
+@router.get("/users")
+async def list_users(_: Admin, parts: Parts) -> UsersRead:
+    """List every console account."""
+    return UsersRead.model_validate({"items": await users.list_users(parts.store)})
+
+
+@router.post("/users", status_code=201)
+async def create_user(body: UserCreate, who: Admin, parts: Parts) -> UserRead:
+    """Create a console account (audited)."""
+    doc = await users.create_user(
+        parts.store,
+        username=body.username,
+        password=body.password,
+        role=body.role,
+        unit=body.unit,
+        at=parts.clock.now(),
+        by=who.username,
+    )
+    return UserRead.model_validate(users.view(doc))
+
+
+@router.post("/users/{username}/disable")
+async def disable(username: Username, who: Admin, parts: Parts) -> UserRead:
+    """Disable an account: its tokens stop working (audited)."""
+    doc = await users.set_active(
+        parts.store, username, active=False, by=who.username, at=parts.clock.now()
+    )
+    parts.directory.forget(username)
+    return UserRead.model_validate(users.view(doc))
+
+
+@router.post("/users/{username}/enable")
+async def enable(username: Username, who: Admin, parts: Parts) -> UserRead:
+    """Enable an account again (audited)."""
+    doc = await users.set_active(
+        parts.store, username, active=True, by=who.username, at=parts.clock.now()
+    )
+    parts.directory.forget(username)
+    return UserRead.model_validate(users.view(doc))
+
+
+@router.put("/users/{username}/role")
+async def set_role(username: Username, body: RoleChange, who: Admin, parts: Parts) -> UserRead:
+    """Change an account's role (and unit): its tokens stop working (audited)."""
+    doc = await users.set_role(
+        parts.store,
+        username,
+        role=body.role,
+        unit=body.unit,
+        by=who.username,
+        at=parts.clock.now(),
+    )
+    parts.directory.forget(username)
+    return UserRead.model_validate(users.view(doc))
+
+
+@router.delete("/users/{username}", status_code=204)
+async def delete(username: Username, who: Admin, parts: Parts) -> None:
+    """Delete an account (audited)."""
+    await users.delete_user(parts.store, username, by=who.username, at=parts.clock.now())
+    parts.directory.forget(username)
+
+
+@router.get("/user-changes", response_model_exclude_unset=True)
+async def audit(_: Admin, parts: Parts) -> UserChangesRead:
+    """List the newest account changes first."""
+    return UserChangesRead.model_validate({"items": await users.audit_entries(parts.store)})

@@ -2,96 +2,92 @@
 
 # Annotations stay evaluated (no postponed annotations): FastAPI must resolve
 # the route-local Annotated aliases when it builds the routes.
-from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Form, Request, WebSocket
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import APIRouter, Form, Request, WebSocket
+from pydantic import BaseModel, Field
 
 from services.console import tickets, users
-from services.console.auth import Claims, Directory, User, bearer, issue_token, read_token
-from services.console.clients import ServiceClient
-from services.console.live import LiveHub
-from services.console.throttle import LoginThrottle, keys_for
+from services.console.auth import issue_token
+from services.console.deps import CurrentClaims, CurrentUser, Parts, Routing
+from services.console.throttle import keys_for
+from shared.api_models.cases import UnitRead
 from shared.errors import Unauthorized
-from shared.runtime import Runtime
 
-# The bearer token as the OpenAPI document declares it (one security scheme for
-# every route); a missing or malformed header is refused by ``bearer`` with a reason.
-BEARER = HTTPBearer(auto_error=False, description="the access token of POST /api/v1/auth/token")
-Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]
+router = APIRouter(prefix="/api/v1")
 
 
-def token_of(credentials: HTTPAuthorizationCredentials | None) -> str:
-    """Return the bearer token the request carries; raise ``Unauthorized`` without one."""
-    if credentials is None:
-        return bearer(None)
-    return bearer(f"{credentials.scheme} {credentials.credentials}")
+class TokenRead(BaseModel):
+    """A bearer token for the API (OAuth2's password flow answer)."""
+
+    access_token: str = Field(description="send it as ``Authorization: Bearer <token>``")
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105  # the OAuth2 scheme's name
 
 
-def user_dependency(secret: str, directory: Directory) -> Callable[..., Awaitable[User]]:
-    """Return the dependency that reads the caller from the bearer token and checks the account."""
+class MeRead(BaseModel):
+    """Who the token's caller is."""
 
-    async def current_user(credentials: Credentials) -> User:
-        return await directory.current(read_token(token_of(credentials), secret=secret))
+    username: str
+    role: str
+    unit: str | None
 
-    return current_user
+
+class TicketRead(BaseModel):
+    """A one-time ticket to open the live event socket with (``/api/v1/live?ticket=``)."""
+
+    ticket: str
+    expires_in: int = Field(description="seconds the ticket stays valid")
 
 
-def router(
-    runtime: Runtime, *, routing: ServiceClient, hub: LiveHub, directory: Directory
-) -> APIRouter:
-    """Return the console's auth, unit and live routes."""
-    secret = runtime.settings.secret_key.get_secret_value()
-    api = APIRouter(prefix="/api/v1")
-    current_user = user_dependency(secret, directory)
-    CurrentUser = Annotated[User, Depends(current_user)]
-    throttle = LoginThrottle(runtime.store)
+@router.post("/auth/token", tags=["auth"])
+async def token(
+    request: Request,
+    parts: Parts,
+    username: Annotated[str, Form(min_length=1, max_length=64)],
+    password: Annotated[str, Form(min_length=1, max_length=256)],
+) -> TokenRead:
+    """Log in with a username and password (OAuth2 password form)."""
+    now = parts.clock.now()
+    keys = keys_for(username, request.client.host if request.client else None)
+    await parts.throttle.check(keys, now=now)
+    user = await users.authenticate(parts.store, username, password)
+    if user is None:
+        await parts.throttle.failed(keys, now=now)
+        raise Unauthorized("wrong username or password")
+    await parts.throttle.succeeded(username)
+    access = issue_token(user, secret=parts.secret, now=now)
+    return TokenRead(access_token=access)
 
-    async def current_claims(credentials: Credentials) -> Claims:
-        claims = read_token(token_of(credentials), secret=secret)
-        await directory.current(claims)
-        return claims
 
-    @api.post("/auth/token", tags=["auth"])
-    async def token(
-        request: Request,
-        username: Annotated[str, Form(min_length=1, max_length=64)],
-        password: Annotated[str, Form(min_length=1, max_length=256)],
-    ) -> dict[str, str]:
-        now = runtime.clock.now()
-        keys = keys_for(username, request.client.host if request.client else None)
-        await throttle.check(keys, now=now)
-        user = await users.authenticate(runtime.store, username, password)
-        if user is None:
-            await throttle.failed(keys, now=now)
-            raise Unauthorized("wrong username or password")
-        await throttle.succeeded(username)
-        access = issue_token(user, secret=secret, now=now)
-        return {"access_token": access, "token_type": "bearer"}
+@router.get("/me", tags=["auth"])
+async def me(user: CurrentUser) -> MeRead:
+    """Say who the caller is."""
+    return MeRead(username=user.username, role=user.role, unit=user.unit)
 
-    @api.get("/me", tags=["auth"])
-    async def me(user: CurrentUser) -> dict[str, Any]:
-        return {"username": user.username, "role": user.role, "unit": user.unit}
 
-    @api.get("/units", tags=["units"])
-    async def units(user: CurrentUser) -> Any:
-        return await routing.call("GET", "/internal/v1/units", user=user)
+@router.get(
+    "/units", tags=["units"], response_model=list[UnitRead], response_model_exclude_unset=True
+)
+async def units(user: CurrentUser, routing: Routing) -> Any:
+    """List the organisation's units."""
+    return await routing.call("GET", "/internal/v1/units", user=user)
 
-    @api.post("/live/ticket", tags=["live"])
-    async def live_ticket(claims: Annotated[Claims, Depends(current_claims)]) -> dict[str, Any]:
-        ticket = await tickets.issue(runtime.store, claims, now=runtime.clock.now())
-        return {"ticket": ticket, "expires_in": int(tickets.TICKET_TTL.total_seconds())}
 
-    @api.websocket("/live")
-    async def live(socket: WebSocket, ticket: str = "") -> None:
-        try:
-            claims = await tickets.redeem(runtime.store, ticket, now=runtime.clock.now())
-            user = await directory.current(claims)
-        except Unauthorized:
-            await socket.close(code=4401)
-            return
-        await socket.accept()
-        await hub.serve(socket, user)
+@router.post("/live/ticket", tags=["live"])
+async def live_ticket(claims: CurrentClaims, parts: Parts) -> TicketRead:
+    """Issue a one-time ticket for the live event socket."""
+    ticket = await tickets.issue(parts.store, claims, now=parts.clock.now())
+    return TicketRead(ticket=ticket, expires_in=int(tickets.TICKET_TTL.total_seconds()))
 
-    return api
+
+@router.websocket("/live")
+async def live(socket: WebSocket, parts: Parts, ticket: str = "") -> None:
+    """Stream case events the caller may see, after redeeming a live ticket."""
+    try:
+        claims = await tickets.redeem(parts.store, ticket, now=parts.clock.now())
+        user = await parts.directory.current(claims)
+    except Unauthorized:
+        await socket.close(code=4401)
+        return
+    await socket.accept()
+    await parts.hub.serve(socket, user)

@@ -11,29 +11,23 @@ is read back only by someone who may open its case, always as a download
 # the route-local Annotated aliases when it builds the routes.
 import hashlib
 import re
-from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated
 
 from bson import ObjectId
 from bson.errors import InvalidId
-from fastapi import APIRouter, Depends, File, Path, UploadFile
+from fastapi import APIRouter, File, Path, UploadFile
 from fastapi.responses import Response
-from gridfs import AsyncGridFSBucket
 from gridfs.errors import NoFile
+from pydantic import BaseModel, Field
 
-from services.console.auth import User
-from services.console.clients import (
-    CaseId,
-    ServiceClient,
-    case_path,
-    load_case,
-)
+from services.console.clients import CaseId, case_path, load_case
+from services.console.deps import CurrentUser, Parts, Routing
+from services.console.store import workspace as workspace_store
+from shared.api_models.cases import Instant
 from shared.case_access import ROLES as CASE_ROLES
 from shared.case_access import Can
 from shared.errors import Invalid, NotFound, PayloadTooLarge
-from shared.runtime import Runtime
 
-BUCKET = "attachments"
 MAX_BYTES = 10 * 1024 * 1024
 CHUNK = 256 * 1024
 FileId = Annotated[str, Path(pattern=r"^[0-9a-f]{24}$")]
@@ -48,6 +42,8 @@ _MAGIC: tuple[tuple[bytes, str, str], ...] = (
     (b"MM\x00*", "image/tiff", "tif"),
 )
 _SAFE_NAME = re.compile(r"[^\w.\- ]+", re.UNICODE)
+# The media types a download may have: the ones sniffing accepts.
+MEDIA = sorted({media for _, media, _ in _MAGIC} | {"image/webp"})
 
 
 def sniff(head: bytes) -> tuple[str, str]:
@@ -70,100 +66,136 @@ def safe_name(name: str | None, extension: str) -> str:
     return f"{stem}.{extension}"
 
 
-def router(
-    runtime: Runtime, *, current_user: Callable[..., Any], routing: ServiceClient
-) -> APIRouter:
-    """Return the attachment routes (registered before the case action route)."""
-    api = APIRouter(prefix="/api/v1", tags=["attachments"])
-    CurrentUser = Annotated[User, Depends(current_user)]
+class AttachmentRead(BaseModel):
+    """A file attached to a case (its name as the download will carry it)."""
 
-    def bucket() -> AsyncGridFSBucket:
-        return AsyncGridFSBucket(runtime.store.db, bucket_name=BUCKET)
+    id: str
+    name: str
+    type: str = Field(description="the media type its first bytes showed")
+    size: int = Field(description="bytes")
+    by: str = Field(description="who attached it")
+    at: Instant
 
-    async def load(case_id: str, user: User) -> dict[str, Any]:
-        return await load_case(routing, case_id, user)
 
-    @api.post("/cases/{case_id}/attachments", status_code=201)
-    async def attach(
-        case_id: CaseId, user: CurrentUser, file: Annotated[UploadFile, File()]
-    ) -> dict[str, Any]:
-        user.require(*CASE_ROLES[Can.WORK])
-        case = await load(case_id, user)
-        data = bytearray()
-        while chunk := await file.read(CHUNK):
-            data += chunk
-            if len(data) > MAX_BYTES:
-                raise PayloadTooLarge(f"an attachment is at most {MAX_BYTES // (1024 * 1024)} MB")
-        if not data:
-            raise Invalid("the file is empty", field="file")
-        media, extension = sniff(bytes(data[:16]))
-        name = safe_name(file.filename, extension)
-        digest = hashlib.sha256(data).hexdigest()
-        at = runtime.clock.now()
-        file_id = await bucket().upload_from_stream(
-            name,
-            bytes(data),
-            metadata={
-                "case_id": case["id"],
-                "by": user.username,
-                "content_type": media,
-                "sha256": digest,
-                "at": at,
-            },
+class AttachmentsRead(BaseModel):
+    """The files attached to a case, oldest first."""
+
+    items: list[AttachmentRead]
+
+
+router = APIRouter(prefix="/api/v1", tags=["attachments"])
+
+
+@router.post("/cases/{case_id}/attachments", status_code=201)
+async def attach(
+    case_id: CaseId,
+    user: CurrentUser,
+    parts: Parts,
+    routing: Routing,
+    file: Annotated[UploadFile, File()],
+) -> AttachmentRead:
+    """Attach a file (PDF or image, at most 10 MB) to the case, with a note naming it."""
+    user.require(*CASE_ROLES[Can.WORK])
+    case = await load_case(routing, case_id, user)
+    data = bytearray()
+    while chunk := await file.read(CHUNK):
+        data += chunk
+        if len(data) > MAX_BYTES:
+            raise PayloadTooLarge(f"an attachment is at most {MAX_BYTES // (1024 * 1024)} MB")
+    if not data:
+        raise Invalid("the file is empty", field="file")
+    media, extension = sniff(bytes(data[:16]))
+    name = safe_name(file.filename, extension)
+    digest = hashlib.sha256(data).hexdigest()
+    at = parts.clock.now()
+    bucket = workspace_store.attachment_bucket(parts.store)
+    file_id = await bucket.upload_from_stream(
+        name,
+        bytes(data),
+        metadata={
+            "case_id": case["id"],
+            "by": user.username,
+            "content_type": media,
+            "sha256": digest,
+            "at": at,
+        },
+    )
+    size_kb = max(1, round(len(data) / 1024))
+    try:
+        await routing.call(
+            "POST",
+            case_path(case["id"], "notes"),
+            user=user,
+            json={"text": f"📎 {extension.upper()} {size_kb} KB · {file_id}"},
         )
-        size_kb = max(1, round(len(data) / 1024))
-        try:
-            await routing.call(
-                "POST",
-                case_path(case["id"], "notes"),
-                user=user,
-                json={"text": f"📎 {extension.upper()} {size_kb} KB · {file_id}"},
-            )
-        except Exception:
-            await bucket().delete(file_id)  # the case refused the note: no orphan file
-            raise
-        return _view(str(file_id), name, media, len(data), user.username, at.isoformat())
+    except Exception:
+        await bucket.delete(file_id)  # the case refused the note: no orphan file
+        raise
+    return AttachmentRead(
+        id=str(file_id),
+        name=name,
+        type=media,
+        size=len(data),
+        by=user.username,
+        at=at.isoformat(),
+    )
 
-    @api.get("/cases/{case_id}/attachments")
-    async def listing(case_id: CaseId, user: CurrentUser) -> dict[str, Any]:
-        case = await load(case_id, user)
-        cursor = runtime.store[f"{BUCKET}.files"].find({"metadata.case_id": case["id"]})
-        items = [
-            _view(
-                str(doc["_id"]),
-                doc["filename"],
-                doc["metadata"]["content_type"],
-                doc["length"],
-                doc["metadata"]["by"],
-                doc["metadata"]["at"].isoformat(),
+
+@router.get("/cases/{case_id}/attachments")
+async def listing(
+    case_id: CaseId, user: CurrentUser, parts: Parts, routing: Routing
+) -> AttachmentsRead:
+    """List the files attached to the case."""
+    case = await load_case(routing, case_id, user)
+    files = await workspace_store.case_attachments(parts.store, case_id=case["id"])
+    return AttachmentsRead(
+        items=[
+            AttachmentRead(
+                id=str(doc["_id"]),
+                name=doc["filename"],
+                type=doc["metadata"]["content_type"],
+                size=doc["length"],
+                by=doc["metadata"]["by"],
+                at=doc["metadata"]["at"].isoformat(),
             )
-            async for doc in cursor.sort("uploadDate", 1)
+            for doc in files
         ]
-        return {"items": items}
+    )
 
-    @api.get("/cases/{case_id}/attachments/{file_id}")
-    async def download(case_id: CaseId, file_id: FileId, user: CurrentUser) -> Response:
-        case = await load(case_id, user)
-        try:
-            stream = await bucket().open_download_stream(ObjectId(file_id))
-        except (NoFile, InvalidId) as exc:
-            raise NotFound(f"no attachment {file_id}") from exc
-        metadata = stream.metadata or {}
-        if metadata.get("case_id") != case["id"]:
-            raise NotFound(f"no attachment {file_id}")
-        body = await stream.read()
-        return Response(
-            body,
-            media_type=metadata.get("content_type", "application/octet-stream"),
-            headers={
-                "Content-Disposition": f'attachment; filename="{stream.filename}"',
-                "X-Content-Type-Options": "nosniff",
-                "Cache-Control": "private, no-store",
+
+@router.get(
+    "/cases/{case_id}/attachments/{file_id}",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "the file, as a download",
+            "content": {
+                media: {"schema": {"type": "string", "format": "binary"}} for media in MEDIA
             },
+        }
+    },
+)
+async def download(
+    case_id: CaseId, file_id: FileId, user: CurrentUser, parts: Parts, routing: Routing
+) -> Response:
+    """Download a file attached to the case."""
+    case = await load_case(routing, case_id, user)
+    try:
+        stream = await workspace_store.attachment_bucket(parts.store).open_download_stream(
+            ObjectId(file_id)
         )
-
-    return api
-
-
-def _view(file_id: str, name: str, media: str, size: int, by: str, at: str) -> dict[str, Any]:
-    return {"id": file_id, "name": name, "type": media, "size": size, "by": by, "at": at}
+    except (NoFile, InvalidId) as exc:
+        raise NotFound(f"no attachment {file_id}") from exc
+    metadata = stream.metadata or {}
+    if metadata.get("case_id") != case["id"]:
+        raise NotFound(f"no attachment {file_id}")
+    body = await stream.read()
+    return Response(
+        body,
+        media_type=metadata.get("content_type", "application/octet-stream"),
+        headers={
+            "Content-Disposition": f'attachment; filename="{stream.filename}"',
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, no-store",
+        },
+    )

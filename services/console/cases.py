@@ -2,10 +2,9 @@
 
 # Annotations stay evaluated (no postponed annotations): FastAPI must resolve
 # the route-local Annotated aliases when it builds the routes.
-from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Query
+from fastapi import APIRouter, Body, Query
 
 from services.console import workspace
 from services.console.auth import User
@@ -16,11 +15,14 @@ from services.console.clients import (
     load_case,
     privacy_case_view,
 )
-from services.console.live import LiveHub
+from services.console.deps import CurrentUser, Parts, Privacy, Routing, Seen
+from shared.api_models.cases import CasePage, CaseRead, ReplyQueuedRead
+from shared.api_models.reports import MonthlyReportRead
 from shared.case_access import ROLES as CASE_ROLES
 from shared.case_access import Can
+from shared.kinds import Urgency
 
-# Paging bounds, routing's too (``services/routing/api.py``): a deeper page is a 422.
+# Paging bounds, routing's too (``services/routing/api/cases.py``): a deeper page is a 422.
 MAX_PAGE = 10_000
 MAX_PER_PAGE = 200
 Filter = Annotated[str | None, Query(min_length=1, max_length=80)]
@@ -41,7 +43,7 @@ CaseAction = Literal[
     "merge",
     "split",
 ]
-# What each action asks of the caller's role, as routing checks it (``routing/access.py``).
+# What each action asks of the caller's role, as routing checks it (``routing/cases/access.py``).
 # The console checks it first, so a refused action writes nothing anywhere, not even
 # its staff text to privacy's vault.
 ACTION_PERMISSION: dict[str, Can] = {
@@ -72,7 +74,6 @@ View = Literal["all", "mine", "unassigned", "unit", "at_risk", "breached"]
 Sort = Literal[
     "-created_at", "created_at", "-updated_at", "updated_at", "due", "-urgency", "number"
 ]
-Urgency = Literal["low", "normal", "high", "urgent"]
 # At most this many customers found by a search are listed (their cases, newest first).
 MAX_CUSTOMERS = 5
 # Where staff text sits in routing's case view: the timeline entry's field.
@@ -157,129 +158,148 @@ async def visible_staff_texts(privacy: ServiceClient, case: dict[str, Any], user
         holder["revealed"] = bool(shown.get("revealed"))
 
 
-def router(
-    *,
-    current_user: Callable[..., Any],
-    routing: ServiceClient,
-    privacy: ServiceClient,
-    hub: LiveHub | None = None,
-    seen: workspace.SeenBook | None = None,
-) -> APIRouter:
-    """Return the case routes."""
-    api = APIRouter(prefix="/api/v1", tags=["cases"])
-    CurrentUser = Annotated[User, Depends(current_user)]
+router = APIRouter(prefix="/api/v1", tags=["cases"])
+# What a case action answers: the case, or (a reply) the reply queued and the case.
+CaseActionRead = ReplyQueuedRead | CaseRead
 
-    async def load(case_id: str, user: User) -> dict[str, Any]:
-        return await load_case(routing, case_id, user)
 
-    @api.get("/cases")
-    async def list_cases(
-        user: CurrentUser,
-        status: Filter = None,
-        channel: Filter = None,
-        topic: Filter = None,
-        unit: Filter = None,
-        q: Annotated[str | None, Query(max_length=200)] = None,
-        page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
-        per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = 50,
-        view: View | None = None,
-        sort: Sort | None = None,
-        category: Filter = None,
-        urgency: Urgency | None = None,
-        assignee: Filter = None,
-        customer: Annotated[str | None, Query(min_length=2, max_length=120)] = None,
-    ) -> Any:
-        # Only the parameters declared here reach routing; anything else is dropped.
-        if user.role == "unit_member":
-            unit = user.unit  # a unit sees its own cases only
-        params = {
-            key: value
-            for key, value in {
-                "status": status,
-                "channel": channel,
-                "topic": topic,
-                "unit": unit,
-                "q": q,
-                "page": page,
-                "per_page": per_page,
-                "view": view,
-                "sort": sort,
-                "category": category,
-                "urgency": urgency,
-                "assignee": assignee,
-            }.items()
-            if value is not None
-        }
-        if customer:
-            refs = await customers(user, customer)
-            if not refs:
-                return {"items": [], "total": 0, "page": page, "per_page": per_page}
-            params["subject_ref"] = ",".join(refs)
-        answer = await routing.call("GET", "/internal/v1/cases", user=user, params=params)
-        if seen is not None:
-            await seen.mark_unread(user.username, answer["items"])
-        return answer
+@router.get("/cases", response_model=CasePage, response_model_exclude_unset=True)
+async def list_cases(
+    user: CurrentUser,
+    routing: Routing,
+    privacy: Privacy,
+    seen: Seen,
+    status: Filter = None,
+    channel: Filter = None,
+    topic: Filter = None,
+    unit: Filter = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = 50,
+    view: View | None = None,
+    sort: Sort | None = None,
+    category: Filter = None,
+    urgency: Urgency | None = None,
+    assignee: Filter = None,
+    customer: Annotated[str | None, Query(min_length=2, max_length=120)] = None,
+    after: Annotated[
+        str | None, Query(min_length=1, max_length=400, pattern=r"^[A-Za-z0-9_-]+$")
+    ] = None,
+) -> Any:
+    """List the cases the caller may see, filtered and paged (``next`` is the cursor)."""
+    # Only the parameters declared here reach routing; anything else is dropped.
+    if user.role == "unit_member":
+        unit = user.unit  # a unit sees its own cases only
+    params = {
+        key: value
+        for key, value in {
+            "status": status,
+            "channel": channel,
+            "topic": topic,
+            "unit": unit,
+            "q": q,
+            "page": page,
+            "per_page": per_page,
+            "view": view,
+            "sort": sort,
+            "category": category,
+            "urgency": urgency,
+            "assignee": assignee,
+            "after": after,
+        }.items()
+        if value is not None
+    }
+    if customer:
+        refs = await customers(privacy, user, customer)
+        if not refs:
+            return {"items": [], "total": 0, "page": page, "per_page": per_page}
+        params["subject_ref"] = ",".join(refs)
+    answer = await routing.call("GET", "/internal/v1/cases", user=user, params=params)
+    await seen.mark_unread(user.username, answer["items"])
+    return answer
 
-    async def customers(user: User, text: str) -> list[str]:
-        """Return the customers privacy knows by what was typed (audited there)."""
-        found = await privacy.call(
-            "POST",
-            "/internal/v1/subjects/search",
-            user=user,
-            json={**workspace.search_terms(text), "reason": "customer search in the queue"},
+
+async def customers(privacy: ServiceClient, user: User, text: str) -> list[str]:
+    """Return the customers privacy knows by what was typed (audited there)."""
+    found = await privacy.call(
+        "POST",
+        "/internal/v1/subjects/search",
+        user=user,
+        json={**workspace.search_terms(text), "reason": "customer search in the queue"},
+    )
+    return list(found["subject_refs"])[:MAX_CUSTOMERS]
+
+
+@router.get(
+    "/reports/monthly",
+    tags=["reports"],
+    response_model=MonthlyReportRead,
+    response_model_exclude_unset=True,
+)
+async def monthly_report(
+    user: CurrentUser,
+    routing: Routing,
+    year: Annotated[int, Query(ge=2000, le=2200)],
+    month: Annotated[int, Query(ge=1, le=12)],
+) -> Any:
+    """Return a month's statistics (counts and categories only)."""
+    user.require("manager", "supervisor", "admin")
+    return await routing.call(
+        "GET", "/internal/v1/reports/monthly", user=user, params={"year": year, "month": month}
+    )
+
+
+@router.get("/cases/{case_id}", response_model=CaseRead, response_model_exclude_unset=True)
+async def get_case(
+    case_id: CaseId, user: CurrentUser, routing: Routing, privacy: Privacy, seen: Seen
+) -> Any:
+    """Return one case with its history, its texts as the caller may see them (audited)."""
+    case = await load_case(routing, case_id, user)
+    case["contacts"] = await visible_contacts(privacy, case, user)
+    await visible_staff_texts(privacy, case, user)
+    await seen.mark_seen(user.username, case["id"])
+    return case
+
+
+@router.patch("/cases/{case_id}", response_model=CaseRead, response_model_exclude_unset=True)
+async def update_case(
+    case_id: CaseId,
+    user: CurrentUser,
+    routing: Routing,
+    changes: Annotated[dict[str, Any], Body()],
+) -> Any:
+    """Correct the case's classification, or start work on it."""
+    user.require(*CASE_ROLES[Can.WORK])
+    case = await load_case(routing, case_id, user)
+    return await routing.call("PATCH", case_path(case["id"]), user=user, json=changes)
+
+
+@router.post(
+    "/cases/{case_id}/{action}", response_model=CaseActionRead, response_model_exclude_unset=True
+)
+async def act(
+    case_id: CaseId,
+    action: CaseAction,
+    user: CurrentUser,
+    routing: Routing,
+    privacy: Privacy,
+    parts: Parts,
+    body: Annotated[dict[str, Any] | None, Body()] = None,
+) -> Any:
+    """Act on the case (``replies`` answers the reply queued and the case; others the case)."""
+    user.require(*CASE_ROLES[ACTION_PERMISSION[action]])
+    case = await load_case(routing, case_id, user)
+    sent = await vault_staff_text(privacy, case, action, body or {}, user)
+    answer = await routing.call("POST", case_path(case["id"], action), user=user, json=sent)
+    mentions = sent.get("mentions") if action == "notes" else None
+    if isinstance(mentions, list) and mentions:
+        named = [m for m in mentions if isinstance(m, str) and m != user.username]
+        await parts.hub.mention(
+            named,
+            {
+                "type": "mention",
+                "by": user.username,
+                "case": {"id": case["id"], "number": case.get("number")},
+            },
         )
-        return list(found["subject_refs"])[:MAX_CUSTOMERS]
-
-    @api.get("/reports/monthly", tags=["reports"])
-    async def monthly_report(
-        user: CurrentUser,
-        year: Annotated[int, Query(ge=2000, le=2200)],
-        month: Annotated[int, Query(ge=1, le=12)],
-    ) -> Any:
-        user.require("manager", "supervisor", "admin")
-        return await routing.call(
-            "GET", "/internal/v1/reports/monthly", user=user, params={"year": year, "month": month}
-        )
-
-    @api.get("/cases/{case_id}")
-    async def get_case(case_id: CaseId, user: CurrentUser) -> Any:
-        case = await load(case_id, user)
-        case["contacts"] = await visible_contacts(privacy, case, user)
-        await visible_staff_texts(privacy, case, user)
-        if seen is not None:
-            await seen.mark_seen(user.username, case["id"])
-        return case
-
-    @api.patch("/cases/{case_id}")
-    async def update_case(
-        case_id: CaseId, user: CurrentUser, changes: Annotated[dict[str, Any], Body()]
-    ) -> Any:
-        user.require(*CASE_ROLES[Can.WORK])
-        case = await load(case_id, user)
-        return await routing.call("PATCH", case_path(case["id"]), user=user, json=changes)
-
-    @api.post("/cases/{case_id}/{action}")
-    async def act(
-        case_id: CaseId,
-        action: CaseAction,
-        user: CurrentUser,
-        body: Annotated[dict[str, Any] | None, Body()] = None,
-    ) -> Any:
-        user.require(*CASE_ROLES[ACTION_PERMISSION[action]])
-        case = await load(case_id, user)
-        sent = await vault_staff_text(privacy, case, action, body or {}, user)
-        answer = await routing.call("POST", case_path(case["id"], action), user=user, json=sent)
-        mentions = sent.get("mentions") if action == "notes" else None
-        if hub is not None and isinstance(mentions, list) and mentions:
-            named = [m for m in mentions if isinstance(m, str) and m != user.username]
-            await hub.mention(
-                named,
-                {
-                    "type": "mention",
-                    "by": user.username,
-                    "case": {"id": case["id"], "number": case.get("number")},
-                },
-            )
-        return answer
-
-    return api
+    return answer

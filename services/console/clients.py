@@ -102,6 +102,7 @@ async def privacy_case_view(
             "case_id": case["id"],
             "consent": case.get("consent", "unknown"),
             "subject_ref": case.get("subject_ref"),
+            "split_from": case.get("split_from"),
             "contact_ids": [c["id"] for c in case.get("contacts", [])],
             "purpose": "handle_case",
             "reason": reason,

@@ -12,21 +12,21 @@ that removes it from the dead-letter queue; consumers' inboxes keep a queue
 that had handled it from handling it twice.
 """
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Query, Response
 from fastapi.responses import HTMLResponse
+from pydantic import BaseModel, Field
 
-from services.console.auth import User
+from services.console.deps import Admin, Parts
+from services.console.pages import page_csp
 from shared.bus.amqp import REASON_HEADER, AmqpBus
 from shared.bus.topology import EXCHANGE, QUEUES, QueueSpec
 from shared.errors import BusUnavailable, Invalid, NotFound
 from shared.messages.base import Envelope
-from shared.runtime import Runtime
 
 PAGE = Path(__file__).parent / "static" / "dead-letters.html"
 MAX_LIST = 200
@@ -147,39 +147,73 @@ def _broker_reason(headers: dict[str, Any]) -> str:
     return "no reason recorded"
 
 
-def router(
-    runtime: Runtime, *, current_user: Callable[..., Any], page_csp: Callable[[str], str]
-) -> APIRouter:
-    """Return the dead-letter admin routes and their page."""
-    api = APIRouter(tags=["admin"])
+class DeadLetterRead(BaseModel):
+    """A parked message's metadata: never its data (a contact's carries the customer)."""
 
-    async def admin(user: Annotated[User, Depends(current_user)]) -> User:
-        user.require("admin")
-        return user
+    id: str | None = Field(description="the message's id")
+    type: str | None = Field(description="the message's AMQP type")
+    reason: str = Field(description="why it was parked")
+    deliveries: int | None = Field(description="how often it was delivered before")
+    readable: bool = Field(description="whether its envelope could be read")
+    version: int | None = Field(default=None, description="a readable envelope's version")
+    routing_key: str | None = Field(default=None, description="where a replay publishes it")
+    occurred_at: str | None = Field(default=None, description="when its event occurred")
+    correlation_id: str | None = None
 
-    Admin = Annotated[User, Depends(admin)]
 
-    def queues() -> DeadLetterQueues:
-        bus = runtime.bus
-        if not isinstance(bus, AmqpBus):
-            raise BusUnavailable("dead letters are kept by RabbitMQ; this install runs without it")
-        return DeadLetterQueues(bus.url)
+class DeadLetterQueueRead(BaseModel):
+    """One work queue's dead letters: how many, and the first ones' metadata."""
 
-    @api.get("/api/v1/admin/dead-letters")
-    async def list_dead_letters(
-        _: Admin,
-        queue: str | None = None,
-        limit: Annotated[int, Query(ge=1, le=MAX_LIST)] = 50,
-    ) -> dict[str, Any]:
-        return {"queues": await queues().list(queue=queue, limit=limit)}
+    queue: str
+    count: int
+    items: list[DeadLetterRead]
 
-    @api.post("/api/v1/admin/dead-letters/{queue}/{message_id}/replay")
-    async def replay_dead_letter(queue: str, message_id: str, _: Admin) -> dict[str, Any]:
-        return await queues().replay(queue, message_id)
 
-    @api.get("/admin/dead-letters", include_in_schema=False)
-    async def page() -> Response:
-        html = PAGE.read_text()
-        return HTMLResponse(html, headers={"Content-Security-Policy": page_csp(html)})
+class DeadLettersRead(BaseModel):
+    """Each work queue's dead letters."""
 
-    return api
+    queues: list[DeadLetterQueueRead]
+
+
+class ReplayRead(BaseModel):
+    """A dead letter published again, and where to."""
+
+    queue: str
+    id: str
+    routing_key: str
+
+
+router = APIRouter(tags=["admin"])
+
+
+def queues(parts: Parts) -> DeadLetterQueues:
+    """Return the dead-letter queues of the broker the console's bus uses."""
+    if not isinstance(parts.bus, AmqpBus):
+        raise BusUnavailable("dead letters are kept by RabbitMQ; this install runs without it")
+    return DeadLetterQueues(parts.bus.url)
+
+
+# An unreadable envelope's entry has no version, routing key, time or correlation id.
+@router.get("/api/v1/admin/dead-letters", response_model_exclude_unset=True)
+async def list_dead_letters(
+    _: Admin,
+    parts: Parts,
+    queue: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIST)] = 50,
+) -> DeadLettersRead:
+    """List each work queue's dead letters (metadata only; nothing leaves the queue)."""
+    listed = await queues(parts).list(queue=queue, limit=limit)
+    return DeadLettersRead.model_validate({"queues": listed})
+
+
+@router.post("/api/v1/admin/dead-letters/{queue}/{message_id}/replay")
+async def replay_dead_letter(queue: str, message_id: str, _: Admin, parts: Parts) -> ReplayRead:
+    """Publish a dead letter again under its routing key, then remove it from the queue."""
+    return ReplayRead.model_validate(await queues(parts).replay(queue, message_id))
+
+
+@router.get("/admin/dead-letters", include_in_schema=False)
+async def page() -> Response:
+    """Serve the dead-letter page."""
+    html = PAGE.read_text()
+    return HTMLResponse(html, headers={"Content-Security-Policy": page_csp(html)})

@@ -9,35 +9,38 @@ take the console down.
 """
 
 import time
-from collections.abc import Callable
-from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
+from pydantic import Field
 
-from services.console.auth import User
-from services.console.clients import ServiceClient
+from services.console.deps import CurrentUser, Notify, Parts
+from shared.api_models.notify import ProviderRead, ProvidersRead
 from shared.errors import VocdeskError
 
 CACHE_S = 5.0
 
+router = APIRouter(prefix="/api/v1", tags=["providers"])
 
-def router(*, current_user: Callable[..., Any], notify: ServiceClient) -> APIRouter:
-    """Return the provider status route."""
-    api = APIRouter(prefix="/api/v1", tags=["providers"])
-    cached: dict[str, Any] = {"at": float("-inf"), "answer": None}
 
-    @api.get("/providers/status")
-    async def provider_status(user: Annotated[User, Depends(current_user)]) -> dict[str, Any]:
-        now = time.monotonic()
-        if cached["answer"] is None or now - cached["at"] >= CACHE_S:
-            try:
-                found = await notify.call("GET", "/internal/v1/providers", user=user)
-                answer = {"known": True, "providers": found["providers"]}
-            except VocdeskError:
-                answer = {"known": False, "providers": []}
-            cached.update(at=now, answer=answer)
-        answer = cached["answer"]
-        down = [p for p in answer["providers"] if p["state"] != "closed"]
-        return {**answer, "down": down}
+class ProviderStatusRead(ProvidersRead):
+    """Every provider's circuit as notify last said, and the ones not working now."""
 
-    return api
+    known: bool = Field(description="whether notify answered; if not, nothing is known")
+    down: list[ProviderRead] = Field(description="the providers whose circuit is not closed")
+
+
+@router.get("/providers/status")
+async def provider_status(user: CurrentUser, parts: Parts, notify: Notify) -> ProviderStatusRead:
+    """Return the providers' circuits for the outage banner (asked of notify every few seconds)."""
+    now = time.monotonic()
+    cache = parts.provider_status
+    answer = cache.answer
+    if answer is None or now - cache.at >= CACHE_S:
+        try:
+            found = await notify.call("GET", "/internal/v1/providers", user=user)
+            answer = {"known": True, "providers": found["providers"]}
+        except VocdeskError:
+            answer = {"known": False, "providers": []}
+        cache.at, cache.answer = now, answer
+    down = [p for p in answer["providers"] if p["state"] != "closed"]
+    return ProviderStatusRead.model_validate({**answer, "down": down})

@@ -13,13 +13,9 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from pymongo import IndexModel
-
+from services.console.store import throttle as throttle_store
 from shared.errors import RateLimited
-from shared.store import IndexPlan, Store
-
-THROTTLE = "login_throttle"
-INDEXES: IndexPlan = {THROTTLE: [IndexModel("last_failure")]}
+from shared.store import Store
 
 LOCK_S = 30
 MAX_LOCK_S = 15 * 60
@@ -50,10 +46,10 @@ class LoginThrottle:
 
     async def check(self, keys: list[Key], *, now: datetime) -> None:
         """Raise ``RateLimited`` if any key is locked at ``now``."""
-        cursor = self._store[THROTTLE].find({"_id": {"$in": [k.id for k in keys]}})
+        held = await throttle_store.counts(self._store, key_ids=[k.id for k in keys])
         waits = [
             (_aware(doc["locked_until"]) - now).total_seconds()
-            async for doc in cursor
+            for doc in held
             if doc.get("locked_until") and _aware(doc["locked_until"]) > now
         ]
         if waits:
@@ -65,25 +61,23 @@ class LoginThrottle:
     async def failed(self, keys: list[Key], *, now: datetime) -> None:
         """Count one failure against every key and lock those past their free failures."""
         for key in keys:
-            doc = await self._store[THROTTLE].find_one({"_id": key.id})
+            doc = await throttle_store.count(self._store, key_id=key.id)
             fresh = doc is None or _aware(doc["last_failure"]) < now - FORGET_AFTER
             failures = 1 if fresh else int(doc["failures"]) + 1  # type: ignore[index]
             over = failures - key.free + 1  # the free-th failure locks
             lock_s = min(MAX_LOCK_S, LOCK_S * 2 ** min(max(over - 1, 0), 10))
             locked_until = now + timedelta(seconds=lock_s)
-            await self._store[THROTTLE].replace_one(
-                {"_id": key.id},
-                {
-                    "failures": failures,
-                    "last_failure": now,
-                    "locked_until": locked_until if over > 0 else None,
-                },
-                upsert=True,
+            await throttle_store.save_count(
+                self._store,
+                key_id=key.id,
+                failures=failures,
+                last_failure=now,
+                locked_until=locked_until if over > 0 else None,
             )
 
     async def succeeded(self, username: str) -> None:
         """Forget the username's failures after a good login."""
-        await self._store[THROTTLE].delete_one({"_id": f"user:{username.lower()}"})
+        await throttle_store.forget(self._store, key_id=f"user:{username.lower()}")
 
 
 def _aware(value: datetime) -> datetime:

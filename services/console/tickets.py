@@ -12,15 +12,12 @@ import hashlib
 import secrets
 from datetime import UTC, datetime, timedelta
 
-from pymongo import IndexModel
-
 from services.console.auth import Claims, User
+from services.console.store import tickets as tickets_store
 from shared.errors import Unauthorized
-from shared.store import IndexPlan, Store
+from shared.store import Store
 
-TICKETS = "live_tickets"
 TICKET_TTL = timedelta(seconds=30)
-INDEXES: IndexPlan = {TICKETS: [IndexModel("expires_at")]}
 
 
 def _digest(ticket: str) -> str:
@@ -31,18 +28,19 @@ async def issue(store: Store, claims: Claims, *, now: datetime) -> str:
     """Return a new single-use ticket for the token's user."""
     ticket = secrets.token_urlsafe(32)
     user = claims.user
-    await store[TICKETS].insert_one(
-        {
+    await tickets_store.insert_ticket(
+        store,
+        doc={
             "_id": _digest(ticket),
             "username": user.username,
             "role": user.role,
             "unit": user.unit,
             "ver": claims.version,
             "expires_at": now + TICKET_TTL,
-        }
+        },
     )
     # Expired tickets nobody redeemed are swept as new ones are issued.
-    await store[TICKETS].delete_many({"expires_at": {"$lt": now}})
+    await tickets_store.sweep_expired(store, now=now)
     return ticket
 
 
@@ -50,7 +48,7 @@ async def redeem(store: Store, ticket: str, *, now: datetime) -> Claims:
     """Return the claims a ticket was issued for and delete it; raise ``Unauthorized``."""
     if not ticket or len(ticket) > 100:
         raise Unauthorized("a live ticket is required")
-    doc = await store[TICKETS].find_one_and_delete({"_id": _digest(ticket)})
+    doc = await tickets_store.take_ticket(store, digest=_digest(ticket))
     if doc is None:
         raise Unauthorized("unknown or used live ticket")
     expires = doc["expires_at"]

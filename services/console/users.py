@@ -11,22 +11,13 @@ import re
 from datetime import datetime
 from typing import Any, Literal, get_args
 
-from pymongo import IndexModel, ReturnDocument
-from pymongo.errors import DuplicateKeyError
-
 from services.console.passwords import check_policy, dummy_hash, hash_password, verify_password
+from services.console.store import users as users_store
 from shared.errors import Conflict, Invalid, NotFound
-from shared.store import IndexPlan, Store
+from shared.store import Store
 
 Role = Literal["agent", "supervisor", "unit_member", "manager", "admin", "dpo"]
 ROLES: tuple[str, ...] = get_args(Role)
-
-USERS = "users"
-USER_AUDIT = "user_audit"
-INDEXES: IndexPlan = {
-    USERS: [IndexModel("unit")],
-    USER_AUDIT: [IndexModel([("target", 1), ("at", -1)])],
-}
 
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 
@@ -62,7 +53,7 @@ async def create_user(
     check_username(username)
     check_role(role, unit)
     check_policy(password, username=username)
-    previous = await store[USERS].find_one({"_id": username}, {"token_version": 1})
+    version = await users_store.token_version(store, username=username)
     doc = {
         "_id": username,
         "password": hash_password(password),
@@ -72,15 +63,12 @@ async def create_user(
         "updated_at": at,
         "active": True,
         # A replaced account starts a new version: tokens of the old one end.
-        "token_version": (previous or {}).get("token_version", 0) + 1,
+        "token_version": version + 1,
     }
     if replace:
-        await store[USERS].replace_one({"_id": username}, doc, upsert=True)
-    else:
-        try:
-            await store[USERS].insert_one(doc)
-        except DuplicateKeyError as exc:
-            raise Conflict(f"user {username} already exists") from exc
+        await users_store.replace_user(store, doc=doc)
+    elif not await users_store.insert_user(store, doc=doc):
+        raise Conflict(f"user {username} already exists")
     await record(store, by=by, action="create", target=username, at=at, role=role, unit=unit)
     return doc
 
@@ -91,7 +79,7 @@ async def authenticate(store: Store, username: str, password: str) -> dict[str, 
     The password is hashed whether or not the account exists, so an unknown
     name costs the same work as a wrong password.
     """
-    user = await store[USERS].find_one({"_id": username})
+    user = await users_store.find_user(store, username=username)
     stored = user["password"] if user and user.get("active") else dummy_hash()
     if not verify_password(password, stored) or user is None or not user.get("active"):
         return None
@@ -100,15 +88,12 @@ async def authenticate(store: Store, username: str, password: str) -> dict[str, 
 
 async def account(store: Store, username: str) -> dict[str, Any] | None:
     """Return what a token check needs of an account, or None if it does not exist."""
-    return await store[USERS].find_one(
-        {"_id": username}, {"role": 1, "unit": 1, "active": 1, "token_version": 1}
-    )
+    return await users_store.account(store, username=username)
 
 
 async def list_users(store: Store) -> list[dict[str, Any]]:
     """Return every account without its password hash."""
-    cursor = store[USERS].find({}, {"password": 0}).sort("_id", 1)
-    return [view(doc) async for doc in cursor]
+    return [view(doc) for doc in await users_store.all_users(store)]
 
 
 async def set_active(
@@ -132,8 +117,7 @@ async def set_role(
 
 async def delete_user(store: Store, username: str, *, by: str, at: datetime) -> None:
     """Delete an account; its tokens stop working."""
-    result = await store[USERS].delete_one({"_id": username})
-    if result.deleted_count == 0:
+    if not await users_store.delete_user(store, username=username):
         raise NotFound(f"no user {username}")
     await record(store, by=by, action="delete", target=username, at=at)
 
@@ -142,15 +126,15 @@ async def record(
     store: Store, *, by: str, action: str, target: str, at: datetime, **details: Any
 ) -> None:
     """Append one entry to the audit of account changes."""
-    await store[USER_AUDIT].insert_one(
-        {"by": by, "action": action, "target": target, "at": at, "details": details}
+    await users_store.record_change(
+        store, entry={"by": by, "action": action, "target": target, "at": at, "details": details}
     )
 
 
 async def audit_entries(store: Store, *, limit: int = 200) -> list[dict[str, Any]]:
     """Return the newest account changes first."""
-    cursor = store[USER_AUDIT].find({}, {"_id": 0}).sort("at", -1).limit(limit)
-    return [{**doc, "at": doc["at"].isoformat()} async for doc in cursor]
+    entries = await users_store.changes(store, limit=limit)
+    return [{**doc, "at": doc["at"].isoformat()} for doc in entries]
 
 
 def view(doc: dict[str, Any]) -> dict[str, Any]:
@@ -172,12 +156,7 @@ def view(doc: dict[str, Any]) -> dict[str, Any]:
 async def _update(
     store: Store, username: str, fields: dict[str, Any], *, at: datetime
 ) -> dict[str, Any]:
-    doc = await store[USERS].find_one_and_update(
-        {"_id": username},
-        {"$set": {**fields, "updated_at": at}, "$inc": {"token_version": 1}},
-        projection={"password": 0},
-        return_document=ReturnDocument.AFTER,
-    )
+    doc = await users_store.update_user(store, username=username, fields=fields, at=at)
     if doc is None:
         raise NotFound(f"no user {username}")
     return dict(doc)

@@ -1,47 +1,46 @@
-"""Intake's composition root: channel routes, archive indexes, the bus."""
+"""Intake's composition root: the channels' routes and loops, archive indexes, the bus."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from services.intake import (
-    app_channel,
-    fax_channel,
-    line_channel,
-    line_media,
-    phone_channel,
-    walkin_channel,
-)
-from services.intake.ami_listener import AmiListener
-from services.intake.mail_channel import mail_loops
-from services.intake.openapi import document_readiness
+from services.intake.channels import Channel, OpenChannel
+from services.intake.channels.app import AppChannel
+from services.intake.channels.fax import FaxChannel
+from services.intake.channels.line import LineChannel
+from services.intake.channels.mail import MailChannel
+from services.intake.channels.phone import PhoneChannel
+from services.intake.channels.walkin import WalkInChannel
 from services.intake.settings import IntakeSettings
 from services.intake.store import INDEXES
-from shared.http import health_router, install_common
+from shared.http import ServiceAuth, health_router, install_common, install_service_auth
 from shared.runtime import Runtime, ServiceParts, running
+
+# In the order their routes appear in the API description.
+CHANNELS: tuple[OpenChannel, ...] = (
+    AppChannel,
+    LineChannel,
+    PhoneChannel,
+    FaxChannel,
+    WalkInChannel,
+    MailChannel,
+)
 
 
 def create_app(runtime: Runtime) -> FastAPI:
     """Build intake's HTTP app on ``runtime``."""
 
-    media = line_media.MediaFetcher(runtime)
     settings = IntakeSettings()
-    loops = [media.run, *mail_loops(runtime, settings)]
-    if settings.ami_host and settings.ami_user:
-        ami = AmiListener(
-            runtime,
-            host=settings.ami_host,
-            port=settings.ami_port,
-            username=settings.ami_user,
-            secret=settings.ami_secret.get_secret_value(),
-        )
-        loops.append(ami.run)
+    channels = [open_channel(runtime, settings) for open_channel in CHANNELS]
+    indexes = dict(INDEXES)
+    for channel in channels:
+        indexes.update(channel.indexes)
     parts = ServiceParts(
-        indexes={**INDEXES, **line_media.INDEXES, **phone_channel.INDEXES},
-        background=loops,
+        indexes=indexes,
+        background=[loop for channel in channels for loop in channel.background()],
     )
 
     @asynccontextmanager
@@ -51,10 +50,16 @@ def create_app(runtime: Runtime) -> FastAPI:
 
     app = FastAPI(title="vocdesk intake", version="1", lifespan=lifespan)
     install_common(app)
-    app.include_router(document_readiness(health_router(runtime.readiness)))
-    app.include_router(app_channel.router(runtime))
-    app.include_router(line_channel.router(runtime, media=media))
-    app.include_router(phone_channel.router(runtime))
-    app.include_router(fax_channel.router(runtime))
-    app.include_router(walkin_channel.router(runtime))
+    app.include_router(health_router(runtime.readiness))
+    mount(app, runtime, channels)
     return app
+
+
+def mount(app: FastAPI, runtime: Runtime, channels: Sequence[Channel]) -> None:
+    """Put ``channels``' routes on ``app``, each reading its parts from ``app.state.channels``."""
+    # The walk-in door is called by the console with the service token.
+    install_service_auth(app, ServiceAuth.of(runtime.settings, "intake"))
+    app.state.channels = {channel.name: channel.parts for channel in channels}
+    for channel in channels:
+        for router in channel.routers():
+            app.include_router(router)

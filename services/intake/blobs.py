@@ -24,9 +24,7 @@ async def put_blob(
     if len(data) <= INLINE_MAX:
         return {field: data, "size": len(data)}
     bucket = AsyncGridFSBucket(store.db, bucket_name=BUCKET)
-    file_id = await bucket.upload_from_stream(
-        name, data, metadata={"content_type": content_type}
-    )
+    file_id = await bucket.upload_from_stream(name, data, metadata={"content_type": content_type})
     return {field: None, "gridfs_id": file_id, "size": len(data)}
 
 

@@ -1,19 +1,18 @@
-"""What intake's doors publish in ``/openapi.json``: bodies they read raw, and their refusals.
+"""What intake's doors publish in ``/openapi.json``: bodies they read raw, answers, refusals.
 
 The channel doors read their body themselves (counted against a limit, and
 the signature checked on the exact bytes) instead of letting FastAPI parse a
-model, so their request body is declared here from the same models. Every
-refusal has the error tree's shape (``shared.http``): ``error`` and
-``reason``, a ``field`` when one is to blame, ``errors`` for a request
-FastAPI itself refused.
+model, so their request body is declared here from the same models. The
+doors that take one contact answer ``Accepted``; a door taking a batch
+declares its own answer beside its route. Every refusal has the error tree's
+shape (``shared.http``): ``error`` and ``reason``, a ``field`` when one is to
+blame, ``errors`` for a request FastAPI itself refused.
 """
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter
-from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict
 
 # The statuses intake's doors refuse with, and why.
@@ -29,7 +28,11 @@ REASONS = {
 
 
 class Accepted(BaseModel):
-    """A contact taken: its id, the same on every retry with the same key."""
+    """A contact taken: its id, the same on every retry with the same key.
+
+    Named ``Accepted`` rather than ``AcceptedRead``: the name is the schema's in
+    ``/openapi.json``, which integrators generate clients from since the first version.
+    """
 
     id: str
     status: Literal["accepted"] = "accepted"
@@ -91,14 +94,3 @@ def body(
     if encoding:
         content["encoding"] = encoding
     return {"requestBody": {"required": True, "content": {media_type: content}}}
-
-
-def document_readiness(health: APIRouter) -> APIRouter:
-    """Declare on ``health`` that ``/readyz`` answers 503 with its report while not ready."""
-    for route in health.routes:
-        if isinstance(route, APIRoute) and route.path == "/readyz":
-            route.responses[503] = {
-                "description": "not ready: the report names the reasons",
-                "content": {"application/json": {"schema": {"type": "object"}}},
-            }
-    return health

@@ -6,14 +6,15 @@ only by intake's mail intake, so they stay here.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from shared.errors import ConfigError
+from shared.kinds import OrgId
+from shared.org_files import known_orgs
 
-Org = Literal["pea", "or"]
 Addresses = Annotated[list[str], NoDecode]
 
 
@@ -23,8 +24,9 @@ class IntakeSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="VOCDESK_", env_file=".env", extra="ignore")
 
     # "address=org" or "domain=org"; a recipient matching none goes to VOCDESK_ORG.
+    # By default each organisation with a file has its demo domain, <org>-demo.example.
     mail_orgs: Addresses = Field(
-        default_factory=lambda: ["pea-demo.example=pea", "or-demo.example=or"]
+        default_factory=lambda: [f"{org}-demo.example={org}" for org in known_orgs()]
     )
     fax_gateway_addresses: Addresses = Field(default_factory=list)
     # Peers allowed to deliver fax-to-email over SMTP; empty trusts the From address.
@@ -73,13 +75,15 @@ class IntakeSettings(BaseSettings):
         """Return the IMAP port: the configured one, else 993 with TLS and 143 without."""
         return self.imap_port or (993 if self.imap_ssl else 143)
 
-    def org_routes(self) -> dict[str, Org]:
+    def org_routes(self) -> dict[str, OrgId]:
         """Return each configured address or domain, lower-cased, mapped to its organisation."""
-        routes: dict[str, Org] = {}
+        routes: dict[str, OrgId] = {}
+        orgs = known_orgs()
         for item in self.mail_orgs:
             target, _, org = item.rpartition("=")
             org = org.strip()
-            if not target.strip() or org not in ("pea", "or"):
-                raise ConfigError(f"VOCDESK_MAIL_ORGS entry {item!r} is not address=pea|or")
-            routes[target.strip().lower()] = "pea" if org == "pea" else "or"
+            if not target.strip() or org not in orgs:
+                choices = "|".join(orgs)
+                raise ConfigError(f"VOCDESK_MAIL_ORGS entry {item!r} is not address={choices}")
+            routes[target.strip().lower()] = org
         return routes

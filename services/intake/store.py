@@ -1,7 +1,8 @@
-"""Intake's collections: the raw archive and the idempotency records."""
+"""Intake's collections: the raw archive, the idempotency records, the attachments."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,6 +18,8 @@ from shared.store import IndexPlan, Store
 
 RAW = "raw"
 IDEMPOTENCY = "idempotency"
+# One document per SHA-256 of content: LINE media, fax pages, mail attachments.
+ATTACHMENTS = "attachments"
 
 INDEXES: IndexPlan = {
     RAW: [IndexModel([("channel", 1), ("received_at", 1)]), IndexModel("retention_class")],
@@ -189,3 +192,29 @@ async def release_keys(store: Store, keys: Sequence[str]) -> None:
     """Forget claimed keys whose contacts were not accepted, so the client may retry."""
     if keys:
         await store[IDEMPOTENCY].delete_many({"_id": {"$in": list(keys)}, "state": "pending"})
+
+
+async def store_attachment(store: Store, *, data: bytes, content_type: str, at: datetime) -> str:
+    """Store ``data`` once under its SHA-256 and return the hash."""
+    digest = sha256_hex(data)
+    if await store[ATTACHMENTS].find_one({"_id": digest}, {"_id": 1}) is not None:
+        return digest
+    held = await put_blob(store, data, name=f"attachment/{digest}", content_type=content_type)
+    # The same bytes may arrive through another message at the same moment.
+    with contextlib.suppress(DuplicateKeyError):
+        result = await store[ATTACHMENTS].update_one(
+            {"_id": digest},
+            {
+                "$setOnInsert": {
+                    **held,
+                    "content_type": content_type,
+                    "created_at": at,
+                    "retention_class": "media",
+                }
+            },
+            upsert=True,
+        )
+        if result.upserted_id is not None:
+            return digest
+    await drop_blob(store, held)  # another writer stored the same bytes first
+    return digest

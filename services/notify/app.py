@@ -14,15 +14,16 @@ from services.notify.breaker import Breakers
 from services.notify.channels import build_channels
 from services.notify.clients import PrivacyClient, RoutingClient
 from services.notify.delivery import Attempter
+from services.notify.deps import NotifyParts
 from services.notify.directory import OrgDirectory
 from services.notify.handlers import Notify
 from services.notify.library import TemplateLibrary
 from services.notify.reachability import Reachability
 from services.notify.settings import NotifySettings
-from services.notify.store import INDEXES, HotWrites
+from services.notify.store import INDEXES, MongoDeliveries, MongoSurveys, MongoTemplates
 from services.notify.survey import SurveySigner
 from services.notify.worker import DeliveryWorker
-from shared.http import health_router, install_common
+from shared.http import ServiceAuth, health_router, install_common, install_service_auth
 from shared.runtime import Runtime, ServiceParts, running
 
 
@@ -46,9 +47,10 @@ def create_app(
     )
     token = shared.service_token.get_secret_value()
     directory = directory or OrgDirectory()
-    library = TemplateLibrary(runtime.store, clock=runtime.clock)
-    writes = HotWrites(runtime.store)
-    reachability = Reachability(runtime.store, clock=runtime.clock)
+    deliveries = MongoDeliveries(runtime.store)
+    templates = MongoTemplates(runtime.store)
+    library = TemplateLibrary(templates=templates, clock=runtime.clock)
+    reachability = Reachability(deliveries=deliveries, clock=runtime.clock)
     signer = SurveySigner(
         shared.secret_key.get_secret_value(),
         ttl=timedelta(days=notify.survey_ttl_days),
@@ -61,8 +63,7 @@ def create_app(
         open_max_s=notify.notify_breaker_open_max_s,
     )
     attempter = Attempter(
-        store=runtime.store,
-        writes=writes,
+        deliveries=deliveries,
         reachability=reachability,
         clock=runtime.clock,
         privacy=PrivacyClient(
@@ -83,16 +84,15 @@ def create_app(
         address_cache_size=notify.notify_address_cache_size,
     )
     worker = DeliveryWorker(
-        runtime,
+        deliveries=deliveries,
         attempter=attempter,
-        writes=writes,
         reachability=reachability,
         library=library,
         settings=notify,
+        clock=runtime.clock,
+        publisher=runtime.bus,
     )
-    consumer = Notify(
-        runtime, directory=directory, reachability=reachability, enqueue=worker.enqueue
-    )
+    consumer = Notify(directory=directory, reachability=reachability, enqueue=worker.enqueue)
     parts = ServiceParts(
         indexes=INDEXES, subscriptions=consumer.subscriptions(), background=[worker.run]
     )
@@ -106,12 +106,6 @@ def create_app(
             if http is None:
                 await client.aclose()
 
-    app = FastAPI(title="vocdesk notify", version="1", lifespan=lifespan)
-    install_common(app)
-    app.include_router(health_router(runtime.readiness))
-    app.include_router(
-        api.router(runtime, library=library, reachability=reachability, breakers=breakers)
-    )
     routing = RoutingClient(
         shared.service_url("routing"),
         token=token,
@@ -119,5 +113,21 @@ def create_app(
         acting_key=shared.acting_key.get_secret_value(),
         audience="routing",
     )
-    app.include_router(survey_api.router(runtime, signer=signer, routing=routing))
+    app = FastAPI(title="vocdesk notify", version="1", lifespan=lifespan)
+    install_common(app)
+    install_service_auth(app, ServiceAuth.of(shared, "notify"))
+    app.state.parts = NotifyParts(
+        deliveries=deliveries,
+        templates=templates,
+        surveys=MongoSurveys(runtime.store),
+        clock=runtime.clock,
+        library=library,
+        reachability=reachability,
+        breakers=breakers,
+        signer=signer,
+        routing=routing,
+    )
+    app.include_router(health_router(runtime.readiness))
+    app.include_router(api.router)
+    app.include_router(survey_api.router)
     return app

@@ -15,9 +15,8 @@ import logging
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Literal, Protocol
 
-from services.notify import store as notify_store
 from services.notify.adapters import (
     Address,
     DeliveryChannel,
@@ -28,7 +27,6 @@ from services.notify.adapters import (
 )
 from services.notify.breaker import Breakers
 from services.notify.channels import Channels
-from services.notify.clients import PrivacyClient
 from services.notify.directory import OrgDirectory
 from services.notify.domain import (
     Intent,
@@ -39,14 +37,13 @@ from services.notify.domain import (
 )
 from services.notify.library import TemplateLibrary
 from services.notify.reachability import Reachability
-from services.notify.store import HotWrites
+from services.notify.store import DeliveryRepository
 from services.notify.survey import SurveyChannel, SurveySigner, survey_url
 from services.notify.templates import Rendered, csat_options
 from shared import metrics
 from shared.clock import Clock
 from shared.errors import Invalid, NotFound, UpstreamUnavailable
 from shared.logging import mask_pii
-from shared.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +55,18 @@ _SURVEY_LINK_CHANNELS: dict[DeliveryChannel, SurveyChannel] = {
 }
 
 Verdict = Literal["sent", "callback_task", "retry", "failed", "skipped", "deferred"]
+
+
+class Privacy(Protocol):
+    """What an attempt asks privacy: where the customer is, and staff texts in the clear."""
+
+    async def reply_target(self, handle: str, *, case_id: str) -> ReplyTarget:
+        """Return where the customer behind ``handle`` can be reached; NotFound if erased."""
+        ...
+
+    async def staff_texts(self, refs: list[str], *, case_id: str) -> dict[str, str]:
+        """Return the clear staff texts of ``refs`` to send; NotFound if one is gone."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -79,11 +88,10 @@ class Attempter:
     def __init__(
         self,
         *,
-        store: Store,
-        writes: HotWrites,
+        deliveries: DeliveryRepository,
         reachability: Reachability,
         clock: Clock,
-        privacy: PrivacyClient,
+        privacy: Privacy,
         channels: Channels,
         library: TemplateLibrary,
         directory: OrgDirectory,
@@ -94,8 +102,7 @@ class Attempter:
         breakers: Breakers,
         address_cache_size: int = 10_000,
     ) -> None:
-        self._store = store
-        self._writes = writes
+        self._deliveries = deliveries
         self._reachability = reachability
         self._clock = clock
         self._privacy = privacy
@@ -176,7 +183,7 @@ class Attempter:
         subject = target.subject_ref or intent.subject_ref
         provider = address.channel
         if subject and address.channel != "callback" and not rate_counted:
-            until = await self._writes.take_rate_slot(
+            until = await self._deliveries.take_rate_slot(
                 subject,
                 now=self._clock.now(),
                 limit=self._rate_limit,
@@ -234,9 +241,7 @@ class Attempter:
         # A reply token works once: the first notification of the contact
         # takes it, every later one (and every retry) pushes.
         assert intent.reply_handle is not None
-        if await notify_store.claim_reply_token(
-            self._store, intent.reply_handle, at=self._clock.now()
-        ):
+        if await self._deliveries.claim_reply_token(intent.reply_handle, at=self._clock.now()):
             return address
         return address.model_copy(update={"reply_token": None, "reply_token_expires_at": None})
 

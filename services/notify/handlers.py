@@ -10,7 +10,6 @@ from services.notify.domain import SILENT_UNIT_KINDS, Intent, intent_for, reacha
 from services.notify.reachability import Reachability
 from shared.bus import Subscription
 from shared.messages import Envelope
-from shared.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -20,13 +19,11 @@ class Notify:
 
     def __init__(
         self,
-        runtime: Runtime,
         *,
         directory: OrgDirectory,
         reachability: Reachability,
         enqueue: Callable[[Intent], Awaitable[bool]],
     ) -> None:
-        self._runtime = runtime
         self._directory = directory
         self._reachability = reachability
         self._enqueue = enqueue

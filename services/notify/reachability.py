@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from services.notify import store as notify_store
+from services.notify.store import DeliveryRepository
 from shared.clock import Clock
-from shared.store import Store
 
 # Read back this far before the newest change seen, so a change stamped by a
 # replica whose clock lags a little is not missed.
@@ -22,8 +21,8 @@ _OVERLAP = timedelta(minutes=1)
 class Reachability:
     """Answer which channels a customer is blocked on, from memory kept in step with the store."""
 
-    def __init__(self, store: Store, *, clock: Clock) -> None:
-        self._store = store
+    def __init__(self, *, deliveries: DeliveryRepository, clock: Clock) -> None:
+        self._deliveries = deliveries
         self._clock = clock
         self._blocked: dict[str, frozenset[str]] = {}
         self._seen: datetime | None = None
@@ -41,7 +40,7 @@ class Reachability:
     async def sync(self) -> None:
         """Read what changed in the store since the last sync."""
         since = self._seen - _OVERLAP if self._seen else None
-        for doc in await notify_store.reachability_changes(self._store, since=since):
+        for doc in await self._deliveries.reachability_changes(since=since):
             self._mirror(doc["_id"], frozenset(doc.get("blocked") or {}))
             stamp = doc.get("updated_at")
             if stamp is not None and (self._seen is None or stamp > self._seen):
@@ -50,8 +49,7 @@ class Reachability:
 
     async def set(self, subject_ref: str, *, channel: str, reachable: bool, reason: str) -> None:
         """Record (and mirror) whether ``subject_ref`` may be sent anything on ``channel``."""
-        await notify_store.set_reachable(
-            self._store,
+        await self._deliveries.set_reachable(
             subject_ref,
             channel=channel,
             reachable=reachable,

@@ -2,13 +2,9 @@
 
 The token is the only credential (see ``survey.py``). A rating goes to
 routing's ``POST /internal/v1/cases/{id}/satisfaction``, which closes the case
-or reopens it; each link takes one answer.
+or reopens it; each link takes one answer (``ratings.py``).
 """
 
-# Annotations stay evaluated (no postponed annotations): FastAPI must resolve
-# the route-local Annotated aliases when it builds the routes.
-import hashlib
-import logging
 import unicodedata
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,14 +13,11 @@ from fastapi import APIRouter, Form
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from services.notify import store as notify_store
-from services.notify.clients import RoutingClient
-from services.notify.survey import LinkExpired, SurveySigner, SurveyTicket
+from services.notify.deps import Parts
+from services.notify.ratings import record_rating
+from services.notify.survey import LinkExpired, SurveyTicket
 from services.notify.templates import csat_labels
-from shared.errors import Conflict, Forbidden, Invalid, NotFound, UpstreamUnavailable
-from shared.runtime import Runtime
-
-log = logging.getLogger(__name__)
+from shared.errors import Forbidden
 
 COMMENT_LIMIT = 1000
 _PAGES = Environment(
@@ -33,59 +26,69 @@ _PAGES = Environment(
 )
 
 
-def router(runtime: Runtime, *, signer: SurveySigner, routing: RoutingClient) -> APIRouter:
-    """Return the survey page routes."""
-    api = APIRouter(tags=["survey"])
+router = APIRouter(tags=["survey"])
 
-    @api.get("/survey/{token}", response_class=HTMLResponse)
-    async def show(token: str) -> HTMLResponse:
-        try:
-            ticket = signer.verify(token)
-        except Forbidden as exc:
-            return _refused(exc)
-        return _page("form", 200, ticket)
 
-    @api.post("/survey/{token}", response_class=HTMLResponse)
-    async def answer(
-        token: str,
-        score: Annotated[str, Form()] = "",
-        comment: Annotated[str, Form(max_length=4 * COMMENT_LIMIT)] = "",
-    ) -> HTMLResponse:
-        try:
-            ticket = signer.verify(token)
-        except Forbidden as exc:
-            return _refused(exc)
-        text = unicodedata.normalize("NFC", comment).strip()[:COMMENT_LIMIT]
-        if score not in {"1", "2", "3", "4", "5"}:
-            error = "กรุณาเลือกคะแนน 1-5" if ticket.language == "th" else "Please choose 1 to 5."
-            return _page("form", 422, ticket, error=error, comment=text)
-        key = hashlib.sha256(token.encode()).hexdigest()
-        now = runtime.clock.now()
-        if not await notify_store.claim_survey_answer(
-            runtime.store, key, case_id=ticket.case_id, at=now
-        ):
-            return _page("already", 409, ticket)
-        try:
-            await routing.record_satisfaction(
-                ticket.case_id, score=int(score), comment=text or None, channel=ticket.channel
-            )
-        except Conflict:
-            # Routing has a rating already (from another link or LINE) or the
-            # case moved on; the answer stays claimed so it is not sent again.
-            return _page("already", 409, ticket)
-        except (NotFound, Invalid) as exc:
-            await notify_store.release_survey_answer(runtime.store, key)
-            log.warning("survey answer refused by routing: %s", exc, extra=_ids(ticket))
-            return _page("invalid", 404 if isinstance(exc, NotFound) else 422, ticket)
-        except UpstreamUnavailable as exc:
-            await notify_store.release_survey_answer(runtime.store, key)
-            log.warning("survey answer not recorded: %s", exc, extra=_ids(ticket))
-            return _page("unavailable", 503, ticket, headers={"Retry-After": "60"})
-        await notify_store.confirm_survey_answer(runtime.store, key, score=int(score), at=now)
-        log.info("survey answer recorded", extra={**_ids(ticket), "score": int(score)})
-        return _page("thanks", 200, ticket)
+def _html(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"text/html": {}}}
 
-    return api
+
+# Every answer is the survey page, in the state that says what happened.
+_REFUSED: dict[int | str, dict[str, Any]] = {
+    403: _html("the link is not genuine"),
+    410: _html("the link has expired"),
+}
+_ANSWERED: dict[int | str, dict[str, Any]] = {
+    **_REFUSED,
+    404: _html("routing does not know the case"),
+    409: _html("this link or the case has a rating already"),
+    422: {
+        "description": "no score from 1 to 5 or routing refused the rating (the page);"
+        " a comment far over the limit (the error as JSON)",
+        "content": {"text/html": {}, "application/json": {"schema": {"type": "object"}}},
+    },
+    503: _html("routing did not answer; the customer may send again (Retry-After)"),
+}
+
+
+@router.get("/survey/{token}", response_class=HTMLResponse, responses=_REFUSED)
+async def show(token: str, parts: Parts) -> HTMLResponse:
+    """Show the rating form for a genuine, unexpired link."""
+    try:
+        ticket = parts.signer.verify(token)
+    except Forbidden as exc:
+        return _refused(exc)
+    return _page("form", 200, ticket)
+
+
+@router.post("/survey/{token}", response_class=HTMLResponse, responses=_ANSWERED)
+async def answer(
+    token: str,
+    parts: Parts,
+    score: Annotated[str, Form()] = "",
+    comment: Annotated[str, Form(max_length=4 * COMMENT_LIMIT)] = "",
+) -> HTMLResponse:
+    """Record the customer's rating once per link and hand it to routing."""
+    try:
+        ticket = parts.signer.verify(token)
+    except Forbidden as exc:
+        return _refused(exc)
+    text = unicodedata.normalize("NFC", comment).strip()[:COMMENT_LIMIT]
+    if score not in {"1", "2", "3", "4", "5"}:
+        error = "กรุณาเลือกคะแนน 1-5" if ticket.language == "th" else "Please choose 1 to 5."
+        return _page("form", 422, ticket, error=error, comment=text)
+    rated = await record_rating(
+        ticket,
+        token,
+        score=int(score),
+        comment=text or None,
+        surveys=parts.surveys,
+        routing=parts.routing,
+        clock=parts.clock,
+    )
+    # Routing down: the answer was given back, and the customer may send it again.
+    headers = {"Retry-After": "60"} if rated.state == "unavailable" else None
+    return _page(rated.state, rated.status, ticket, headers=headers)
 
 
 def _refused(exc: Forbidden) -> HTMLResponse:
@@ -122,7 +125,3 @@ def _page(
         status_code=status,
         headers={"Referrer-Policy": "no-referrer", "Cache-Control": "no-store", **(headers or {})},
     )
-
-
-def _ids(ticket: SurveyTicket) -> dict[str, str]:
-    return {"case_id": ticket.case_id, "channel": ticket.channel}

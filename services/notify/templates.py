@@ -12,29 +12,36 @@ Each template fills one slot, named after its file under ``templates/``::
 
 An organisation may override any slot by name (``"th/resolved.short"``).
 Overrides are written by admins, not developers, so every template runs in
-Jinja's sandbox, and a set of overrides is accepted only if every kind renders
-on every channel in every language with sample data.
+Jinja's sandbox (with ``*``, ``**`` and ``range`` bounded and no ``lipsum``,
+so a template cannot build a huge text), an override holds at most
+``MAX_SOURCE_CHARS`` characters, and a set of overrides is accepted only if
+every kind renders on every channel in every language with sample data. A
+refusal names the slot and, for a template that does not parse or render,
+the line of that template.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from types import TracebackType
 from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
 from jinja2 import (
     ChoiceLoader,
-    DictLoader,
     FileSystemLoader,
+    FunctionLoader,
     StrictUndefined,
     Template,
     TemplateError,
     TemplateSyntaxError,
     select_autoescape,
 )
+from jinja2.exceptions import SecurityError
+from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
@@ -47,13 +54,28 @@ CHANNELS = ("line", "email", "sms", "app", "callback")
 LANGUAGES = ("th", "en")
 DEFAULT_LANGUAGE = "th"
 
+MAX_SOURCE_CHARS = 10_000
+# The longest string (or list) ``*`` may make, the largest exponent ``**`` may take
+# and the longest ``range`` a template may loop over.
+_MAX_PRODUCT = 10_000
+_MAX_EXPONENT = 100
+_MAX_RANGE = 1_000
+
 _DIR = Path(__file__).with_name("templates")
-_PARTS = ("subject", "body", "short", "line", "sms", "app", "html")
-_SLOTS = frozenset(
-    ["_layout.html"]
-    + [f"{lang}/_body" for lang in LANGUAGES]
-    + [f"{lang}/{kind}.{part}" for lang in LANGUAGES for kind in KINDS for part in _PARTS]
+PARTS = ("subject", "body", "short", "line", "sms", "app", "html")
+# Every slot by language, then kind, then part: the order an editor lists them in.
+SLOTS: tuple[str, ...] = (
+    "_layout.html",
+    *(
+        slot
+        for lang in LANGUAGES
+        for slot in (
+            f"{lang}/_body",
+            *(f"{lang}/{kind}.{part}" for kind in KINDS for part in PARTS),
+        )
+    ),
 )
+_SLOTS = frozenset(SLOTS)
 _CONTENT_BLOCK = re.compile(r"{%-?\s*block\s+content\b")
 # Optional context every template may test without tripping StrictUndefined.
 _OPTIONAL: dict[str, Any] = {
@@ -107,15 +129,36 @@ def csat_options(case_number: str, language: str) -> tuple[QuickReplyOption, ...
     )
 
 
+class _Sandbox(SandboxedEnvironment):
+    """Jinja's sandbox, with ``*`` and ``**`` kept from building huge values."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
+        """Refuse a product longer than ``_MAX_PRODUCT`` or a power above ``_MAX_EXPONENT``."""
+        if operator == "**" and isinstance(right, int) and abs(right) > _MAX_EXPONENT:
+            raise SecurityError(f"an exponent above {_MAX_EXPONENT} is refused")
+        if operator == "*":
+            for seq, times in ((left, right), (right, left)):
+                if (
+                    isinstance(seq, str | list | tuple)
+                    and isinstance(times, int)
+                    and len(seq) * times > _MAX_PRODUCT
+                ):
+                    raise SecurityError(f"a value longer than {_MAX_PRODUCT} is refused")
+        return super().call_binop(context, operator, left, right)
+
+
 class TemplateSet:
     """The shipped templates, optionally overridden slot by slot."""
 
     def __init__(self, overrides: Mapping[str, str] | None = None) -> None:
         self._overrides = dict(overrides or {})
-        self._env = SandboxedEnvironment(
+        self._env = _Sandbox(
             loader=ChoiceLoader(
                 [
-                    DictLoader({f"{slot}.j2": src for slot, src in self._overrides.items()}),
+                    # An override's file name is its slot: a render error names it.
+                    FunctionLoader(self._override_source),
                     FileSystemLoader(_DIR),
                 ]
             ),
@@ -125,11 +168,23 @@ class TemplateSet:
             lstrip_blocks=True,
         )
         self._env.filters["paragraphs"] = _paragraphs
+        self._env.globals["range"] = _short_range
+        del self._env.globals["lipsum"]  # filler text for mock-ups, 10**5 paragraphs on request
+
+    def _override_source(self, name: str) -> tuple[str, str, Callable[[], bool]] | None:
+        slot = name.removesuffix(".j2")
+        if slot not in self._overrides:
+            return None
+        return self._overrides[slot], slot, lambda: True
 
     @property
     def overrides(self) -> Mapping[str, str]:
         """Return the overriding sources by slot name."""
         return dict(self._overrides)
+
+    def has(self, slot: str) -> bool:
+        """Say whether ``slot`` has a text in this set (overridden or shipped)."""
+        return slot in self._overrides or shipped_source(slot) is not None
 
     def with_overrides(self, overrides: Mapping[str, str]) -> TemplateSet:
         """Return a set with ``overrides`` laid over this one; refuse any that fails."""
@@ -138,12 +193,20 @@ class TemplateSet:
             slot = name.removesuffix(".j2")
             if slot not in _SLOTS:
                 raise Invalid(f"no template slot is named {name!r}", field=name)
+            if len(source) > MAX_SOURCE_CHARS:
+                raise Invalid(
+                    f"template {slot} holds {len(source)} characters; at most {MAX_SOURCE_CHARS}",
+                    field=slot,
+                )
+            if not source.strip():
+                raise Invalid(f"template {slot} is empty; reset it to use the default", field=slot)
             try:
-                self._env.parse(source)
+                # Compiled, not only parsed: a block defined twice is found here too.
+                self._env.compile(source, name=f"{slot}.j2", filename=slot)
             except TemplateSyntaxError as exc:
                 raise Invalid(
                     f"template {slot} has a syntax error on line {exc.lineno}: {exc.message}",
-                    field=name,
+                    field=slot,
                 ) from exc
             if slot.endswith("/_body") and not _CONTENT_BLOCK.search(source):
                 # Without it every email body would silently lose its message.
@@ -187,9 +250,61 @@ class TemplateSet:
     def _run(template: Template, values: Mapping[str, Any]) -> str:
         try:
             return template.render(values)
-        except TemplateError as exc:
-            name = (template.name or "?").removesuffix(".j2")
-            raise Invalid(f"template {name} cannot render: {exc}", field=name) from exc
+        except (
+            TemplateError,
+            ArithmeticError,
+            LookupError,
+            TypeError,
+            ValueError,
+            RuntimeError,  # RecursionError: a template that extends or includes itself
+        ) as exc:
+            # An admin's template may fail as Python does ({{ 1 // 0 }}), not only as Jinja.
+            name, line = _failed_at(exc.__traceback__)
+            name = name or (template.name or "?").removesuffix(".j2")
+            where = f" on line {line}" if line else ""
+            raise Invalid(f"template {name} cannot render{where}: {exc}", field=name) from exc
+
+
+def _short_range(*args: int) -> range:
+    numbers = range(*args)
+    if len(numbers) > _MAX_RANGE:
+        raise SecurityError(f"a range longer than {_MAX_RANGE} is refused")
+    return numbers
+
+
+def _failed_at(tb: TracebackType | None) -> tuple[str | None, int | None]:
+    # Jinja rewrites the traceback: each template frame is named after the
+    # template's file (an override's is its slot) at the template's line. The
+    # innermost one is where it failed, in whichever template it was.
+    found: tuple[str | None, int | None] = (None, None)
+    while tb is not None:
+        if "__jinja_exception__" in tb.tb_frame.f_globals:
+            found = (_slot_of(tb.tb_frame.f_code.co_filename), tb.tb_lineno)
+        tb = tb.tb_next
+    return found
+
+
+def _slot_of(filename: str) -> str:
+    path = Path(filename)
+    if path.is_absolute() and path.is_relative_to(_DIR):
+        return path.relative_to(_DIR).as_posix().removesuffix(".j2")
+    return filename
+
+
+def shipped_source(slot: str) -> str | None:
+    """Return the shipped text of ``slot``, or None if the slot ships empty."""
+    return _shipped().get(slot)
+
+
+@functools.cache
+def _shipped() -> dict[str, str]:
+    files = {slot: _DIR / f"{slot}.j2" for slot in SLOTS}
+    return {slot: f.read_text(encoding="utf-8") for slot, f in files.items() if f.is_file()}
+
+
+def sample_case() -> dict[str, Any]:
+    """Return the sample case every check and preview renders with."""
+    return dict(_SAMPLE)
 
 
 @functools.cache

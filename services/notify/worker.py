@@ -17,9 +17,8 @@ import logging
 import random
 from collections import deque
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
-from services.notify import store as notify_store
 from services.notify.announcements import attempt_entry, callback_request, failure_report
 from services.notify.delivery import Attempter, Outcome
 from services.notify.domain import Intent, retry_at
@@ -27,11 +26,11 @@ from services.notify.library import TemplateLibrary
 from services.notify.reachability import Reachability
 from services.notify.retry import backoff_delay
 from services.notify.settings import NotifySettings
-from services.notify.store import HotWrites
+from services.notify.store import DeliveryRepository
+from shared.clock import Clock
 from shared.errors import BusError
 from shared.ids import new_id
 from shared.messages.base import Envelope
-from shared.runtime import Runtime
 from shared.store import Document
 
 log = logging.getLogger(__name__)
@@ -39,23 +38,33 @@ log = logging.getLogger(__name__)
 _ANNOUNCE_GRACE = timedelta(seconds=10)
 
 
+class Publisher(Protocol):
+    """Where messages to agents go: the bus."""
+
+    async def publish(self, envelope: Envelope) -> None:
+        """Publish ``envelope`` with confirms; raise a ``BusError`` if it was not taken."""
+        ...
+
+
 class DeliveryWorker:
     """Work the delivery log until cancelled."""
 
     def __init__(
         self,
-        runtime: Runtime,
         *,
+        deliveries: DeliveryRepository,
         attempter: Attempter,
-        writes: HotWrites,
         reachability: Reachability,
         library: TemplateLibrary,
         settings: NotifySettings,
+        clock: Clock,
+        publisher: Publisher,
         rng: random.Random | None = None,
     ) -> None:
-        self._runtime = runtime
+        self._deliveries = deliveries
         self._attempter = attempter
-        self._writes = writes
+        self._clock = clock
+        self._publisher = publisher
         self._reachability = reachability
         self._library = library
         self._settings = settings
@@ -70,8 +79,8 @@ class DeliveryWorker:
 
     async def enqueue(self, intent: Intent) -> bool:
         """Record ``intent`` leased to this worker and queue it; False if recorded before."""
-        doc = await self._writes.record_intent(
-            intent, at=self._runtime.clock.now(), owner=self._owner, lease=self._lease
+        doc = await self._deliveries.record_intent(
+            intent, at=self._clock.now(), owner=self._owner, lease=self._lease
         )
         if doc is None:
             return False
@@ -94,6 +103,12 @@ class DeliveryWorker:
         finally:
             await self._stop()
 
+    async def work_once(self) -> None:
+        """Do one round of the loop, then wait until every attempt it started is settled."""
+        await self._maintain()
+        await self._drain()
+        await asyncio.gather(*tuple(self._in_flight), return_exceptions=True)
+
     async def _stop(self) -> None:
         for task in self._in_flight:
             task.cancel()
@@ -102,12 +117,10 @@ class DeliveryWorker:
         # off mid-attempt wait for their lease to run out, then go again with
         # the same provider idempotency keys.
         with contextlib.suppress(Exception):
-            await notify_store.release(
-                self._runtime.store, list(self._local), now=self._runtime.clock.now()
-            )
+            await self._deliveries.release(list(self._local), now=self._clock.now())
 
     async def _maintain(self) -> None:
-        now = self._runtime.clock.now()
+        now = self._clock.now()
         if not self._due(self._maintained_at, now):
             return
         self._maintained_at = now
@@ -116,14 +129,12 @@ class DeliveryWorker:
         # Only what the worker that settled it had time to publish itself: the
         # sweep is for a process that died in between.
         settled_before = now - _ANNOUNCE_GRACE
-        for doc in await notify_store.unannounced(
-            self._runtime.store, settled_before=settled_before
-        ):
+        for doc in await self._deliveries.unannounced(settled_before=settled_before):
             await self._publish(doc["_id"], doc["announce"])
 
     async def _drain(self) -> None:
         settings = self._settings
-        now = self._runtime.clock.now()
+        now = self._clock.now()
         # Retries and deliveries orphaned by a dead replica are looked for once
         # per poll interval, and again at once while they come in full batches.
         claim = self._due(self._claimed_at, now)
@@ -135,9 +146,9 @@ class DeliveryWorker:
             docs: list[Document] = []
             if claim:
                 limit = min(settings.notify_batch_size, room)
-                self._claimed_at = self._runtime.clock.now()
-                docs = await notify_store.claim_due(
-                    self._runtime.store, now=self._claimed_at, lease=self._lease, limit=limit
+                self._claimed_at = self._clock.now()
+                docs = await self._deliveries.claim_due(
+                    now=self._claimed_at, lease=self._lease, limit=limit
                 )
                 claim = len(docs) == limit
             docs += self._take_local(room - len(docs))
@@ -151,7 +162,7 @@ class DeliveryWorker:
     def _take_local(self, count: int) -> list[Document]:
         # A delivery whose lease is nearly over is left for the store's claim:
         # another replica may take it then, and two must never send at once.
-        cutoff = self._runtime.clock.now() + self._lease / 3
+        cutoff = self._clock.now() + self._lease / 3
         taken: list[Document] = []
         while self._local and len(taken) < count:
             doc = self._local.popleft()
@@ -181,7 +192,7 @@ class DeliveryWorker:
             log.exception("delivery outcome not recorded", extra=_ids(doc, intent))
 
     async def _record(self, doc: Document, intent: Intent, outcome: Outcome) -> None:
-        now = self._runtime.clock.now()
+        now = self._clock.now()
         fields: dict[str, Any] = {"updated_at": now, "rate_counted": outcome.rate_counted}
         attempt = attempt_entry(outcome, now)
         if attempt is not None:
@@ -217,7 +228,7 @@ class DeliveryWorker:
             announce = failure_report(doc, intent, outcome, attempts=attempts, now=now)
         elif verdict == "callback_task":
             announce = callback_request(doc, intent, outcome, now=now)
-        await self._writes.settle(
+        await self._deliveries.settle(
             doc,
             fields=fields,
             attempt=attempt,
@@ -246,13 +257,13 @@ class DeliveryWorker:
 
     async def _publish(self, delivery_id: str, envelope: dict[str, Any]) -> None:
         try:
-            await self._runtime.bus.publish(Envelope.model_validate(envelope))
+            await self._publisher.publish(Envelope.model_validate(envelope))
         except BusError as exc:
             log.warning(
                 "agents not told yet, will retry: %s", exc, extra={"notification_id": delivery_id}
             )
             return
-        await notify_store.announced(self._runtime.store, delivery_id)
+        await self._deliveries.announced(delivery_id)
 
 
 def _ids(doc: Document, intent: Intent) -> dict[str, str]:

@@ -1,16 +1,17 @@
 """Privacy's consent routes: record a case's consent decision, read its history."""
 
-# Annotations stay evaluated (no postponed annotations): FastAPI must resolve
-# the route-local Annotated aliases when it builds the routes.
-from typing import Annotated, Any, Literal
+# Annotations stay evaluated (no postponed annotations): FastAPI resolves the
+# routes' Annotated parameters when it builds them.
+from typing import Any, Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.privacy.consent import ConsentRecord, ConsentSource
-from services.privacy.consent_book import ConsentBook
+from services.privacy.deps import Parts
+from shared.api_models.privacy import ConsentRead
 from shared.errors import NotFound
-from shared.http import ServiceCaller
+from shared.http import Caller
 
 
 class ConsentIn(BaseModel):
@@ -31,30 +32,29 @@ def record_view(record: ConsentRecord) -> dict[str, Any]:
     return {"state": record.state, **record.model_dump(mode="json")}
 
 
-def router(caller: Any, consents: ConsentBook) -> APIRouter:
-    """Return the consent routes."""
-    api = APIRouter()
-    Caller = Annotated[ServiceCaller, caller]
+router = APIRouter()
 
-    @api.post("/consent")
-    async def change(body: ConsentIn, who: Caller) -> dict[str, Any]:
-        record = await consents.record(
-            body.case_id,
-            body.state,
-            source=body.source,
-            actor=who.user,
-            role=who.role,
-            reason=body.reason,
-            contact_ids=body.contact_ids,
-            subject_ref=body.subject_ref,
-        )
-        return record_view(record)
 
-    @api.get("/consent/{case_id}")
-    async def history(case_id: str, _: Caller) -> dict[str, Any]:
-        record = await consents.get(case_id)
-        if record is None:
-            raise NotFound(f"privacy holds no consent record for case {case_id}")
-        return record_view(record)
+@router.post("/consent", response_model=ConsentRead)
+async def change(body: ConsentIn, who: Caller, parts: Parts) -> dict[str, Any]:
+    """Record a consent decision for a case; return the case's consent."""
+    record = await parts.consents.record(
+        body.case_id,
+        body.state,
+        source=body.source,
+        actor=who.user,
+        role=who.role,
+        reason=body.reason,
+        contact_ids=body.contact_ids,
+        subject_ref=body.subject_ref,
+    )
+    return record_view(record)
 
-    return api
+
+@router.get("/consent/{case_id}", response_model=ConsentRead)
+async def history(case_id: str, _: Caller, parts: Parts) -> dict[str, Any]:
+    """Return a case's consent and its history; 404 if none was ever recorded."""
+    record = await parts.consents.get(case_id)
+    if record is None:
+        raise NotFound(f"privacy holds no consent record for case {case_id}")
+    return record_view(record)

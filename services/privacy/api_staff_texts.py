@@ -1,16 +1,18 @@
 """Privacy's staff-text routes: vault what staff tell a customer, reveal it to who may see it."""
 
-# Annotations stay evaluated (no postponed annotations): FastAPI must resolve
-# the route-local Annotated aliases when it builds the routes.
+# Annotations stay evaluated (no postponed annotations): FastAPI resolves the
+# routes' Annotated parameters when it builds them.
 from typing import Annotated, Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.privacy.deps import Parts
 from services.privacy.reveal import RevealPurpose
 from services.privacy.roles import STAFF_WRITERS, require_role
-from services.privacy.staff_texts import StaffTextKind, StaffTexts
-from shared.http import ServiceCaller
+from services.privacy.staff_texts import StaffTextKind
+from shared.api_models.privacy import StaffRevealRead, StaffTextRead
+from shared.http import Caller
 from shared.messages import Consent
 
 
@@ -39,33 +41,32 @@ class StaffRevealIn(BaseModel):
     reason: str = Field(default="", max_length=500)
 
 
-def router(caller: Any, staff: StaffTexts) -> APIRouter:
-    """Return the staff-text routes."""
-    api = APIRouter()
-    Caller = Annotated[ServiceCaller, caller]
+router = APIRouter()
 
-    @api.post("/staff-texts")
-    async def vault_text(body: StaffTextIn, who: Caller) -> dict[str, str]:
-        require_role(who.role, STAFF_WRITERS, to="write to a customer")
-        return await staff.vault_text(
-            case_id=body.case_id,
-            subject_ref=body.subject_ref,
-            kind=body.kind,
-            text=body.text,
-            actor=who.user,
-        )
 
-    @api.post("/staff-texts/reveal")
-    async def reveal(body: StaffRevealIn, who: Caller) -> dict[str, Any]:
-        texts = await staff.reveal(
-            body.refs,
-            case_id=body.case_id,
-            consent=body.consent,
-            purpose=body.purpose,
-            reason=body.reason,
-            actor=who.user,
-            role=who.role,
-        )
-        return {"case_id": body.case_id, "texts": texts}
+@router.post("/staff-texts", response_model=StaffTextRead)
+async def vault_text(body: StaffTextIn, who: Caller, parts: Parts) -> dict[str, str]:
+    """Vault what staff wrote to a customer; return its reference and masked copy."""
+    require_role(who.role, STAFF_WRITERS, to="write to a customer")
+    return await parts.staff_texts.vault_text(
+        case_id=body.case_id,
+        subject_ref=body.subject_ref,
+        kind=body.kind,
+        text=body.text,
+        actor=who.user,
+    )
 
-    return api
+
+@router.post("/staff-texts/reveal", response_model=StaffRevealRead)
+async def reveal(body: StaffRevealIn, who: Caller, parts: Parts) -> dict[str, Any]:
+    """Return a case's staff texts, clear where the caller may see them."""
+    texts = await parts.staff_texts.reveal(
+        body.refs,
+        case_id=body.case_id,
+        consent=body.consent,
+        purpose=body.purpose,
+        reason=body.reason,
+        actor=who.user,
+        role=who.role,
+    )
+    return {"case_id": body.case_id, "texts": texts}

@@ -3,7 +3,9 @@
 A case's record holds its history (``consent.ConsentRecord``), the customers it
 concerns, and an outbox: a ``consent.changed`` message is written in the same
 update as the change it announces and published afterwards by a relay, so a
-crash between the write and the publish loses nothing.
+crash between the write and the publish loses nothing. The records, their
+outbox and the contacts they are made of are reached through a
+``ConsentRepository`` (``store/consent.py``).
 
 Privacy does not see cases being opened; it learns which contacts form a case
 when a caller names them (a consent change, a case view) and then adds those
@@ -21,9 +23,6 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from pymongo.errors import DuplicateKeyError
-
-from services.privacy import store as pstore
 from services.privacy.consent import (
     ConsentRecord,
     ConsentSource,
@@ -33,12 +32,12 @@ from services.privacy.consent import (
     merged,
 )
 from services.privacy.messages import ConsentChanged
+from services.privacy.store.consent import ConsentRepository
 from shared.bus import Bus
 from shared.clock import Clock
 from shared.errors import BusError, Conflict, Forbidden, Invalid, NotFound
 from shared.logging import current_correlation_id
 from shared.messages import Consent, Envelope
-from shared.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -48,31 +47,36 @@ _WRITE_ATTEMPTS = 10
 class ConsentBook:
     """Keep every case's consent with its history, and announce changes on the bus."""
 
-    def __init__(self, store: Store, *, bus: Bus, clock: Clock) -> None:
-        self._store = store
+    def __init__(self, consents: ConsentRepository, *, bus: Bus, clock: Clock) -> None:
+        self._consents = consents
         self._bus = bus
         self._clock = clock
         self._said_unbound = False
 
     async def get(self, case_id: str) -> ConsentRecord | None:
         """Return the case's record, or None if privacy has not seen the case."""
-        doc = await self._store[pstore.CONSENTS].find_one({"_id": case_id})
-        return _record(case_id, doc) if doc else None
+        held = await self._consents.held(case_id)
+        return held.record if held else None
 
     async def for_subject(self, subject_ref: str) -> list[ConsentRecord]:
         """Return the records of every case that concerns ``subject_ref``."""
-        cursor = self._store[pstore.CONSENTS].find({"subject_refs": subject_ref})
-        return [_record(doc["_id"], doc) async for doc in cursor]
+        return await self._consents.for_subject(subject_ref)
 
     async def link(
-        self, case_id: str, contact_ids: Sequence[str], *, customer: str | None = None
+        self,
+        case_id: str,
+        contact_ids: Sequence[str],
+        *,
+        customer: str | None = None,
+        moved_from: str | None = None,
     ) -> ConsentRecord:
         """Tie contacts to their case and add the captures that count to its history.
 
         ``customer`` is the case's own customer as routing knows it; privacy
-        keeps the first one it learns.
+        keeps the first one it learns. ``moved_from`` is the case this one was
+        split off: contacts tied to it move here.
         """
-        record, _ = await self._link(case_id, contact_ids, customer=customer)
+        record, _ = await self._link(case_id, contact_ids, customer=customer, moved_from=moved_from)
         return record
 
     async def record(
@@ -98,7 +102,7 @@ class ConsentBook:
         if contact_ids:
             _, subjects = await self._link(case_id, contact_ids, customer=subject_ref)
         if subject_ref:
-            if not await self._store[pstore.SUBJECTS].find_one({"_id": subject_ref}, {"_id": 1}):
+            if not await self._consents.subject_exists(subject_ref):
                 raise NotFound(f"no subject {subject_ref}")
             subjects.add(subject_ref)
         now = self._clock.now()
@@ -112,8 +116,7 @@ class ConsentBook:
             case_id, decide, subjects=subjects, announce_new=True, customer=subject_ref
         )
         for subject in sorted(subjects):
-            await pstore.append_audit(
-                self._store,
+            await self._consents.append_audit(
                 at=now,
                 actor=actor,
                 role=role,
@@ -127,22 +130,16 @@ class ConsentBook:
 
     async def relay(self, case_id: str | None = None) -> int:
         """Publish pending ``consent.changed`` messages in order; return how many went out."""
-        query: dict[str, Any] = {"pending": {"$gt": 0}}
-        if case_id is not None:
-            query["_id"] = case_id
         sent = 0
-        async for doc in self._store[pstore.CONSENTS].find(query):
-            for raw in doc["outbox"]:
+        async for pending in self._consents.pending(case_id):
+            for raw in pending.outbox:
                 envelope = Envelope.model_validate(raw)
                 try:
                     await self._bus.publish(envelope)
                 except BusError as exc:
                     self._held_back(exc)
                     break  # keep this case's messages in order: retry from here later
-                await self._store[pstore.CONSENTS].update_one(
-                    {"_id": doc["_id"], "outbox.id": envelope.id},
-                    {"$pull": {"outbox": {"id": envelope.id}}, "$inc": {"pending": -1}},
-                )
+                await self._consents.delivered(pending.case_id, envelope.id)
                 sent += 1
         return sent
 
@@ -162,20 +159,19 @@ class ConsentBook:
             self._said_unbound = True
 
     async def _link(
-        self, case_id: str, contact_ids: Sequence[str], *, customer: str | None
+        self,
+        case_id: str,
+        contact_ids: Sequence[str],
+        *,
+        customer: str | None,
+        moved_from: str | None = None,
     ) -> tuple[ConsentRecord, set[str]]:
-        docs = await self._contacts(case_id, contact_ids)
+        docs = await self._contacts(case_id, contact_ids, moved_from=moved_from)
         # The earliest contact privacy knows on the case is the one that opened it.
-        first = [
-            d
-            async for d in self._store[pstore.CONTACTS]
-            .find({"case_id": case_id}, {"vault": 0})
-            .sort("received_at", 1)
-            .limit(1)
-        ]
-        opener = first[0] if first else min(docs, key=lambda d: d["received_at"])
-        held = await self._store[pstore.CONSENTS].find_one({"_id": case_id}, {"customer_ref": 1})
-        customer = (held or {}).get("customer_ref") or customer or str(opener["subject_ref"])
+        first = await self._consents.opener(case_id)
+        opener = first or min(docs, key=lambda d: d["received_at"])
+        held = await self._consents.customer_of(case_id)
+        customer = held or customer or str(opener["subject_ref"])
         captures = case_captures(docs, customer=customer, opener=str(opener["_id"]))
         subjects = {str(d["subject_ref"]) for d in docs}
         # A capture learned late changes what routing was told only if the case
@@ -189,19 +185,20 @@ class ConsentBook:
         )
         return record, subjects
 
-    async def _contacts(self, case_id: str, contact_ids: Sequence[str]) -> list[dict[str, Any]]:
+    async def _contacts(
+        self, case_id: str, contact_ids: Sequence[str], *, moved_from: str | None
+    ) -> list[dict[str, Any]]:
         ids = list(dict.fromkeys(contact_ids))
-        cursor = self._store[pstore.CONTACTS].find({"_id": {"$in": ids}}, {"vault": 0})
-        docs = [doc async for doc in cursor]
+        docs = await self._consents.contacts(ids)
         missing = set(ids) - {d["_id"] for d in docs}
         if missing:
             raise NotFound(f"privacy has not screened contact {sorted(missing)[0]}")
-        elsewhere = [d["_id"] for d in docs if d.get("case_id") not in (None, case_id)]
+        # Untied contacts are tied here; so are those split off the case this one came from.
+        free: list[str | None] = [None, moved_from] if moved_from else [None]
+        elsewhere = [d["_id"] for d in docs if d.get("case_id") not in (*free, case_id)]
         if elsewhere:
             raise Conflict(f"contact {elsewhere[0]} belongs to another case")
-        await self._store[pstore.CONTACTS].update_many(
-            {"_id": {"$in": ids}, "case_id": None}, {"$set": {"case_id": case_id}}
-        )
+        await self._consents.tie(ids, case_id=case_id, free=free)
         return docs
 
     async def _write(
@@ -213,40 +210,29 @@ class ConsentBook:
         announce_new: bool,
         customer: str | None = None,
     ) -> ConsentRecord:
-        collection = self._store[pstore.CONSENTS]
         for _ in range(_WRITE_ATTEMPTS):
-            doc = await collection.find_one({"_id": case_id})
-            version = int(doc["version"]) if doc else 0
-            record = _record(case_id, doc)
+            held = await self._consents.held(case_id)
+            version = held.version if held else 0
+            record = held.record if held else ConsentRecord(case_id=case_id)
             updated = update(record)
-            known = set(doc["subject_refs"]) if doc else set()
-            first_customer = customer is not None and not (doc or {}).get("customer_ref")
-            if doc and updated == record and subjects <= known and not first_customer:
+            known = held.subject_refs if held else frozenset()
+            first_customer = customer is not None and not record.customer_ref
+            if held and updated == record and subjects <= known and not first_customer:
                 return record
-            changes: dict[str, Any] = {
-                "$set": {
-                    "history": [c.model_dump() for c in updated.history],
-                    "state": updated.state,
-                    "version": version + 1,
-                },
-                "$addToSet": {"subject_refs": {"$each": sorted(subjects)}},
-            }
             if first_customer:
-                changes["$set"]["customer_ref"] = customer
                 updated = updated.model_copy(update={"customer_ref": customer})
             told = bool(record.history) or announce_new
-            if told and updated.state != record.state:
-                changes["$push"] = {"outbox": _announcement(updated, version + 1)}
-                changes["$inc"] = {"pending": 1}
-            else:
-                changes["$setOnInsert"] = {"outbox": [], "pending": 0}
-            try:
-                await collection.update_one(
-                    {"_id": case_id, "version": version}, changes, upsert=True
-                )
-            except DuplicateKeyError:
-                continue  # another writer changed the record: apply ours on top of theirs
-            return updated
+            changed = told and updated.state != record.state
+            if await self._consents.write(
+                case_id,
+                version=version,
+                record=updated,
+                subjects=subjects,
+                customer=customer if first_customer else None,
+                announce=_announcement(updated, version + 1) if changed else None,
+            ):
+                return updated
+            # Another writer changed the record since it was read: apply ours on top of theirs.
         raise Conflict("the case's consent is being changed concurrently; try again")
 
 
@@ -261,11 +247,3 @@ def _announcement(record: ConsentRecord, version: int) -> dict[str, Any]:
         occurred_at=at,
     )
     return envelope.model_dump(mode="json")
-
-
-def _record(case_id: str, doc: dict[str, Any] | None) -> ConsentRecord:
-    history = doc.get("history", []) if doc else []
-    customer = doc.get("customer_ref") if doc else None
-    return ConsentRecord.model_validate(
-        {"case_id": case_id, "history": history, "customer_ref": customer}
-    )

@@ -7,8 +7,11 @@ finder yields candidate spans and ``detect`` keeps the longest where
 candidates overlap. Look-alikes (meter, contract-account and order numbers,
 amounts, dates, hotlines, 13-digit numbers failing the ID checksum, company
 tax ids) are rejected by the validity rules of each kind rather than by a
-list of exceptions. Numbers, emails and LINE ids are found here; addresses
-in ``detect_addresses``, names in ``detect_names`` and ``detect_fields``.
+list of exceptions. Numbers (also a loyalty card's, which names one person),
+passports, emails and LINE ids are found here; addresses in
+``detect_addresses``, names in ``detect_names``, ``detect_fields``,
+``detect_cued`` (turns of a conversation, romanised names) and
+``detect_tables`` (pasted CSV, TSV and sheet rows).
 """
 
 from __future__ import annotations
@@ -17,10 +20,13 @@ import re
 from collections.abc import Iterator, Sequence
 
 from services.privacy.detect_addresses import addresses
+from services.privacy.detect_cued import answered_names, romanised_names, transfer_names
 from services.privacy.detect_fields import english_names, field_names, signed_names
 from services.privacy.detect_names import (
+    foreign_names,
     introduced_names,
     paired_names,
+    standalone_names,
     titled_names,
 )
 from services.privacy.detect_names import (
@@ -28,6 +34,7 @@ from services.privacy.detect_names import (
 )
 from services.privacy.detect_normalise import repair
 from services.privacy.detect_span import Kind, Span
+from services.privacy.detect_tables import table_names
 
 __all__ = ["Kind", "Span", "detect", "is_national_id"]
 
@@ -36,17 +43,25 @@ def detect(text: str, *, known_names: Sequence[str] = ()) -> list[Span]:
     """Return the non-overlapping personal-data spans of ``text``, in order."""
     repaired = repair(text)
     searched = repaired.text
+    numbers = list(_numbers(searched))
     candidates = [
-        *_numbers(searched),
+        *numbers,
+        *_passports(searched),
         *_emails(searched),
         *_line_ids(searched),
         *addresses(searched),
         *titled_names(searched),
         *introduced_names(searched),
         *paired_names(searched),
+        *foreign_names(searched),
+        *standalone_names(searched, [n for n in numbers if n.kind == "phone"]),
         *english_names(searched),
         *field_names(searched),
         *signed_names(searched),
+        *transfer_names(searched),
+        *answered_names(searched),
+        *romanised_names(searched),
+        *table_names(searched),
         *_known_names(searched, known_names),
     ]
     spans = []
@@ -79,9 +94,10 @@ _NUMBER = re.compile(
 )
 _GROUP_SEP = re.compile(rf"({_SEP})")
 # A number glued to letters, a slash or a comma belongs to an order number,
-# a date, a pole number or an amount.
-_GLUED_BEFORE = re.compile(r"[A-Za-z/,_@-]")
-_GLUED_AFTER = re.compile(r"[A-Za-z/_@]|,[0-9]")
+# a date, a pole number or an amount; a comma between a CSV row's cells
+# (a letter or quote before it, no group of three digits after it) does not.
+_GLUED_BEFORE = re.compile(r"[A-Za-z/_@-]|(?<=[0-9๐-๙]),")
+_GLUED_AFTER = re.compile(r"[A-Za-z/_@]|,[0-9]{3}(?![0-9])")
 _PHONE = re.compile(r"0[689]\d{8}|0[2-57]\d{7}")
 _CARD = re.compile(
     r"4\d{12}(?:\d{3}){0,2}|5[1-5]\d{14}|2[2-7]\d{14}|3[47]\d{13}|35\d{14,17}"
@@ -140,6 +156,10 @@ _BANK_NAMES = (
 )
 _BANK_CUE = re.compile(
     r"บัญชี(?!แสดงสัญญา)|ธนาคาร|ธ\.|bank|account|a/c|"
+    # Abbreviations and misspellings: บช., บ/ช, บันชี, acc no., savings, Krungsri's BAY.
+    r"บ/ช|บ\.?ช\.|บ(?<![\u0e01-\u0e4e]บ)ช(?![\u0e01-\u0e4e])|บันชี|ออมทรัพย์|กระแสรายวัน|เผื่อเรียก"
+    # Each branch opens with a letter, which keeps the search fast.
+    r"|acct?\.?(?:[ \t]*no\.?)?(?![A-Za-z])|bay(?![A-Za-z])|"
     + "|".join(re.escape(name) for name in _BANK_NAMES)
     # Bangkok Bank, not the city (กรุงเทพฯ, กรุงเทพมหานคร).
     + r"|กรุงเทพ(?!ฯ|มหานคร)",
@@ -152,14 +172,35 @@ _PHONE_CUE = re.compile(
     r"|มิเตอร์|meter",
     re.I,
 )
+# A loyalty or member card names the one person it was issued to.
+_MEMBER_CUE = re.compile(
+    r"blue[ \t]?card|บลูการ์ด|บัตรสมาชิก|(?:เลข|รหัส|หมายเลข)สมาชิก|member(?:ship)?|loyalty"
+    r"|the[ \t]?1(?![0-9])|เดอะวัน|m[ \t]?card|บัตรสะสม(?:แต้ม|คะแนน)",
+    re.I,
+)
 _CONTEXT_WIDTH = 40
 _MAX_DIGITS = 19
+
+
+# --- passports ------------------------------------------------------------------
+
+_PASSPORT_CUE = re.compile(r"passport|พาสปอร์ต|พาสสปอร์ต|หนังสือเดินทาง", re.I)
+# Thai passports are two letters and seven digits; others one or two letters
+# and six to eight digits, or digits alone.
+_PASSPORT = re.compile(r"(?<![A-Za-z0-9])(?:[A-Z]{1,2}[0-9]{6,8}|[0-9]{7,9})(?![A-Za-z0-9])")
+
+
+def _passports(text: str) -> Iterator[Span]:
+    for cue in _PASSPORT_CUE.finditer(text):
+        match = _PASSPORT.search(text, cue.end())
+        if match and match.start() - cue.end() <= _CONTEXT_WIDTH:
+            yield Span(match.start(), match.end(), "passport")
 
 
 def _numbers(text: str) -> Iterator[Span]:
     for match in _NUMBER.finditer(text):
         start, end = match.span()
-        if start and _GLUED_BEFORE.match(text[start - 1]):
+        if start and _GLUED_BEFORE.match(text, start - 1):
             continue
         if _GLUED_AFTER.match(text, end):
             continue
@@ -229,13 +270,17 @@ def _classify(text: str, start: int, end: int, lengths: list[int], *, has_cc: bo
         return "phone" if _PHONE.fullmatch(national) else None
     if len(digits) == 13 and is_national_id(digits):
         return "national_id"
+    if 8 <= len(digits) <= _MAX_DIGITS and _member_cue_is_nearest(before):
+        return "member_card"
     if _is_card(digits, before):
         return "card"
-    if len(digits) == 10 and (lengths == [3, 1, 5, 1] or _bank_cue_is_nearest(before)):
-        return "bank_account"
     # Savings-bank and agricultural-bank accounts run to 12 digits; a
     # contract-account number has as many, so only a bank word decides.
-    if len(digits) in (11, 12) and _bank_cue_is_nearest(before):
+    if len(digits) in (10, 11, 12) and (
+        (len(digits) == 10 and lengths == [3, 1, 5, 1])
+        or _bank_cue_is_nearest(before)
+        or _bank_follows(text, end)
+    ):
         return "bank_account"
     return "phone" if _PHONE.fullmatch(digits) else None
 
@@ -263,6 +308,24 @@ def _luhn_ok(digits: str) -> bool:
     return total % 10 == 0
 
 
+def _member_cue_is_nearest(before: str) -> bool:
+    member = [m.end() for m in _MEMBER_CUE.finditer(before)]
+    other = [m.end() for m in (*_PHONE_CUE.finditer(before), *_BANK_CUE.finditer(before))]
+    return bool(member) and max(member) > max(other, default=-1)
+
+
+# A bank written right after the number, as in a table row or a slip:
+# "1572233445 bbl", "123-4-56789-0<TAB>KBANK".
+_BANK_AFTER = re.compile(
+    r"[ \t,;|\"']{0,3}(?:" + "|".join(re.escape(name) for name in _BANK_NAMES) + r"|ธ\.|ธนาคาร)",
+    re.I,
+)
+
+
+def _bank_follows(text: str, end: int) -> bool:
+    return bool(_BANK_AFTER.match(text, end))
+
+
 def _bank_cue_is_nearest(before: str) -> bool:
     bank = [m.end() for m in _BANK_CUE.finditer(before)]
     phone = [m.end() for m in _PHONE_CUE.finditer(before)]
@@ -275,17 +338,25 @@ _EMAIL = re.compile(
     r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@"
     r"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
 )
-_LINE_WORD = r"(?:ไลน์|(?<![A-Za-z])line(?![A-Za-z]))"
+_LINE_WORD = r"(?:ไลน์|ไลนื|ไลน(?![\u0e01-\u0e4e])|(?<![A-Za-z])line(?![A-Za-z]))"
 _ID_WORD = r"(?:ไอดี|(?<![A-Za-z])id(?![A-Za-z]))"
 _HANDLE = r"@?[A-Za-z0-9][A-Za-z0-9._-]*"
 _LINE_ID = re.compile(
-    rf"(?P<cue>(?:{_ID_WORD}[ \t]*)?{_LINE_WORD}(?:[ \t_]*{_ID_WORD})?(?:[ \t]*(?:is|คือ|:|=))?)"
+    rf"(?P<cue>(?:{_ID_WORD}[ \t]*)?{_LINE_WORD}(?:[ \t_]*\(?{_ID_WORD}\)?)?"
+    r"(?:[ \t]*(?:is|คือ|:|=))?)"
     rf"(?P<filler>[ \t:\u0e01-\u0e4e]{{0,24}}?)(?P<id>{_HANDLE})",
     re.I,
 )
 _ID_CUE = re.compile(rf"{_ID_WORD}|:|=|คือ", re.I)
 _AT_HANDLE = re.compile(r"(?<![A-Za-z0-9._%+-])@[A-Za-z0-9][A-Za-z0-9._-]*")
-_LINE_CUE = re.compile(_LINE_WORD, re.I)
+# An @handle after LINE or a social network's name is someone's account, and
+# so is one opening a reply (a mention) when it is shaped like a handle.
+_LINE_CUE = re.compile(
+    rf"{_LINE_WORD}|(?<![A-Za-z])(?:ig|instagram|tiktok|twitter|facebook|fb|threads)(?![A-Za-z])"
+    r"|ไอจี|อินสตาแกรม|ติ๊กต็อก|ติ๊กต๊อก|ทวิตเตอร์|เฟส(?:บุ๊ก|บุ๊ค)?",
+    re.I,
+)
+_MENTION_START = re.compile(r"(?:\A|\n)[ \t]*\Z")
 # A token with letters and a digit, dot or underscore is a handle, not a word.
 _HANDLE_SHAPE = re.compile(r"[A-Za-z].*[0-9._]|[0-9._].*[A-Za-z]")
 _NOT_HANDLES = frozenset({"is", "official", "account", "app", "chat", "group", "oa", "pay"})
@@ -308,7 +379,10 @@ def _line_ids(text: str) -> Iterator[Span]:
         if span:
             yield span
     for match in _AT_HANDLE.finditer(text):
-        if _LINE_CUE.search(text, max(0, match.start() - _CONTEXT_WIDTH), match.start()):
+        mention = _MENTION_START.search(text, max(0, match.start() - 4), match.start()) and (
+            _HANDLE_SHAPE.search(match.group())
+        )
+        if mention or _LINE_CUE.search(text, max(0, match.start() - _CONTEXT_WIDTH), match.start()):
             span = _handle_span(text, match.start(), match.end())
             if span:
                 yield span

@@ -22,10 +22,10 @@ _TH = "[\u0e01-\u0e4e]"
 _SP = "[ \t]"
 _HOUSE = rf"{_D}+(?:/{_D}+)?"
 # A room, floor or building: 1204, 5/12, B205, A.
-_ROOM = rf"(?:[A-Za-z]?{_D}+(?:/{_D}+)?[A-Za-z]?|[A-Z](?![A-Za-z]))"
+_ROOM = rf"(?:[A-Za-z]-?{_D}+(?:/{_D}+)?[A-Za-z]?|{_D}+(?:/{_D}+)?[A-Za-z]?|[A-Z](?![A-Za-z]))"
 # A place name runs to a space or, in faxed text without spaces, to the next
 # abbreviated marker (อ. จ. ต. ...) or the postcode.
-_PLACE = rf"{_TH}+?(?=[อจตถซม]\.|{_D}|[\s,()]|\Z)"
+_PLACE = rf"{_TH}+?(?:-{_TH}+?)?(?=[อจตถซม]\.|{_D}|[\s,()]|\Z)"
 _EN_PLACE = r"[A-Z][a-z]+(?: [A-Z][a-z]+)*"
 # Words that begin the name of a residential building or estate.
 _BUILDING = r"คอนโด(?:มิเนียม)?|หอพัก|อพาร์[ทต]เมนท?์|แมนชั่น|การเคหะ|อาคาร|ตึก|แฟลต"
@@ -67,23 +67,42 @@ _NOT_BRIDGED = (
     "คือ",
 )
 _NOT_ESTATE = "|".join(_NOT_BRIDGED)
-# Components that carry their own label: an address may run over one or two
+# หมู่ typed หมุ่ or หมู, เลขที่ typed เลขที; ต and อ typed without their dot
+# before a place name that begins as place names do (ตบางเลน, อเมืองพิษณุโลก).
+_MOO = "หม[ูุ]่?"
+# Elderly customers space the label out: บ้าน เลข ที่.
+_NUMBER_LABEL = rf"เลข(?:{_SP}?ที่|ที)"
+_PLACE_START = "บาง|บ้าน|เมือง|หนอง|ท่า|ดอน|โคก|ห้วย|ทุ่ง|วัง|ป่า|แม่|เชียง|สัน|โพธิ์|โนน|บึง|ปาก|ไทร|ควน|คลอง"
+# Components that carry their own label: an address may run over up to three
 # unlabelled words (a building's name) to reach one of these.
 _LABELLED = (
     rf"หมู่บ้าน{_SP}*{_PLACE}(?:{_SP}{_D}+(?![/0-9๐-๙]))?",
-    rf"(?:หมู่(?:ที่)?|ม\.){_SP}*{_D}+",
-    rf"(?:ซอย|ซ\.){_SP}*(?:{_PLACE}(?:{_SP}{_HOUSE})?|{_HOUSE})",
+    rf"(?:{_MOO}(?:ที่)?|ม\.){_SP}*{_D}+",
+    rf"(?:ซอย|ซ\.){_SP}*(?:{_PLACE}(?:{_SP}?{_HOUSE})?|{_HOUSE})",
     rf"(?:ถนน|ถ\.){_SP}*{_PLACE}(?:{_SP}{_D}{{1,3}}(?!{_D}))?",
-    rf"(?:ตำบล|แขวง|ต\.|อำเภอ|เขต|อ\.|จังหวัด|จ\.){_SP}*{_PLACE}",
+    # ตำบน and อำเพอ are how the words are often misspelt.
+    rf"(?:ตำบล|ตำบน|แขวง|ต\.|อำเภอ|อำเพอ|เขต|อ\.|จังหวัด|จ\.|[ตอ](?={_PLACE_START})){_SP}*{_PLACE}",
+    # A side lane off a soi, numbered: แยก 5, ซ.ย่อย 3 (a ซอย already).
+    rf"แยก{_SP}*{_D}+(?:-{_D}+)?(?![0-9๐-๙/])",
+    # A post office box and the post office holding it.
+    rf"ตู้{_SP}*(?:ปณ\.?|ป\.ณ\.|ไปรษณีย์){_SP}*{_D}+",
+    rf"(?:ปณจ?\.|ป\.ณ\.|(?:ที่ทำการ)?ไปรษณีย์)(?:จ\.|อำเภอ|อ\.)?{_SP}*{_PLACE}",
+    r"(?:P\.?O\.?|Post Office)[ \t]*Box[ \t]*\d+",
+    rf"{_EN_PLACE} Post Office",
     rf"(?:ห้อง|ชั้น|อาคาร|ตึก|แฟลต|ทาวเวอร์){_SP}*{_ROOM}(?![0-9๐-๙A-Za-z])",
-    rf"(?:{_BUILDING}){_SP}?{_PLACE}",
-    rf"(?:บ้าน)?เลขที่{_SP}*{_HOUSE}",
+    rf"(?:{_BUILDING})(?:{_SP}?(?!{_NOT_ESTATE}){_PLACE})?",
+    rf"(?:บ้าน{_SP}?)?{_NUMBER_LABEL}{_SP}*{_HOUSE}",
     rf"{_D}{{1,4}}/{_D}{{1,3}}(?![0-9๐-๙/])",
-    r"กรุงเทพฯ|กทม\.",
-    r"Moo\.?[ \t]*\d+",
+    r"กรุงเทพฯ|กทม\.?",
+    r"[Mm]oo\.?[ \t]*\d+",
     rf"(?:[TA]\.|Tambon|Amphoe|Khet|Khwaeng|Soi|soi)[ \t]*{_EN_PLACE}(?:[ \t]+\d+)?",
     r"(?:Room|Unit|Floor|Fl\.|Tower|Building|Bldg\.?)[ \t]*[A-Z0-9]+\b",
-    rf"{_EN_PLACE}(?:[ \t]\d+)? Road",
+    r"\d{1,3}(?:st|nd|rd|th)[ \t]+(?:Floor|Fl\.?)",
+    rf"{_EN_PLACE}(?:-{_EN_PLACE})?(?:[ \t]\d+)? (?:Road|Rd\.?|Street|St\.|Lane)",
+    # Bangkok's long roads, whose sois are numbered: Sukhumvit 77, Rama 9.
+    r"(?:Sukhumvit|Ratchadaphisek|Ratchada|Phahonyothin|Phaholyothin|Lat Phrao|Ladprao"
+    r"|Ramkhamhaeng|Ramintra|Charoen Krung|Charoennakorn|Phetchaburi|Phetkasem|Sathorn|Silom"
+    r"|Vibhavadi|Ngamwongwan|Chaeng Watthana|Bang Na|Rama)[ \t]+(?:\d{1,3}|[IVX]{1,4})\b",
 )
 _COMPONENTS = (
     *_LABELLED,
@@ -94,6 +113,8 @@ _COMPONENTS = (
     # sub-district in English).
     rf"{_EN_PLACE}(?=,)",
     rf"{_EN_PLACE}[ \t]+\d{{5}}(?!\d)",
+    # A house number inside an English address: "Room 804, The Base Condo, 17 Sukhumvit ...".
+    r"\d{1,4}(?:/\d{1,4})?(?=[ \t]+[A-Z][a-z])",
 )
 
 
@@ -105,15 +126,15 @@ def _component() -> re.Pattern[str]:
 
 
 _COMPONENT_SEP = re.compile(r"[ \t]*,?[ \t]*")
-# One or two unlabelled words between components: a building's or an estate's
-# own name (ลุมพินี วิลล์, บางใหญ่). Never over words of a new clause.
+# Up to three unlabelled words between components: a building's or an estate's
+# own name (ลุมพินี วิลล์, ศุภาลัย ริวา แกรนด์, บางใหญ่). Never over words of a new clause.
 _BRIDGE_WORD = re.compile(rf"(?:{_TH}+|[A-Z][a-z]+){_SP}*,?{_SP}*")
 _LABELLED_COMPONENT = re.compile("|".join(_LABELLED))
 _POSTCODE_END = re.compile(rf"{_D}{{5}}\Z")
 # Parts inside a building (room, floor, block) and house numbers extend an
 # address but do not make one: "ห้องประชุม 2 อาคาร 3 ชั้น 2" is an office.
 _INSIDE = re.compile(r"(?:ห้อง|ชั้น|อาคาร|ตึก|ทาวเวอร์|Room|Unit|Floor|Fl\.|Tower|Building|Bldg).*")
-_HOUSE_PART = re.compile(rf"(?:บ้าน)?เลขที่.*|{_D}{{1,4}}/{_D}{{1,3}}")
+_HOUSE_PART = re.compile(rf"(?:บ้าน)?{_NUMBER_LABEL}.*|{_D}{{1,4}}/{_D}{{1,3}}")
 # A house number is labelled "บ้านเลขที่", "เลขที่", "บ." or "บ้าน", or bare and
 # followed by at least two components; a room number ("ห้อง 1204"), a
 # building ("อาคาร A", "ตึก C") or an estate ("หมู่บ้านพฤกษา") starts one too.
@@ -122,11 +143,19 @@ _HOUSE_PART = re.compile(rf"(?:บ้าน)?เลขที่.*|{_D}{{1,4}}/{_
 _ESTATE = re.compile(rf"หมู่บ้าน{_SP}*(?!{_NOT_ESTATE}){_PLACE}(?:{_SP}{_D}+(?![/0-9๐-๙]))?")
 _BARE_HOUSE = re.compile(rf"(?<![0-9๐-๙/.,A-Za-z-]){_D}{{1,4}}(?:/{_D}+)?(?![0-9๐-๙])")
 _ANCHORS = (
-    (re.compile(rf"บ้านเลขที่{_SP}*{_HOUSE}"), 0),
-    (re.compile(rf"(?<!บ้าน)เลขที่{_SP}*{_HOUSE}"), 1),
+    (re.compile(rf"บ้าน{_SP}?{_NUMBER_LABEL}{_SP}*{_HOUSE}"), 0),
+    # A post office box is where someone gets their mail.
+    (re.compile(rf"ตู้{_SP}*(?:ปณ\.?|ป\.ณ\.|ไปรษณีย์){_SP}*{_D}+"), 0),
+    (re.compile(r"\b(?:P\.?O\.?|Post Office)[ \t]*Box[ \t]*\d+"), 0),
+    (re.compile(rf"(?:ปณจ?\.|ป\.ณ\.)(?:จ\.)?{_SP}*{_PLACE}(?={_SP}*ตู้{_SP}*(?:ปณ|ป\.ณ))"), 0),
+    (re.compile(rf"(?<!บ้าน){_NUMBER_LABEL}{_SP}*{_HOUSE}"), 1),
     (re.compile(rf"(?<![\u0e01-\u0e4e])บ\.{_SP}*{_HOUSE}"), 1),
     (re.compile(rf"(?<![\u0e01-\u0e4e])บ้าน{_SP}+{_HOUSE}"), 2),
-    (re.compile(rf"ห้อง{_SP}*{_ROOM}(?![0-9๐-๙A-Za-z])"), 1),
+    (re.compile(rf"ห้อง(?:เลขที่)?{_SP}*{_ROOM}(?![0-9๐-๙A-Za-z])"), 1),
+    # A room with a slashed number (a condominium unit's house number) or
+    # on a named floor is where someone lives.
+    (re.compile(rf"ห้อง(?:เลขที่)?{_SP}*{_D}+/{_D}+"), 0),
+    (re.compile(rf"ห้อง(?:เลขที่)?{_SP}*{_ROOM}(?=,?{_SP}*ชั้น{_SP}*{_D})"), 0),
     (re.compile(rf"(?:อาคาร|ตึก){_SP}*{_ROOM}(?![0-9๐-๙A-Za-z])"), 2),
     (_ESTATE, 2),
     (re.compile(r"\b(?:Room|Unit)[ \t]+[A-Z]?\d+[A-Z]?\b"), 1),
@@ -135,9 +164,14 @@ _ANCHORS = (
     # house number; an outage place is not introduced by อยู่.
     (re.compile(rf"(?<=อยู่){_SP}*:?{_SP}*(?=หมู่|ม\.|ซอย|ซ\.)"), 3),
 )
+# A numbered land plot (โฉนดเลขที่ 45821, เลขที่ดิน 112, น.ส.3ก เลขที่ 2287) is
+# land, not where someone lives.
+_LAND = re.compile(
+    r"(?:โฉนด|ที่ดิน|น\.?ส\.?[ \t]?3|ส\.?ป\.?ก|แปลง|ระวาง|หน้าสำรวจ|ภ\.บ\.ท)[^\n]{0,16}\Z"
+)
 # A number right after หมู่/ซอย is that component's value, not a house number.
 _COMPONENT_VALUE = re.compile(
-    r"(?:หมู่(?:ที่)?|ม\.|ซอย|ซ\.|Moo|เลขที่|ห้อง|ชั้น|อาคาร|ตึก|แฟลต|Room|Floor|Tower)[ \t]*\Z"
+    r"(?:หม[ูุ]่?(?:ที่)?|ม\.|ซอย|ซ\.|[Mm]oo|เลขที่?|ห้อง|ชั้น|อาคาร|ตึก|แฟลต|Room|Floor|Tower)[ \t]*\Z"
 )
 
 
@@ -148,6 +182,8 @@ def addresses(text: str) -> Iterator[Span]:
             if anchor is _BARE_HOUSE and _COMPONENT_VALUE.search(
                 text, max(0, match.start() - 10), match.start()
             ):
+                continue
+            if needed and _LAND.search(text, max(0, match.start() - 30), match.start()):
                 continue
             # After a bare number, the next word must be an address component:
             # "30 หลังคาเรือน บริเวณ..." counts houses.
@@ -184,10 +220,10 @@ def _extend_address(text: str, pos: int, *, bridge_first: bool) -> tuple[int, in
 
 
 def _bridged(text: str, pos: int, start: int) -> re.Match[str] | None:
-    """Match a labelled component past one or two unlabelled words, if any."""
+    """Match a labelled component past up to three unlabelled words, if any."""
     if _POSTCODE_END.search(text, 0, pos):
         return None  # a postcode closes an address
-    for _ in range(2):
+    for _ in range(3):
         word = _BRIDGE_WORD.match(text, start)
         if not word or word.group().startswith(_NOT_BRIDGED):
             return None

@@ -14,12 +14,31 @@ from collections.abc import Iterator
 from services.privacy.detect_names import given_names, starts_clause
 from services.privacy.detect_span import Span
 
-_EN_WORD = r"[A-Z][a-z'-]+"
+_EN_WORD = r"[A-Z][a-zß-öø-ÿ'-]+"
 _EN_NAME = rf"{_EN_WORD}(?:[ \t]{_EN_WORD}){{1,2}}"
 _EN_NAME_PATTERNS = (
+    # Written in capitals after a title, as on a passport: MR. LI WEI.
+    re.compile(r"\b(?:MR|MRS|MS|MISS)\.?[ \t]+(?P<name>[A-Z]{2,}(?:[ \t][A-Z]{2,}){0,2})\b"),
+    # Someone giving their name, one word enough: "my name Wipa", "I am
+    # Kanokwan,", "the officer name Somsak", "name of account Arunee Thongdee".
     re.compile(
-        rf"\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Khun)\.?[ \t]+{_EN_WORD}(?:[ \t]{_EN_WORD}){{0,2}}"
-        r"(?:[ \t][A-Z]\.)?"
+        r"(?:\bI'm|\bI am|\b[Mm]y name(?: is)?|\b(?:officer|staff|account) name(?: is)?"
+        r"|\bname of (?:the )?account(?: is)?)"
+        rf"[ \t]+(?P<name>{_EN_WORD}(?:[ \t]{_EN_WORD}){{0,2}})"
+    ),
+    re.compile(
+        rf"\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Khun|Prof|Ajarn|Capt|Col|Lt|Maj|Gen|Pol|Phra)\.?[ \t]+"
+        rf"{_EN_WORD}(?:[ \t]{_EN_WORD}){{0,2}}(?:[ \t][A-Z]\.)?"
+    ),
+    # "K." is Khun in Thai English: K. Nattapong, K.Somchai.
+    re.compile(rf"(?<![A-Za-z.])K\.[ \t]?(?P<name>{_EN_WORD}(?:[ \t]{_EN_WORD}){{0,2}})"),
+    # Who someone is in an agent's English note, then the name, maybe in capitals.
+    re.compile(
+        r"\b(?:[Cc]aller|[Pp]ayee|[Cc]omplainant|[Rr]eporter|(?:[Aa]ccount )?[Hh]older|[Aa]ttn"
+        r"|[Cc]ontact person|[Rr]eported by|[Ss]poke (?:to|with)|[Oo]pened for|[Ss]igned by"
+        r"|[Bb]eneficiary|[Rr]ecipient|[Tt]enant|[Oo]wner)\.?:?,?[ \t]+"
+        r"(?:(?:Khun|Mr|Mrs|Ms|Miss|K)\.?[ \t]+)?"
+        rf"(?P<name>{_EN_WORD}(?:[ \t]{_EN_WORD}){{0,2}}|[A-Z]{{2,}}(?:[ \t][A-Z]{{2,}}){{0,2}})"
     ),
     re.compile(
         rf"(?:\bI'm|\bI am|\b[Mm]y name is|\b[Tt]his is|\b[Nn]ame:?|\b[Cc]ustomer|\b[Cc]ontact"
@@ -28,11 +47,15 @@ _EN_NAME_PATTERNS = (
     ),
     # One name word after a relation or a Thai cue: "my wife Nok", "ผมชื่อ Michael".
     re.compile(
-        r"(?:\b(?:wife|husband|son|daughter|mother|father|mom|dad|sister|brother|friend)"
+        r"(?:\b(?:wife|husband|son|daughter|mother|father|mom|dad|sister|brother|friend"
+        r"|nickname|nick name|a\.k\.a\.?|aka)"
         rf"|ชื่อ|คุณ|ติดต่อ|โทรหา|ฝากถึง)[ \t]*(?P<name>{_EN_WORD}(?:[ \t]{_EN_WORD})?)"
     ),
-    # A name written just before its phone number or email address.
-    re.compile(rf"(?P<name>{_EN_NAME})(?=,?[ \t]*[(/<]?[ \t]*(?:\+66|\(\+66|0\d|[\w.+-]+@))"),
+    # A name written just before its phone number, email address or ID.
+    re.compile(
+        rf"(?P<name>{_EN_NAME})(?=,?[ \t]*[(/<]?[ \t]*(?:\+66|\(\+66|0\d|[\w.+-]+@"
+        r"|ID card|ID no|passport|tel\b|phone|mobile))"
+    ),
     # A single word just before a mobile number.
     re.compile(rf"(?<![\w.-])(?P<name>{_EN_WORD})(?=[ \t]+0[689][0-9])"),
 )
@@ -85,12 +108,24 @@ _NOT_EN_NAMES = frozenset(
         "To",
         "Re",
         "Fwd",
+        "I'm",
+        "Thai",
+        "English",
+        "Sorry",
+        "Not",
+        "The",
     }
 )
 
 
+# Every English name starts with a capital; most Thai texts have none.
+_LATIN_CAPITAL = re.compile(r"[A-Z][a-zA-Z]")
+
+
 def english_names(text: str) -> Iterator[Span]:
     """Find English-written names after a title or cue, or before contact details."""
+    if not _LATIN_CAPITAL.search(text):
+        return
     for pattern in _EN_NAME_PATTERNS:
         for match in pattern.finditer(text):
             group = "name" if "name" in pattern.groupindex else 0
@@ -106,13 +141,20 @@ _FIELD = re.compile(
     r"\"?[ \t]*[:=][ \t]*\"?(?P<value>[^\n|;,\"<>(){}\[\]:=]+)",
     re.I,
 )
+# A JSON value under a key that names a person (quoted, so a note's
+# "customer: wants a refund" is not one).
+_JSON_PERSON = re.compile(
+    r"\"(?:customer|holder|account_holder|contact_person|caller|payee|requester|complainant"
+    r"|tenant|owner|ผู้ติดต่อ|ผู้แจ้ง|ลูกค้า)\"[ \t]*:[ \t]*\"(?P<value>[^\"\n]{2,60})\"",
+    re.I,
+)
 _THAI_WORD = re.compile(r"[\u0e01-\u0e4e]+")
 _VALUE_WORDS = re.compile(r"[\u0e01-\u0e4e.]+|[A-Za-z][A-Za-z.'-]*")
 
 
 def field_names(text: str) -> Iterator[Span]:
     """Find the value of a name field in a form dump."""
-    for match in _FIELD.finditer(text):
+    for match in (*_FIELD.finditer(text), *_JSON_PERSON.finditer(text)):
         words = match.group("value").rstrip(" \t.").split(" ")
         # A name's words, up to one that opens a new clause ("แจ้งแทนแม่").
         for i, word in enumerate(words[1:], start=1):
@@ -131,11 +173,13 @@ def field_names(text: str) -> Iterator[Span]:
 # The closing of a letter or an email, then the signer's name on its own line,
 # maybe in brackets and with a title.
 _CLOSING = re.compile(
-    r"(?m:ขอแสดงความนับถือ|ด้วยความนับถือ|ด้วยความเคารพ|(?:Best|Kind|Warm) regards|Regards"
+    r"(?m:ขอแสดงความนับถือ|ด้วยความนับถือ|ด้วยความเคารพ|ขอบคุณ(?:มาก)?(?:ค่ะ|ครับ|คะ)"
+    r"|(?:Best|Kind|Warm) regards|Regards"
     r"|Sincerely(?: yours)?|Yours sincerely|Yours faithfully|Thanks|Thank you|Cheers|Best"
     r"|^--)"
     r"[ \t]*,?[ \t]*\n[ \t]*\(?(?P<title>นางสาว|นาง|นาย|คุณ|Mr\.?|Mrs\.?|Ms\.?|Khun)?[ \t]*"
-    r"(?P<name>[^\n()]+?)[ \t]*\)?[ \t]*(?=\n|\Z)"
+    # The name may carry its title after it: "Thanyarat P. (Ms.)".
+    r"(?P<name>[^\n()]+?)[ \t]*\)?[ \t]*(?:\((?:Mr|Mrs|Ms|Miss|Khun)\.?\))?[ \t]*(?=\n|\Z)"
 )
 _ORG_WORDS = re.compile(
     r"แผนก|ฝ่าย|ศูนย์|บริษัท|หจก|ร้าน|การไฟฟ้า|กฟ|สำนักงาน|ทีม|งาน|ผู้จัดการ|PEA|\bOR\b"

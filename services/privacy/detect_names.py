@@ -1,16 +1,19 @@
 """Find Thai personal names, titled, introduced by a cue, or from the name lists.
 
-A title (นาย, นางสาว, คุณ, ranks, kin words) or a cue (ชื่อ, ผู้แจ้ง, โทรหา,
-ติดต่อ, ฝากถึง ...) marks the word after it; after a weak cue the word must be
-in PyThaiNLP's bundled given-name or family-name lists. A given name and a
-surname both from those lists are a name with no cue at all.
+A title (นาย, นางสาว, คุณ, ranks, kin words, มิสเตอร์) or a cue (ชื่อ, ผู้แจ้ง,
+โทรหา, ติดต่อ, ฝากถึง ...) marks the word after it; after a weak cue the word
+must be in PyThaiNLP's bundled given-name or family-name lists. A given name
+and a surname both from those lists are a name with no cue at all. A
+nickname in brackets (สมศรี (แดง) ใจดี) belongs to the name it follows; a
+foreigner's name in Thai script follows their nationality (ชาวญี่ปุ่น ทานากะ
+ฮิโรชิ); a listed given name signs a short message or stands before its phone.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from functools import cache
+from functools import cache, lru_cache
 
 from pythainlp.corpus import thai_family_names, thai_female_names, thai_male_names, thai_words
 from pythainlp.tokenize import word_tokenize
@@ -20,17 +23,36 @@ from services.privacy.detect_span import Span
 _TH = "[\u0e01-\u0e4e]"
 _SP = "[ \t]"
 
-# Police and military ranks (ร.ต.อ., พ.ต.ท., พล.ต.ต., จ.ส.ต., ด.ต. ...) are titles too.
-_RANK = r"(?:พล\.?)?[รพจสด]\.(?:[ตอทสพ]\.){1,2}"
+# Police and military ranks (ร.ต.อ., พ.ต.ท., พล.ต.ต., จ.ส.ต., ด.ต., navy and air
+# force น.อ., พ.จ.อ. ...), abbreviated or in full (จ่าสิบเอก, พันตำรวจโท), are titles too.
+_RANK = (
+    r"(?:พล\.?)?[รพจสดน]\.(?:[ตอทสพจ]\.){1,2}"
+    r"|จ่าสิบ(?:ตำรวจ)?(?:เอก|โท|ตรี)|(?:พล|พัน|ร้อย|นาวา|เรือ|จ่า|สิบ)(?:ตำรวจ|อากาศ)?(?:เอก|โท|ตรี)"
+    r"|ดาบตำรวจ|พลตำรวจ|ว่าที่"
+)
+# Academic and medical titles (ศ.ดร., รศ., ผศ.ดร., นพ., พญ., ทพ.), royal lineage
+# (ม.ร.ว., ม.ล., หม่อมหลวง), honours (คุณหญิง), monks (พระครู, พระมหา) and local
+# officials (กำนัน, ผู้ใหญ่บ้าน): each stands before a name.
+_HONORIFIC = (
+    r"[รผ]?ศ\.(?:[ \t]?(?:ดร|นพ|พญ|ทพ)\.)?|(?:นพ|พญ|ทพญ?|ภ[กญ]|สพ\.ญ|น\.สพ)\.|ม\.(?:ร\.ว|ล|จ)\."
+    r"|หม่อม(?:ราชวงศ์|หลวง|เจ้า)|คุณหญิง|ท่านผู้หญิง|พระ(?:ครู(?:ใบฎีกา|สมุห์|ปลัด)?|มหา|อธิการ|ปลัด)?"
+    r"|กำนัน|ผู้ใหญ่(?:บ้าน)?|ผญบ\.|อาจารย์"
+)
 _TITLE = re.compile(
-    rf"{_RANK}|นางสาว|น\.ส\.|นาง|นาย|ด\.ช\.|ด\.ญ\.|เด็กชาย|เด็กหญิง|คุณ(?:ยาย|ตา|ย่า|ปู่|ป้า|ลุง|น้า|แม่|พ่อ)|คุณ|ดร\.|ลุง|ป้า|ยาย|น้า"
+    rf"{_RANK}|{_HONORIFIC}|นางสาว|น\.ส\.|นาง|นาย|ด\.ช\.|ด\.ญ\.|เด็กชาย|เด็กหญิง|คุณ(?:ยาย|ตา|ย่า|ปู่|ป้า|ลุง|น้า|แม่|พ่อ)|คุณ|ดร\.|ลุง|ป้า|ยาย|น้า"
     r"|พี่|แม่|พ่อ"
+    # Foreign titles written in Thai: มิสเตอร์จอห์น สมิธ, มาดามแอนนา.
+    r"|มิสเตอร์|มิสซิส|มาดาม|มร\."
 )
 _KIN_TITLES = frozenset(
     {"ลุง", "ป้า", "ยาย", "น้า", "พี่", "แม่", "พ่อ"}
     | {f"คุณ{kin}" for kin in ("ยาย", "ตา", "ย่า", "ปู่", "ป้า", "ลุง", "น้า", "แม่", "พ่อ")}
 )
 _WORD_TITLES = frozenset({"นางสาว", "นาง", "นาย", "คุณ"})
+# Titles that also open ordinary words or phrases (พระราม, ผู้ใหญ่บ้าน หมู่ 7,
+# อาจารย์ที่ปรึกษา): the word after them must be a listed given name, or at
+# least not a word, and not fused with the title into one.
+_LOOSE_TITLES = frozenset({"พระ", "กำนัน", "ผู้ใหญ่บ้าน", "ผู้ใหญ่", "อาจารย์", "ว่าที่"})
 # Words a title may be glued to in running Thai ("ข้าพเจ้านายทองดี").
 _GLUE_BEFORE = (
     "ชื่อ",
@@ -60,12 +82,19 @@ _GLUE_BEFORE = (
 # Verbs and note shorthand that name the person next (โทรหา, ติดต่อ, ฝากถึง,
 # ลค. for ลูกค้า, ปลายสาย, a letter's ข้าพเจ้า) are weak cues too.
 _INTRODUCED = re.compile(
-    rf"(?:(?P<self>(?:ผม|ดิฉัน|ฉัน|หนู|ข้าพเจ้า)ชื่อ)"
+    rf"(?:(?P<self>(?:ผม|ดิฉัน|ฉัน|หนู|ข้าพเจ้า){_SP}*ชื่อ|ชื่อเล่น|ชื่อจริง)"
+    # A call's transcript: "ผม ธนากร ครับ" (someone naming themself).
+    rf"|(?P<me>(?<![\u0e01-\u0e4e])(?:ผม|หนู))"
+    # After นามสกุล the word is a surname: listed, or at least not a word.
+    rf"|(?P<surname>นามสกุล)"
     rf"|(?:ชื่อ(?:-?นามสกุล|-?สกุล|บัญชี|ผู้ร้อง|ผู้แจ้ง|ผู้ติดต่อ|ลูกค้า)?|นามสกุล|ผู้แจ้ง|ผู้ติดต่อ)"
     rf"{_SP}*:|(?P<weak>ชื่อ(?:-?นามสกุล|บัญชี|ผู้ติดต่อ|ลูกค้า)?|ลงชื่อ|ผู้ใช้ไฟ(?:ฟ้า)?{_SP}*:?"
-    rf"|ผู้แจ้ง|ผู้ร้อง{_SP}*:?|ผู้ติดต่อ|แจ้งแทน|ตามที่|ลูกค้าชื่อ"
+    rf"|ผู้แจ้ง|ผู้ร้อง{_SP}*:?|ผู้ติดต่อ|แจ้งแทน|ตามที่|ลูกค้าชื่อ|ลูกค้า{_SP}*:"
     rf"|โทรหา|ติดต่อ(?:กับ)?|ฝากถึง|ช่วยบอก|มอบให้|ส่ง(?:ของ|เอกสาร)?ถึง|ลค\.|ปลายสาย"
-    rf"|ข้าพเจ้า|ดิฉัน))"
+    rf"|ข้าพเจ้า|ดิฉัน"
+    # Who someone is on a form or in a call, apart from the name (not เจ้าของห้องแถว).
+    rf"|(?:ผู้โทร|(?:ชื่อ)?ผู้เช่า|เจ้าของ(?:บ้าน|รถ|ร้าน|ห้อง)?|คนขับ(?:ชื่อ)?|ผู้ประสานงาน"
+    rf"|ผู้แทน(?:นิติบุคคล)?|ผู้มาติดต่อ|ผู้ยื่น(?:คำร้อง)?|ผู้ขอ|ชำระโดย|ผู้โอน|ผู้รับ)(?={_SP}|:)))"
     rf"{_SP}*"
 )
 # Words that may follow "ผมชื่อ" and are not the name.
@@ -144,6 +173,21 @@ _CLAUSE_WORDS = frozenset(
         "ขอให้",
         "นี้",
         "นั้น",
+        "คือ",
+        "เจ้าของ",
+        # Roles and places written after a titled name: พระครู... เจ้าอาวาส.
+        "เจ้าอาวาส",
+        "ทหาร",
+        "ตำรวจ",
+        "ประธาน",
+        "หัวหน้า",
+        "ผู้จัดการ",
+        "ที่ปรึกษา",
+        "เลขา",
+        "คลินิก",
+        "วัด",
+        "กำนัน",
+        "ผู้ใหญ่บ้าน",
         *_PARTICLES,
     }
 )
@@ -169,7 +213,85 @@ _BREAKERS = frozenset(
         *_PARTICLES,
     }
 )
-_CUT_PREFIXES = ("เลข", "บัตร", "โทร", "เบอร์", *_PARTICLES)
+_CUT_PREFIXES = ("เลข", "บัตร", "โทร", "เบอร์", "ชื่อ", "นามสกุล", "เจ้าของ", *_PARTICLES)
+# A surname may begin with a word that opens a clause when an auspicious
+# word follows it, as Thai surnames do (มีทรัพย์, มีสุข).
+_SURNAME_OPENERS = frozenset({"มี", "ได้", "ให้"})
+_SURNAME_MORPHEMES = frozenset(
+    {"ทรัพย์", "สุข", "ชัย", "โชค", "บุญ", "ลาภ", "ศรี", "เงิน", "ทอง", "ผล", "สิน", "มั่ง", "แก้ว", "ธรรม"}
+)
+# More words Thai surnames are built from: two or three of them joined into no
+# word of their own make a surname (แก้วดี, ศรีประเสริฐ, ทองอินทร์).
+_SURNAME_PARTS = _SURNAME_MORPHEMES | frozenset(
+    {
+        "ดี",
+        "งาม",
+        "มณี",
+        "รัตน์",
+        "รัตน",
+        "วงศ์",
+        "วงษ์",
+        "สกุล",
+        "กุล",
+        "เจริญ",
+        "ประเสริฐ",
+        "สวัสดิ์",
+        "พันธ์",
+        "พันธุ์",
+        "ศักดิ์",
+        "มั่น",
+        "คง",
+        "ยืน",
+        "อินทร์",
+        "จันทร์",
+        "พร",
+        "เพชร",
+        "สมบูรณ์",
+        "ไพบูลย์",
+        "วัฒน์",
+        "วัฒนา",
+        "เรือง",
+        "รุ่ง",
+        "แสง",
+        "ใจ",
+        "พงษ์",
+        "พงศ์",
+        "สมบัติ",
+        "มงคล",
+        "บุญมา",
+        "ประสิทธิ์",
+        "นาค",
+        "เกษม",
+        "สันต์",
+        "ปัญญา",
+    }
+)
+# What a bracket after a name holds when it is not a nickname: a relation or a role.
+_NOT_NICKNAMES = frozenset(
+    {
+        "ภรรยา",
+        "สามี",
+        "ลูก",
+        "ลูกสาว",
+        "ลูกชาย",
+        "ลูกเขย",
+        "ลูกสะใภ้",
+        "หลาน",
+        "เพื่อน",
+        "แฟน",
+        "บุตร",
+        "บุตรสาว",
+        "บุตรชาย",
+        "ผู้เช่า",
+        "ช่าง",
+        "แทน",
+        "ตาย",
+        *_CLAUSE_WORDS,
+    }
+)
+_NICKNAME = re.compile(
+    rf"{_SP}*\((?:ป้า|ลุง|น้า|พี่|น้อง|ยาย|ตา)?(?P<nick>{_TH}+|[A-Z][A-Za-zÀ-ÿ'-]+(?:{_SP}[A-Z][A-Za-zÀ-ÿ'-]+){{0,2}})\)"
+)
 _RUN = re.compile(rf"{_TH}+")
 _GIVEN_RUN = re.compile(rf"{_SP}?({_TH}+)")
 _SURNAME_RUN = re.compile(rf"{_SP}({_TH}+)")
@@ -193,14 +315,38 @@ def dictionary() -> frozenset[str]:
     return frozenset(thai_words())
 
 
-def tokens(text: str) -> list[str]:
-    """Split Thai text into words."""
-    return [str(t) for t in word_tokenize(text, engine="newmm", keep_whitespace=False)]
+@lru_cache(maxsize=8192)
+def tokens(text: str) -> tuple[str, ...]:
+    """Split Thai text into words (the same few words recur: cached)."""
+    return tuple(str(t) for t in word_tokenize(text, engine="newmm", keep_whitespace=False))
 
 
 def starts_clause(word: str) -> bool:
     """Tell whether a Thai word opens a new clause rather than continuing a name."""
     return word.startswith(_CUT_PREFIXES) or tokens(word)[0] in _CLAUSE_WORDS
+
+
+def surname_shaped(word: str) -> bool:
+    """Tell whether a Thai word is built as surnames are: ordinary words joined, no word itself."""
+    if len(word) < 4 or word in dictionary() or not _RUN.fullmatch(word) or _TITLE.match(word):
+        return False
+    return _compound(word, 3) and not starts_clause(word)
+
+
+@lru_cache(maxsize=4096)
+def _compound(word: str, parts: int) -> bool:
+    """Tell whether ``word`` splits into at most ``parts`` words, one of them a surname part."""
+    # Split by hand: the tokeniser reads แก้วดี as แก้ + วดี.
+    words = dictionary()
+    for cut in range(2, len(word) - 1):
+        head, tail = word[:cut], word[cut:]
+        if head not in words:
+            continue
+        if tail in words and (head in _SURNAME_PARTS or tail in _SURNAME_PARTS):
+            return True
+        if parts > 2 and head in _SURNAME_PARTS and _compound(tail, parts - 1):
+            return True
+    return False
 
 
 def _leading_name(run: str) -> str:
@@ -224,10 +370,14 @@ def titled_names(text: str) -> Iterator[Span]:
         if not run:
             continue
         given = _leading_name(run.group(1))
-        if not _plausible_given(title, given):
-            continue
         end = run.start(1) + len(given)
-        yield Span(start, surname_end(text, end), "name")
+        if not _plausible_given(title, given):
+            # "พี่ต่าย (วันเพ็ญ)": a kin word's unlisted name, vouched for by
+            # the listed name in brackets after it.
+            nick = _NICKNAME.match(text, end)
+            if not (len(given) >= 2 and nick and nick.group("nick") in given_names()):
+                continue
+        yield Span(start, name_end(text, end), "name")
 
 
 def _plausible_given(title: str, given: str) -> bool:
@@ -237,6 +387,9 @@ def _plausible_given(title: str, given: str) -> bool:
         return True
     if title in _KIN_TITLES:
         return False
+    if title in _LOOSE_TITLES:
+        fused = len(tokens(title + given)[0]) > len(title)
+        return not fused and given not in dictionary() and not starts_clause(given)
     # A title fused into an ordinary word: นางฟ้า, คุณภาพ, นายอำเภอ.
     if title in _WORD_TITLES and len(tokens(title + given)[0]) > len(title):
         return False
@@ -255,33 +408,73 @@ def surname_end(text: str, pos: int) -> int:
     # A surname is listed, or at least neither opens a clause nor holds a
     # word that only a sentence has (ไม่, จะ, แล้ว, particles).
     words = tokens(surname)
-    if surname not in family_names() and (
-        words[0] in _CLAUSE_WORDS or _BREAKERS.intersection(words)
+    auspicious = len(words) == 2 and words[0] in _SURNAME_OPENERS and words[1] in _SURNAME_MORPHEMES
+    if (
+        surname not in family_names()
+        and not auspicious
+        and (words[0] in _CLAUSE_WORDS or _BREAKERS.intersection(words))
     ):
         return pos
     return run.start(1) + len(surname)
+
+
+def name_end(text: str, pos: int, end: int | None = None) -> int:
+    """Extend a given name over its surname and a nickname in brackets, either order.
+
+    ``end``, if given, is where the surname already found ends.
+    """
+    end = surname_end(text, pos) if end is None else end
+    nick = _NICKNAME.match(text, end)
+    if not nick or not _is_nickname(nick.group("nick")):
+        return end
+    return surname_end(text, nick.end()) if end == pos else nick.end()
+
+
+def _is_nickname(word: str) -> bool:
+    if word[0].isascii():
+        return True  # the name again in Latin letters: (Anna Müller)
+    if word in given_names():
+        return True
+    return word not in _NOT_NICKNAMES and len(tokens(word)) == 1 and len(word) <= 6
 
 
 def introduced_names(text: str) -> Iterator[Span]:
     """Find untitled names introduced by a cue: "ผมชื่อ ...", "ชื่อ: ...", "โทรหา ..."."""
     for match in _INTRODUCED.finditer(text):
         run = _RUN.match(text, match.end())
-        if not run or _TITLE.match(run.group()):
+        # Another cue or a title next ("เจ้าของชื่อนาง...") speaks for itself.
+        if not run or _TITLE.match(run.group()) or run.group().startswith(_CUT_PREFIXES):
             continue
         given = _leading_name(run.group())
         if match.group("self"):
             # Someone giving their own name: even a word (ต้นกล้า, น้ำฝน) is one.
             if len(given) >= 2 and not given.startswith(_NOT_SELF_NAMES):
-                yield Span(run.start(), surname_end(text, run.start() + len(given)), "name")
+                yield Span(run.start(), name_end(text, run.start() + len(given)), "name")
+            continue
+        if match.group("me"):
+            # "ผม ธนากร ครับ": a listed name that is not a word, or one the
+            # speaker closes with a particle.
+            after = text[run.start() + len(given) :].lstrip(" \t")
+            if given in given_names() and (
+                given not in dictionary() or after.startswith(tuple(_PARTICLES))
+            ):
+                yield Span(run.start(), name_end(text, run.start() + len(given)), "name")
+            continue
+        if match.group("surname"):
+            if given in family_names() or not (given in dictionary() or starts_clause(given)):
+                yield Span(run.start(), run.start() + len(given), "name")
             continue
         weak = match.group("weak")
-        if weak and given in dictionary() and given not in given_names():
+        if weak and (tokens(given)[0] in _CLAUSE_WORDS or given.startswith("ผู้")):
             continue
-        if weak and tokens(given)[0] in _CLAUSE_WORDS:
-            continue
-        end = surname_end(text, run.start() + len(given))
+        end = name_end(text, run.start() + len(given))
         surname = text[run.start() + len(given) : end].strip()
-        known = given in given_names() or surname in family_names()
+        # A surname built as surnames are (แก้วดี) vouches for a given name
+        # that is also a word (สายสมร).
+        shaped = surname_shaped(surname)
+        if weak and given in dictionary() and given not in given_names() and not shaped:
+            continue
+        known = given in given_names() or surname in family_names() or shaped
         # After a weak cue (a bare ชื่อ, ผู้แจ้ง ...) only a name from the name
         # lists counts; after "ชื่อ:" any untitled word with a surname does.
         if known or (not weak and end > run.start() + len(given)):
@@ -303,11 +496,67 @@ def paired_names(text: str) -> Iterator[Span]:
             continue
         end = surname_end(text, match.end(1))
         surname = text[match.end(1) : end].strip()
-        if surname not in family_names():
+        if surname not in family_names() and not surname_shaped(surname):
             continue
         if given in dictionary() and surname in dictionary():
             continue
-        yield Span(match.start(1), end, "name")
+        yield Span(match.start(1), name_end(text, match.end(1), end), "name")
+
+
+# A foreigner named after who they are and their nationality: "ลูกค้าชาวญี่ปุ่น
+# ทานากะ ฮิโรชิ", "แรงงานเมียนมา หม่อง ซอ วิน" (not "เป็นชาวต่างชาติ เช่าบ้าน").
+_NATIONALITY = re.compile(
+    r"(?:ลูกค้า|ผู้เช่า|ผู้ร้อง|ผู้แจ้ง|ผู้ใช้ไฟ(?:ฟ้า)?|ผู้ขอ|นักท่องเที่ยว|นักลงทุน|แรงงาน|คนงาน|ลูกจ้าง)"
+    r"(?:ชาว)?(?:ต่างชาติ|ต่างประเทศ|ต่างด้าว|ญี่ปุ่น|จีน|เกาหลี|อเมริกัน|อังกฤษ|เยอรมัน|ฝรั่งเศส|อินเดีย|พม่า"
+    r"|เมียนมา|กัมพูชา|เขมร|ลาว|เวียดนาม|ไต้หวัน|รัสเซีย|มาเลเซีย|สิงคโปร์|ฟิลิปปินส์)"
+    rf"{_SP}+"
+)
+_NAME_WORD = re.compile(rf"({_TH}+)(?:{_SP}|(?=\W)|\Z)")
+_NOT_NAME_PREFIXES = ("พาสปอร์ต", "หนังสือ", "ชื่อ", "ชาว", "ที่", "ซึ่ง")
+
+
+def foreign_names(text: str) -> Iterator[Span]:
+    """Find a foreigner's name written in Thai right after their nationality."""
+    for match in _NATIONALITY.finditer(text):
+        pos, end = match.end(), match.end()
+        for _ in range(3):
+            word = _NAME_WORD.match(text, pos)
+            if (
+                not word
+                or starts_clause(word.group(1))
+                or word.group(1).startswith(_NOT_NAME_PREFIXES)
+            ):
+                break
+            end, pos = word.end(1), word.end()
+        if end - match.end() >= 2:
+            yield Span(match.end(), end, "name")
+
+
+# A listed given name right before a phone number ("ไฟดับค่ะ น้อย 089-...") or
+# signing a short message at its end ("ได้รับเงินแล้ว ขอบคุณค่ะ จิราพร").
+_BEFORE = re.compile(rf"(?<![\u0e01-\u0e4e])({_TH}+){_SP}+\Z")
+_LAST_WORD = re.compile(rf"(?<![\u0e01-\u0e4e])({_TH}+)[\s.!~]*\Z")
+# What may stand before such a name: the start, a line break or bracket, or a
+# particle closing the sentence before it ("ไฟดับค่ะ น้อย 089...").
+_SIGN_BEFORE = re.compile(rf"(?:\A|[\n(:,]|(?:{'|'.join(_PARTICLES)}|ขอบคุณ)){_SP}*\Z")
+_SHORT_MESSAGE = 160
+# Words a phone or a message's end follows that are not names.
+_NOT_SIGNERS = frozenset({"ใหม่", "เดิม", "สำรอง", "ด่วน", "บ้าน", "มือถือ", "กลับ", "ได้", "นะ", "ด้วย"})
+
+
+def standalone_names(text: str, phones: Sequence[Span]) -> Iterator[Span]:
+    """Find a listed given name standing before one of ``phones`` or at a short message's end."""
+    found = [m for p in phones if (m := _BEFORE.search(text, max(0, p.start - 30), p.start))]
+    if len(text) <= _SHORT_MESSAGE:
+        found += _LAST_WORD.finditer(text)
+    for match in found:
+        word = match.group(1)
+        if word not in given_names() or word in _NOT_SIGNERS or starts_clause(word):
+            continue
+        # A listed name that is also a word (น้อย, วัน) must stand apart.
+        if word in dictionary() and not _SIGN_BEFORE.search(text, 0, match.start(1)):
+            continue
+        yield Span(match.start(1), match.end(1), "name")
 
 
 def known_names(text: str, names: Sequence[str]) -> Iterator[Span]:

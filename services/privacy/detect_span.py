@@ -6,7 +6,16 @@ from dataclasses import dataclass
 from typing import Literal
 
 Kind = Literal[
-    "national_id", "phone", "email", "line_id", "bank_account", "card", "name", "address"
+    "national_id",
+    "phone",
+    "email",
+    "line_id",
+    "bank_account",
+    "card",
+    "member_card",
+    "passport",
+    "name",
+    "address",
 ]
 
 

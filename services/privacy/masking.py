@@ -6,12 +6,14 @@ their last digits, and see that an ID or email was given, without seeing it.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 
 from services.privacy.detect import Kind, Span, detect
 
 _DIGITS = frozenset("0123456789๐๑๒๓๔๕๖๗๘๙")
+_THAI_LETTER = re.compile("[\u0e01-\u0e4e]")
 # Letters OCR reads for digits (O8l-234-5567): inside a number span they are its digits.
 _DIGIT_LOOKALIKES = frozenset("OoIl|")
 
@@ -65,6 +67,11 @@ def _keep_digits(value: str, keep_first: int, keep_last: int) -> str:
     return "".join(out)
 
 
+def _spoken(label: str, mask: Callable[[str], str]) -> Callable[[str], str]:
+    """Mask a number read out in Thai words (a call's transcript) whole, else by ``mask``."""
+    return lambda value: label if _THAI_LETTER.search(value) else mask(value)
+
+
 def _mask_phone(value: str) -> str:
     # Keep the operator or area prefix: 08x-xxx-5678, +66-8x-xxx-5678.
     international = value.lstrip("(").startswith("+")
@@ -72,16 +79,26 @@ def _mask_phone(value: str) -> str:
 
 
 def _mask_email(value: str) -> str:
-    local, _, domain = value.rpartition("@")
+    local, at, domain = value.rpartition("@")
+    if not at:
+        return "[อีเมล]"  # read out: "somying แอท gmail ดอท คอม"
     return f"{local[:1]}***@{domain}"
 
 
 _MASKS: dict[Kind, Callable[[str], str]] = {
-    "national_id": lambda value: _keep_digits(value, keep_first=1, keep_last=1),
-    "phone": _mask_phone,
+    "national_id": _spoken(
+        "[เลขบัตรประชาชน]", lambda value: _keep_digits(value, keep_first=1, keep_last=1)
+    ),
+    "phone": _spoken("[เบอร์โทร]", _mask_phone),
     "email": _mask_email,
-    "card": lambda value: _keep_digits(value, keep_first=0, keep_last=4),
-    "bank_account": lambda value: _keep_digits(value, keep_first=0, keep_last=4),
+    "card": _spoken("[เลขบัตร]", lambda value: _keep_digits(value, keep_first=0, keep_last=4)),
+    "member_card": _spoken(
+        "[เลขสมาชิก]", lambda value: _keep_digits(value, keep_first=0, keep_last=4)
+    ),
+    "passport": lambda value: _keep_digits(value, keep_first=0, keep_last=2),
+    "bank_account": _spoken(
+        "[เลขบัญชี]", lambda value: _keep_digits(value, keep_first=0, keep_last=4)
+    ),
     "line_id": lambda _: "[LINE ID]",
     "name": lambda _: "[ชื่อ]",
     "address": lambda _: "[ที่อยู่]",

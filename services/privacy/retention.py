@@ -25,8 +25,14 @@ from typing import Any, Protocol
 
 import httpx
 
-from services.privacy import store as pstore
 from services.privacy.settings import PrivacySettings
+from services.privacy.store.audit import append_audit
+from services.privacy.store.retention import (
+    note_closed_case,
+    sealed_contact_count,
+    sealed_subjects,
+    unused_subjects,
+)
 from services.privacy.vaulting import SubjectVault
 from shared.clock import Clock
 from shared.errors import UpstreamUnavailable
@@ -177,22 +183,11 @@ class Retention:
 
     async def _purge_contact_text(self, now: datetime) -> int:
         days = self._settings.retention_contact_text_days
-        contacts = self._store[pstore.CONTACTS]
         purged = 0
         for case in await self._cases.closed_cases(closed_before=now - timedelta(days=days)):
             ids = list(case.contact_ids)
-            # Remember which case the contacts formed: exports name it.
-            await contacts.update_many(
-                {"_id": {"$in": ids}, "case_id": None}, {"$set": {"case_id": case.case_id}}
-            )
-            await contacts.update_many(
-                {"_id": {"$in": ids}, "case_id": case.case_id},
-                {"$set": {"case_number": case.number}},
-            )
-            sealed = contacts.find(
-                {"_id": {"$in": ids}, "vault": {"$ne": None}}, {"subject_ref": 1}
-            )
-            subjects = sorted({doc["subject_ref"] async for doc in sealed})
+            await note_closed_case(self._store, ids, case_id=case.case_id, number=case.number)
+            subjects = await sealed_subjects(self._store, ids)
             count = await self._vault.purge_contacts(ids, at=now)
             purged += count
             for subject in subjects if count else []:
@@ -206,16 +201,10 @@ class Retention:
 
     async def _purge_identities(self, now: datetime) -> int:
         days = self._settings.retention_identity_days
-        stale = self._store[pstore.SUBJECTS].find(
-            {"data_key": {"$ne": None}, "updated_at": {"$lte": now - timedelta(days=days)}},
-            {"_id": 1},
-        )
+        stale = await unused_subjects(self._store, updated_before=now - timedelta(days=days))
         purged = 0
-        for ref in [doc["_id"] async for doc in stale]:
-            clear = await self._store[pstore.CONTACTS].count_documents(
-                {"subject_ref": ref, "vault": {"$ne": None}}
-            )
-            if clear:
+        for ref in stale:
+            if await sealed_contact_count(self._store, ref):
                 continue  # a contact still in use (open or recently closed case)
             if await self._vault.destroy(ref, at=now):
                 purged += 1
@@ -225,7 +214,7 @@ class Retention:
     async def _audit(
         self, at: datetime, subject_ref: str, *, case_id: str | None, reason: str
     ) -> None:
-        await pstore.append_audit(
+        await append_audit(
             self._store,
             at=at,
             actor="retention",

@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Literal
 
-from services.privacy import store as pstore
 from services.privacy.consent import visible_identity
 from services.privacy.consent_book import ConsentBook
+from services.privacy.store.audit import append_audit
+from services.privacy.store.contacts import by_reply_handle, contact_doc, contacts_by_id
 from services.privacy.vault import KeyDestroyed
 from services.privacy.vaulting import SubjectVault
 from shared.clock import Clock
@@ -46,13 +47,15 @@ class Revealer:
         actor: str,
         role: str,
         customer: str | None = None,
+        moved_from: str | None = None,
     ) -> dict[str, Any]:
         """Return a case's contacts as ``role`` may see them, with the consent applied."""
-        record = await self._consents.link(case_id, contact_ids, customer=customer)
+        record = await self._consents.link(
+            case_id, contact_ids, customer=customer, moved_from=moved_from
+        )
         effective: Consent = record.state if record.history else consent
         # link() has checked that privacy screened every one of them.
-        cursor = self._store[pstore.CONTACTS].find({"_id": {"$in": list(contact_ids)}})
-        found = {doc["_id"]: doc async for doc in cursor}
+        found = await contacts_by_id(self._store, contact_ids)
         docs = [found[contact_id] for contact_id in dict.fromkeys(contact_ids)]
         if not visible_identity(role, "unknown"):
             # The case's consent is its customer's: anyone else on it (a neighbour
@@ -106,7 +109,7 @@ class Revealer:
         self, handle: str, *, case_id: str | None, actor: str, role: str
     ) -> dict[str, Any]:
         """Return where to answer the customer; an erased customer is not found."""
-        doc = await self._store[pstore.CONTACTS].find_one({"reply_handle": handle})
+        doc = await by_reply_handle(self._store, handle)
         if doc is None:
             raise NotFound("unknown reply handle")
         try:
@@ -181,7 +184,7 @@ class Revealer:
         actor: str,
         role: str,
     ) -> None:
-        await pstore.append_audit(
+        await append_audit(
             self._store,
             at=self._clock.now(),
             actor=actor,
@@ -194,7 +197,7 @@ class Revealer:
         )
 
     async def _doc(self, contact_id: str) -> dict[str, Any]:
-        doc = await self._store[pstore.CONTACTS].find_one({"_id": contact_id})
+        doc = await contact_doc(self._store, contact_id)
         if doc is None:
             raise NotFound(f"no contact {contact_id}")
         return doc

@@ -10,10 +10,17 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
-from services.privacy import store as pstore
 from services.privacy.audit import AuditAction, Purpose
 from services.privacy.consent_book import ConsentBook
 from services.privacy.identifiers import BlindIndexer, IdentifierKind
+from services.privacy.store.audit import append_audit, audit_entries
+from services.privacy.store.contacts import contacts_of, count_contacts
+from services.privacy.store.subjects import (
+    identifier_kinds,
+    subject_doc,
+    subjects_for,
+    subjects_named,
+)
 from services.privacy.vault import KeyDestroyed
 from services.privacy.vaulting import SubjectVault
 from shared.clock import Clock
@@ -48,7 +55,7 @@ class Rights:
         if not identifiers:
             raise Invalid("give a phone, email, national ID or LINE user id", field="body")
         indexes = {self._indexer.index(kind, value): kind for kind, value in identifiers.items()}
-        entries = await pstore.subjects_for(self._store, list(indexes))
+        entries = await subjects_for(self._store, list(indexes))
         matches = sorted(
             ({"kind": indexes[e["_id"]], "subject_ref": e["subject_ref"]} for e in entries),
             key=lambda m: (m["kind"], m["subject_ref"]),
@@ -81,10 +88,10 @@ class Rights:
                 indexes.append(self._indexer.index(kind, value))
             except Invalid:
                 continue  # a name typed into the box is not a phone: no hit, no error
-        refs = {str(e["subject_ref"]) for e in await pstore.subjects_for(self._store, indexes)}
+        refs = {str(e["subject_ref"]) for e in await subjects_for(self._store, indexes)}
         name_index = self._indexer.name_index(name)
         if name_index:
-            refs |= set(await pstore.subjects_named(self._store, name_index, limit=limit))
+            refs |= set(await subjects_named(self._store, name_index, limit=limit))
         found = sorted(refs)[:limit]
         audited: list[str | None] = [*found] or [None]
         for ref in audited:
@@ -108,7 +115,6 @@ class Rights:
                 )
                 case["number"] = case["number"] or contact["case_number"]
                 case["contact_ids"].append(contact["id"])
-        identifiers = self._store[pstore.BLIND].find({"subject_ref": subject_ref}, {"kind": 1})
         return {
             "format": EXPORT_FORMAT,
             "subject_ref": subject_ref,
@@ -117,7 +123,7 @@ class Rights:
             "first_seen": subject["created_at"].isoformat(),
             "last_seen": subject["updated_at"].isoformat(),
             "identity": None if erased else await self._vault.identity(subject_ref),
-            "identifiers_known": sorted({doc["kind"] async for doc in identifiers}),
+            "identifiers_known": await identifier_kinds(self._store, subject_ref),
             "contacts": contacts,
             "cases": list(cases.values()),
             "contacts_without_known_case": [c["id"] for c in contacts if not c["case_id"]],
@@ -127,7 +133,7 @@ class Rights:
             ],
             "audit": [
                 e.model_dump(mode="json")
-                for e in await pstore.audit_entries(self._store, subject_ref=subject_ref)
+                for e in await audit_entries(self._store, subject_ref=subject_ref)
             ],
         }
 
@@ -139,7 +145,7 @@ class Rights:
         at = self._clock.now()
         destroyed = await self._vault.destroy(subject_ref, at=at)
         await self._audit("erase", subject_ref, "erasure_request", reason, actor=actor, role=role)
-        contacts = await self._store[pstore.CONTACTS].count_documents({"subject_ref": subject_ref})
+        contacts = await count_contacts(self._store, subject_ref)
         return {
             "subject_ref": subject_ref,
             "erased": True,
@@ -148,8 +154,7 @@ class Rights:
         }
 
     async def _contacts(self, subject_ref: str) -> AsyncIterator[dict[str, Any]]:
-        cursor = self._store[pstore.CONTACTS].find({"subject_ref": subject_ref}).sort("received_at")
-        async for doc in cursor:
+        async for doc in contacts_of(self._store, subject_ref):
             try:
                 clear: dict[str, Any] | None = await self._vault.open_contact(doc)
             except KeyDestroyed:
@@ -168,7 +173,7 @@ class Rights:
             }
 
     async def _subject(self, subject_ref: str) -> dict[str, Any]:
-        doc = await self._store[pstore.SUBJECTS].find_one({"_id": subject_ref})
+        doc = await subject_doc(self._store, subject_ref)
         if doc is None:
             raise NotFound(f"no subject {subject_ref}")
         return doc
@@ -183,7 +188,7 @@ class Rights:
         actor: str,
         role: str,
     ) -> None:
-        await pstore.append_audit(
+        await append_audit(
             self._store,
             at=self._clock.now(),
             actor=actor,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from services.privacy import store as pstore
+from services.privacy.store.subjects import data_keys, replace_data_key
 from services.privacy.vault import KeyRing, WrappedKey
 from shared.store import Store
 
@@ -26,8 +26,7 @@ class RotationReport:
 async def rotate_keys(store: Store, ring: KeyRing) -> RotationReport:
     """Re-wrap every data key not yet under ``ring``'s current KEK."""
     rewrapped = current = erased = 0
-    subjects = store[pstore.SUBJECTS]
-    async for doc in subjects.find({}, {"data_key": 1}):
+    async for doc in data_keys(store):
         if doc.get("data_key") is None:
             erased += 1
             continue
@@ -36,11 +35,8 @@ async def rotate_keys(store: Store, ring: KeyRing) -> RotationReport:
         if fresh is wrapped:
             current += 1
             continue
-        # Conditional on the old wrapping: an erasure or another rotation that
-        # got there first wins, and this one leaves the document alone.
-        result = await subjects.update_one(
-            {"_id": doc["_id"], "data_key.ciphertext": wrapped.ciphertext},
-            {"$set": {"data_key": fresh.model_dump()}},
+        # An erasure or another rotation that got there first wins.
+        rewrapped += await replace_data_key(
+            store, doc["_id"], wrapped_as=wrapped.ciphertext, fresh=fresh.model_dump()
         )
-        rewrapped += result.modified_count
     return RotationReport(rewrapped=rewrapped, current=current, erased=erased)

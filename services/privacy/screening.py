@@ -16,9 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pymongo.errors import DuplicateKeyError
-
-from services.privacy import store as pstore
 from services.privacy.consent import captured
 from services.privacy.detect import Span
 from services.privacy.identifiers import NORMALISERS, BlindIndexer, IdentifierKind
@@ -31,6 +28,8 @@ from services.privacy.redaction import (
     redact_meta,
     scan,
 )
+from services.privacy.store.contacts import contact_doc, insert_contact, record_conflict
+from services.privacy.store.subjects import add_indexes, add_name_index, subjects_for
 from services.privacy.vault import KeyRing, derive_key
 from services.privacy.vaulting import SubjectVault
 from shared.ids import new_id
@@ -96,7 +95,7 @@ class Screener:
 
     async def screen(self, contact: Contact, *, at: datetime) -> ContactScreened:
         """Vault and mask ``contact``; idempotent per contact id."""
-        existing = await self._store[pstore.CONTACTS].find_one({"_id": contact.id})
+        existing = await contact_doc(self._store, contact.id)
         if existing is not None:
             return ContactScreened.model_validate(existing["screened"])
         text = nfc(contact.text)
@@ -122,23 +121,23 @@ class Screener:
             "attachments": {a.ref: {"name": a.name, "text": a.text} for a in contact.attachments},
             "reply": _reply_target(contact),
         }
-        try:
-            await self._store[pstore.CONTACTS].insert_one(
-                {
-                    "_id": contact.id,
-                    "subject_ref": resolution.subject_ref,
-                    "channel": contact.channel,
-                    "received_at": contact.received_at,
-                    "consent": consent,
-                    "consent_source": source,
-                    "case_id": None,
-                    "reply_handle": reply_handle,
-                    "vault": self._vault.seal(clear, data_key, subject_ref=resolution.subject_ref),
-                    "screened": screened.model_dump(mode="json"),
-                }
-            )
-        except DuplicateKeyError:
-            existing = await self._store[pstore.CONTACTS].find_one({"_id": contact.id})
+        inserted = await insert_contact(
+            self._store,
+            {
+                "_id": contact.id,
+                "subject_ref": resolution.subject_ref,
+                "channel": contact.channel,
+                "received_at": contact.received_at,
+                "consent": consent,
+                "consent_source": source,
+                "case_id": None,
+                "reply_handle": reply_handle,
+                "vault": self._vault.seal(clear, data_key, subject_ref=resolution.subject_ref),
+                "screened": screened.model_dump(mode="json"),
+            },
+        )
+        if not inserted:  # screened meanwhile by another delivery of the same contact
+            existing = await contact_doc(self._store, contact.id)
             assert existing is not None
             return ContactScreened.model_validate(existing["screened"])
         return screened
@@ -174,17 +173,17 @@ class Screener:
                 held = await self._vault.identity(subject_ref)
                 return Resolution(subject_ref, tuple(flags), _names(contact, held))
             stated_ix = {}
-        await pstore.add_indexes(self._store, subject_ref, {**stated_ix, **explicit})
+        await add_indexes(self._store, subject_ref, {**stated_ix, **explicit})
         name_index = self._indexer.name_index(contact.customer.name)
         if name_index:
-            await pstore.add_name_index(self._store, subject_ref, name_index)
+            await add_name_index(self._store, subject_ref, name_index)
         fallback = {str(kind): value for kind, value in stated.items() if kind in stated_ix}
         held = await self._vault.merge_identity(subject_ref, given, fallback=fallback, at=at)
         return Resolution(subject_ref, tuple(flags), _names(contact, held))
 
     async def _hits(self, indexes: Mapping[IdentifierKind, str]) -> dict[IdentifierKind, str]:
         """Return, per kind, the living customer an index of that kind points at."""
-        entries = await pstore.subjects_for(self._store, list(indexes.values()))
+        entries = await subjects_for(self._store, list(indexes.values()))
         kind_of = {value: kind for kind, value in indexes.items()}
         pointed = {kind_of[e["_id"]]: str(e["subject_ref"]) for e in entries}
         # An erased customer's indexes are deleted; checking the key as well
@@ -201,18 +200,13 @@ class Screener:
         at: datetime,
     ) -> None:
         log.warning("identity conflict", extra={"contact_id": contact.id})
-        await self._store[pstore.CONFLICTS].update_one(
-            {"_id": contact.id},
-            {
-                "$setOnInsert": {
-                    "subject_refs": sorted(refs),
-                    "matches": [{"kind": k, "subject_ref": r} for k, r in sorted(hits.items())],
-                    "channel": contact.channel,
-                    "at": at,
-                    "resolved": False,
-                }
-            },
-            upsert=True,
+        await record_conflict(
+            self._store,
+            contact.id,
+            subject_refs=sorted(refs),
+            matches=[{"kind": k, "subject_ref": r} for k, r in sorted(hits.items())],
+            channel=contact.channel,
+            at=at,
         )
 
 

@@ -16,11 +16,12 @@ import json
 from collections.abc import Sequence
 from typing import Any, Literal
 
-from services.privacy import store as pstore
 from services.privacy.consent import visible_identity
 from services.privacy.consent_book import ConsentBook
 from services.privacy.masking import mask
 from services.privacy.reveal import RevealPurpose
+from services.privacy.store.audit import append_audit
+from services.privacy.store.staff_texts import insert_staff_text, staff_texts_of
 from services.privacy.vault import KeyDestroyed, decrypt_identity, encrypt_identity
 from services.privacy.vaulting import SubjectVault
 from shared.clock import Clock
@@ -29,7 +30,6 @@ from shared.ids import new_id
 from shared.messages import Consent
 from shared.store import Store
 
-STAFF_TEXTS = "staff_texts"
 StaffTextKind = Literal["reply", "resolution", "question", "note"]
 
 
@@ -61,7 +61,8 @@ class StaffTexts:
         if not subject_ref:
             wrapped, key = self._vault.service_key()
         masked = mask(text, names)
-        await self._store[STAFF_TEXTS].insert_one(
+        await insert_staff_text(
+            self._store,
             {
                 "_id": ref,
                 "case_id": case_id,
@@ -72,7 +73,7 @@ class StaffTexts:
                 "key": wrapped,
                 "by": actor,
                 "created_at": self._clock.now(),
-            }
+            },
         )
         return {"text_ref": ref, "masked": masked}
 
@@ -98,8 +99,7 @@ class StaffTexts:
             cleared = visible_identity(role, effective)
         if cleared and not reason.strip():
             raise Invalid("revealing staff text must give a reason", field="reason")
-        cursor = self._store[STAFF_TEXTS].find({"_id": {"$in": list(refs)}, "case_id": case_id})
-        docs = [doc async for doc in cursor]
+        docs = await staff_texts_of(self._store, refs, case_id=case_id)
         out: dict[str, dict[str, Any]] = {}
         subjects: set[str | None] = set()
         for doc in docs:
@@ -112,7 +112,7 @@ class StaffTexts:
                     view["erased"] = True
             out[doc["_id"]] = view
         for subject in subjects:
-            await pstore.append_audit(
+            await append_audit(
                 self._store,
                 at=self._clock.now(),
                 actor=actor,

@@ -1,7 +1,8 @@
 """Customers' sealed data in the store: subjects with their data keys, and vaulted contacts.
 
 Every clear value privacy keeps is encrypted under the customer's own data key
-(``vault.py``); this module is the one place that reads or writes those keys.
+(``vault.py``); this module is the one place that reads or writes those keys
+(through ``store/subjects.py`` and ``store/contacts.py``).
 Destroying a subject removes its key, its identity and its blind indexes, and
 strips the sealed part of its contacts, so nothing of it can be recovered.
 """
@@ -13,7 +14,15 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from services.privacy import store as pstore
+from services.privacy.store.contacts import strip_contacts, strip_subject_contacts
+from services.privacy.store.subjects import (
+    drop_indexes,
+    erase_subject,
+    insert_subject,
+    living,
+    set_identity,
+    subject_doc,
+)
 from services.privacy.vault import (
     KeyDestroyed,
     KeyRing,
@@ -38,25 +47,14 @@ class SubjectVault:
     async def new_subject(self, at: datetime) -> str:
         """Create a customer with a fresh data key and no identity yet; return its ref."""
         subject_ref = f"sub_{new_id()}"
-        await self._store[pstore.SUBJECTS].insert_one(
-            {
-                "_id": subject_ref,
-                "data_key": self._ring.new_data_key().model_dump(),
-                "identity": None,
-                "created_at": at,
-                "updated_at": at,
-            }
+        await insert_subject(
+            self._store, subject_ref, data_key=self._ring.new_data_key().model_dump(), at=at
         )
         return subject_ref
 
     async def live(self, subject_refs: set[str]) -> set[str]:
         """Return those of ``subject_refs`` that still have their data key."""
-        if not subject_refs:
-            return set()
-        cursor = self._store[pstore.SUBJECTS].find(
-            {"_id": {"$in": sorted(subject_refs)}, "data_key": {"$ne": None}}, {"_id": 1}
-        )
-        return {doc["_id"] async for doc in cursor}
+        return await living(self._store, subject_refs)
 
     async def data_key(self, subject_ref: str) -> bytes:
         """Return the customer's clear data key; raise ``KeyDestroyed`` if they were erased."""
@@ -86,9 +84,8 @@ class SubjectVault:
         held = decrypt_identity(doc["identity"], key, aad=aad) if doc.get("identity") else {}
         merged: dict[str, str | None] = {**(fallback or {}), **held}
         merged.update({k: v for k, v in given.items() if v})
-        await self._store[pstore.SUBJECTS].update_one(
-            {"_id": subject_ref, "data_key": {"$ne": None}},
-            {"$set": {"identity": encrypt_identity(merged, key, aad=aad), "updated_at": at}},
+        await set_identity(
+            self._store, subject_ref, identity=encrypt_identity(merged, key, aad=aad), at=at
         )
         return merged
 
@@ -120,30 +117,19 @@ class SubjectVault:
         """Strip the sealed clear data from contacts; their masked copy stays."""
         if not contact_ids:
             return 0
-        result = await self._store[pstore.CONTACTS].update_many(
-            {"_id": {"$in": contact_ids}, "vault": {"$ne": None}},
-            {"$unset": {"vault": ""}, "$set": {"purged_at": at}},
-        )
-        return result.modified_count
+        return await strip_contacts(self._store, contact_ids, at=at)
 
     async def destroy(self, subject_ref: str, *, at: datetime) -> bool:
         """Destroy the customer's key, identity, blind indexes and contacts' clear data."""
-        result = await self._store[pstore.SUBJECTS].update_one(
-            {"_id": subject_ref, "data_key": {"$ne": None}},
-            {"$set": {"data_key": None, "identity": None, "erased_at": at, "updated_at": at}},
-        )
+        erased = await erase_subject(self._store, subject_ref, at=at)
         # Indexes and sealed contacts go even if the key was already gone, so an
         # erasure interrupted half-way finishes when it is asked again.
-        await self._store[pstore.BLIND].delete_many({"subject_ref": subject_ref})
-        await self._store[pstore.NAMES].delete_many({"subject_ref": subject_ref})
-        await self._store[pstore.CONTACTS].update_many(
-            {"subject_ref": subject_ref, "vault": {"$ne": None}},
-            {"$unset": {"vault": ""}, "$set": {"purged_at": at}},
-        )
-        return result.modified_count == 1
+        await drop_indexes(self._store, subject_ref)
+        await strip_subject_contacts(self._store, subject_ref, at=at)
+        return erased
 
     async def _subject(self, subject_ref: str) -> dict[str, Any]:
-        doc = await self._store[pstore.SUBJECTS].find_one({"_id": subject_ref})
+        doc = await subject_doc(self._store, subject_ref)
         if doc is None:
             raise NotFound(f"no subject {subject_ref}")
         return doc

@@ -1,5 +1,5 @@
 """Routing's composition root: the organisation, the case consumers, the outbox relay,
-the SLA watcher, the rule book, the admins' overrides and the internal APIs."""
+the SLA watcher, the report rollups, the rule book, the admins' overrides and the internal APIs."""
 
 from __future__ import annotations
 
@@ -12,34 +12,50 @@ from functools import partial
 
 from fastapi import FastAPI
 
-from services.routing import accounts, admin_api, admin_state, api, callbacks, dispatch, rulebook
-from services.routing import store as case_store
-from services.routing.admin_state import AdminState
-from services.routing.classify import CaseClassifier, TextModel
-from services.routing.consent import ConsentKeeper
-from services.routing.contacts import ContactRouter
-from services.routing.dispatch import Dispatcher
-from services.routing.handlers import CaseCommands
-from services.routing.labels import LabelLog
-from services.routing.models import load_model
-from services.routing.org import OrgConfig, load_org
-from services.routing.outbox import OutboxRelay
-from services.routing.rulebook import RuleBook
-from services.routing.store import INDEXES as CASE_INDEXES
-from services.routing.taxonomy import load_taxonomy
-from services.routing.watcher import SlaWatcher
-from shared.http import health_router, install_common
+from services.routing import handlers
+from services.routing.admin import store as admin_store
+from services.routing.admin.state import AdminState
+from services.routing.api import admin as admin_api
+from services.routing.api import cases as case_api
+from services.routing.api import workspace as workspace_api
+from services.routing.api.deps import RoutingParts
+from services.routing.assignment import store as assignment_store
+from services.routing.assignment.dispatch import Dispatcher
+from services.routing.assignment.rules_in_force import RuleBook
+from services.routing.cases import accounts_store, callbacks_store
+from services.routing.cases import store as case_store
+from services.routing.cases.commands import CaseCommands
+from services.routing.cases.consent import ConsentKeeper
+from services.routing.cases.contacts import ContactRouter
+from services.routing.cases.outbox import OutboxRelay
+from services.routing.cases.repository import MongoCases
+from services.routing.cases.store import INDEXES as CASE_INDEXES
+from services.routing.cases.workspace_commands import WorkspaceCommands
+from services.routing.classification.artifacts import load_model
+from services.routing.classification.labels import LabelLog
+from services.routing.classification.pipeline import CaseClassifier, TextModel
+from services.routing.classification.taxonomy import load_taxonomy
+from services.routing.org.config import OrgConfig, load_org
+from services.routing.reports import store as report_store
+from services.routing.reports.rollups import RollupBuilder
+from services.routing.sla.watcher import SlaWatcher
+from shared.http import ServiceAuth, health_router, install_common, install_service_auth
 from shared.runtime import Runtime, ServiceParts, running
 
 log = logging.getLogger(__name__)
 
+# The internal API's routers, in order: the workspace's first, so that
+# /cases/counts is matched before /cases/{case_id}.
+ROUTERS = (workspace_api.router, case_api.router, admin_api.router)
+
 INDEXES = {
     **CASE_INDEXES,
-    **callbacks.INDEXES,
-    **dispatch.INDEXES,
-    **accounts.INDEXES,
-    **rulebook.INDEXES,
-    **admin_state.INDEXES,
+    **callbacks_store.INDEXES,
+    **assignment_store.INDEXES,
+    **accounts_store.INDEXES,
+    **assignment_store.RULE_INDEXES,
+    **admin_store.INDEXES,
+    **report_store.INDEXES,
 }
 
 
@@ -49,6 +65,7 @@ class Routing:
 
     runtime: Runtime
     org: OrgConfig
+    cases: MongoCases
     relay: OutboxRelay
     rulebook: RuleBook
     admin: AdminState
@@ -58,16 +75,21 @@ class Routing:
     consent: ConsentKeeper
     commands: CaseCommands
     watcher: SlaWatcher
+    rollups: RollupBuilder
 
     def parts(self) -> ServiceParts:
         """Return what the runtime starts: indexes, the consumer and the background loops."""
         return ServiceParts(
             indexes=INDEXES,
-            subscriptions=[*self.contacts.subscriptions(), *self.consent.subscriptions()],
+            subscriptions=handlers.subscriptions(
+                self.runtime, contacts=self.contacts, consent=self.consent
+            ),
             background=[
                 self.relay.run,
                 self.watcher.run,
+                self.rollups.run,
                 self.keep_fresh,
+                self.recount_lanes,
             ],
         )
 
@@ -82,6 +104,20 @@ class Routing:
             log.info("workspace fields written on older cases", extra={"cases": backfilled})
         await self._refresh_saved()
         await self.classifier.start()
+
+    async def recount_lanes(self) -> None:
+        """Recount every lane's book once at start (a background task).
+
+        Repairs what a crash between a case write and its book write left
+        off, and makes the books of cases stored before there were books.
+        """
+        try:
+            corrected = await case_store.rebuild_books(self.runtime.store)
+        except Exception:
+            log.exception("could not recount the case lanes; their counts may be off")
+            return
+        if corrected:
+            log.info("case lane counts recounted", extra={"lanes": corrected})
 
     async def keep_fresh(self, interval_s: float = 5.0) -> None:
         """Re-read the saved rules and overrides forever (a background loop of every replica)."""
@@ -104,7 +140,8 @@ def build(
     """Wire the routing service; ``model`` replaces the trained classifier (tests)."""
     taxonomy = load_taxonomy()
     org = org or load_org(runtime.settings.org, taxonomy=taxonomy)
-    relay = OutboxRelay(runtime)
+    cases = MongoCases(runtime.store)
+    relay = OutboxRelay(runtime, outbox=cases)
     rules = RuleBook(runtime.store, org=org, taxonomy=taxonomy)
     classifier = CaseClassifier(
         org,
@@ -112,31 +149,40 @@ def build(
         model=model,
         load=None if model else partial(load_model, org.org, runtime.settings.data_dir),
     )
-    dispatcher = Dispatcher(runtime.store, org=org)
+    dispatcher = Dispatcher(runtime.store, org=org, cases=cases, queues=cases)
     contacts = ContactRouter(
-        runtime, org=org, rulebook=rules, classifier=classifier, dispatcher=dispatcher, relay=relay
+        runtime,
+        cases=cases,
+        org=org,
+        rulebook=rules,
+        classifier=classifier,
+        dispatcher=dispatcher,
+        relay=relay,
     )
     commands = CaseCommands(
         runtime,
+        cases=cases,
         org=org,
         taxonomy=taxonomy,
         dispatcher=dispatcher,
         labels=LabelLog(runtime.settings.data_dir),
         relay=relay,
     )
-    watcher = SlaWatcher(runtime, org=org, relay=relay)
+    watcher = SlaWatcher(runtime, cases=cases, leases=cases, org=org, relay=relay)
     return Routing(
         runtime=runtime,
         org=org,
+        cases=cases,
         relay=relay,
         rulebook=rules,
         admin=AdminState(runtime.store, org=org, taxonomy=taxonomy),
         classifier=classifier,
         dispatcher=dispatcher,
         contacts=contacts,
-        consent=ConsentKeeper(runtime, relay=relay),
+        consent=ConsentKeeper(runtime, cases=cases, relay=relay),
         commands=commands,
         watcher=watcher,
+        rollups=RollupBuilder(runtime.store, clock=runtime.clock, replica=watcher.replica),
     )
 
 
@@ -163,19 +209,21 @@ def create_app(
     app = FastAPI(title="vocdesk routing", version="1", lifespan=lifespan)
     app.state.routing = routing
     install_common(app)
-    app.include_router(health_router(readiness))
-    app.include_router(
-        api.router(
+    install_service_auth(app, ServiceAuth.of(runtime.settings, "routing"))
+    app.state.parts = RoutingParts(
+        store=runtime.store,
+        clock=runtime.clock,
+        org=routing.org,
+        taxonomy=load_taxonomy(),
+        commands=routing.commands,
+        actions=WorkspaceCommands(
             runtime, org=routing.org, commands=routing.commands, dispatcher=routing.dispatcher
-        )
+        ),
+        dispatcher=routing.dispatcher,
+        rulebook=routing.rulebook,
+        admin=routing.admin,
     )
-    app.include_router(
-        admin_api.router(
-            runtime,
-            org=routing.org,
-            rulebook=routing.rulebook,
-            state=routing.admin,
-            taxonomy=load_taxonomy(),
-        )
-    )
+    app.include_router(health_router(readiness))
+    for router in ROUTERS:
+        app.include_router(router)
     return app

@@ -1,299 +1,36 @@
-"""The case API's use cases: read, check who acts, change, write with the events, follow up.
+"""Routing's bus consumers: which queue feeds which use case.
 
-A change is applied to the case as it is now: if someone else wrote it
-between our read and our write, we read it again and apply the change again
-(it is a command, re-checked against the fresh state), unless the caller
-named the version it saw (``If-Match``): then the answer is 409.
+- ``routing.contacts`` (``contact.screened``): ``cases/contacts.py`` threads the
+  contact into a case, or classifies, routes and opens one;
+- ``routing.consent`` (``consent.changed``): ``cases/consent.py`` keeps the
+  case's consent current.
+
+Each handler checks the message it was given and says the delivery's outcome
+through ``shared/errors.py`` (``Poison``, ``Retry``); the inbox makes a
+redelivery change nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
-from typing import Any, TypeVar
-
-from services.routing import casework, lifecycle
-from services.routing import store as case_store
-from services.routing.access import Actor, Can
-from services.routing.case_sla import SlaKeeper
-from services.routing.dispatch import Dispatcher
-from services.routing.domain import Case
-from services.routing.in_force import unit_in_force
-from services.routing.labels import LabelLog
-from services.routing.org import OrgConfig
-from services.routing.outbox import OutboxRelay
-from services.routing.taxonomy import Taxonomy
-from shared.errors import Conflict, Invalid
-from shared.ids import new_id
-from shared.messages.cases import CaseStatus
+from services.routing.cases.consent import ConsentKeeper
+from services.routing.cases.contacts import ContactRouter
+from shared.bus import Subscription
 from shared.runtime import Runtime
-from shared.store import Store
-
-T = TypeVar("T")
-ATTEMPTS = 5
-Version = int | None
 
 
-class CaseCommands:
-    """What the internal case API does, one method per action."""
-
-    def __init__(
-        self,
-        runtime: Runtime,
-        *,
-        org: OrgConfig,
-        taxonomy: Taxonomy,
-        dispatcher: Dispatcher,
-        labels: LabelLog,
-        relay: OutboxRelay,
-    ) -> None:
-        self._runtime = runtime
-        self._org = org
-        self._topics = set(taxonomy.organisation(org.org).topic_keys)
-        self._categories = set(taxonomy.category_keys)
-        self._dispatcher = dispatcher
-        self._labels = labels
-        self._relay = relay
-        self.sla = SlaKeeper(org)
-
-    async def read(self, case_id: str, actor: Actor) -> Case:
-        """Return the case if the actor may see it."""
-        case = await case_store.get_case(self._runtime.store, case_id)
-        actor.check(case, Can.READ)
-        return case
-
-    async def change(
-        self,
-        case_id: str,
-        actor: Actor,
-        permission: Can,
-        apply: Callable[[Case, datetime], T],
-        *,
-        version: Version = None,
-    ) -> tuple[Case, T]:
-        """Apply ``apply`` to the fresh case and write it; retry if someone wrote in between."""
-        store = self._runtime.store
-        for _ in range(ATTEMPTS):
-            case = await case_store.get_case(store, case_id)
-            actor.check(case, permission)
-            case.acting_role = actor.role
-            if version is not None and case.version != version:
-                raise Conflict(f"case {case.number} is at version {case.version}, not {version}")
-            result = apply(case, self._runtime.clock.now())
-            try:
-                await case_store.save_case(store, case)
-            except case_store.StaleCase:
-                if version is not None:
-                    raise
-                continue
-            self._relay.wake()
-            return case, result
-        raise Conflict(f"case {case_id} is changing too fast; try again")
-
-    async def acknowledge(self, case_id: str, actor: Actor, *, version: Version = None) -> Case:
-        """The unit acknowledges the case; a member doing so on an unassigned case takes it."""
-        taker = actor.user if self._is_member(actor) else None
-
-        def apply(case: Case, at: datetime) -> None:
-            casework.acknowledge(case, at=at, actor=actor.user, sla=self.sla, taker=taker)
-
-        return (await self.change(case_id, actor, Can.WORK, apply, version=version))[0]
-
-    async def update(
-        self, case_id: str, actor: Actor, changes: dict[str, Any], *, version: Version = None
-    ) -> Case:
-        """Correct the classification and/or start work; a correction becomes a training example."""
-        labels = {k: v for k, v in changes.items() if k in ("category", "topic", "urgency")}
-        status: CaseStatus | None = changes.get("status")
-        if labels.get("topic") is not None and labels["topic"] not in self._topics:
-            raise Invalid(f"unknown topic {labels['topic']!r} for {self._org.org}", field="topic")
-        if labels.get("category") is not None and labels["category"] not in self._categories:
-            raise Invalid(f"unknown category {labels['category']!r}", field="category")
-        if not labels and status is None:
-            raise Invalid("nothing to change: give category, topic, urgency or status")
-
-        def apply(case: Case, at: datetime) -> dict[str, Any]:
-            before: dict[str, Any] = {}
-            if labels:
-                before = casework.reclassify(case, labels, at=at, actor=actor.user, sla=self.sla)
-            if status is not None:
-                casework.set_status(case, status, at=at, actor=actor.user, sla=self.sla)
-            return before
-
-        case, before = await self.change(case_id, actor, Can.WORK, apply, version=version)
-        if before:
-            await self._labels.record(case)
-        return case
-
-    async def transfer(
-        self, case_id: str, actor: Actor, *, unit: str, reason: str, version: Version = None
-    ) -> Case:
-        """Move the case to another unit's queue; its SLA carries over."""
-        if self._org.unit(unit) is None:
-            raise Invalid(f"unknown unit {unit!r}", field="unit")
-
-        def apply(case: Case, at: datetime) -> str:
-            return casework.transfer(
-                case, unit=unit, reason=reason, at=at, actor=actor.user, sla=self.sla
-            )
-
-        case, previous = await self.change(case_id, actor, Can.WORK, apply, version=version)
-        now = self._runtime.clock.now()
-        # The new unit may have someone free for it; the old one has a seat free.
-        if await self._dispatcher.fill(unit, at=now):
-            case = await case_store.get_case(self._runtime.store, case.id)
-        await self._dispatcher.fill(previous, at=now)
-        return case
-
-    async def request_info(
-        self,
-        case_id: str,
-        actor: Actor,
-        *,
-        question: str,
-        version: Version = None,
-        text_ref: str | None = None,
-    ) -> Case:
-        """Ask the customer; the SLA pauses until they answer."""
-
-        def apply(case: Case, at: datetime) -> None:
-            casework.request_info(
-                case, question=question, at=at, actor=actor.user, sla=self.sla, text_ref=text_ref
-            )
-
-        return (await self.change(case_id, actor, Can.WORK, apply, version=version))[0]
-
-    async def reply(
-        self,
-        case_id: str,
-        actor: Actor,
-        *,
-        text: str,
-        version: Version = None,
-        text_ref: str | None = None,
-    ) -> tuple[Case, str]:
-        """Record a reply and queue it for the customer; return the case and the request id."""
-        request_id = new_id()
-
-        def apply(case: Case, at: datetime) -> None:
-            casework.reply(
-                case,
-                text=text,
-                request_id=request_id,
-                at=at,
-                actor=actor.user,
-                sla=self.sla,
-                text_ref=text_ref,
-            )
-
-        case, _ = await self.change(case_id, actor, Can.WORK, apply, version=version)
-        return case, request_id
-
-    async def resolve(
-        self,
-        case_id: str,
-        actor: Actor,
-        *,
-        summary: str,
-        version: Version = None,
-        text_ref: str | None = None,
-    ) -> Case:
-        """Resolve the case; its member has a seat free for the next waiting case."""
-
-        def apply(case: Case, at: datetime) -> None:
-            casework.resolve(
-                case, summary=summary, at=at, actor=actor.user, sla=self.sla, text_ref=text_ref
-            )
-
-        case, _ = await self.change(case_id, actor, Can.WORK, apply, version=version)
-        await self._dispatcher.fill(case.unit, at=self._runtime.clock.now())
-        return case
-
-    async def reopen(
-        self, case_id: str, actor: Actor, *, reason: str, version: Version = None
-    ) -> Case:
-        """Reopen a resolved or closed case."""
-
-        def apply(case: Case, at: datetime) -> None:
-            lifecycle.reopen(case, at=at, reason=reason, sla=self.sla, actor=actor.user)
-
-        return (await self.change(case_id, actor, Can.REOPEN, apply, version=version))[0]
-
-    async def rate(
-        self,
-        case_id: str,
-        actor: Actor,
-        *,
-        score: int,
-        comment: str | None,
-        channel: str,
-        version: Version = None,
-    ) -> Case:
-        """Record the customer's rating: close, and reopen to the supervisor if it is low."""
-
-        def apply(case: Case, at: datetime) -> None:
-            casework.rate(
-                case,
-                score=score,
-                comment=comment,
-                channel=channel,
-                at=at,
-                actor=actor.user,
-                sla=self.sla,
-                supervisor=self._supervisor(case),
-            )
-
-        return (await self.change(case_id, actor, Can.RATE, apply, version=version))[0]
-
-    async def acknowledge_on_behalf(
-        self,
-        case_id: str,
-        actor: Actor,
-        *,
-        channel: str,
-        note: str,
-        score: int | None,
-        version: Version = None,
-    ) -> Case:
-        """Record the customer's acknowledgement taken by an agent; it awaits certification."""
-
-        def apply(case: Case, at: datetime) -> None:
-            casework.record_on_behalf(
-                case, channel=channel, note=note, score=score, at=at, actor=actor.user
-            )
-
-        return (await self.change(case_id, actor, Can.ON_BEHALF, apply, version=version))[0]
-
-    async def certify(self, case_id: str, actor: Actor, *, version: Version = None) -> Case:
-        """A supervisor certifies the acknowledgement recorded on the customer's behalf."""
-
-        def apply(case: Case, at: datetime) -> None:
-            casework.certify_closure(
-                case, at=at, actor=actor.user, sla=self.sla, supervisor=self._supervisor(case)
-            )
-
-        return (await self.change(case_id, actor, Can.CERTIFY, apply, version=version))[0]
-
-    def _supervisor(self, case: Case) -> str | None:
-        unit = self._org.unit(case.unit)
-        return unit.supervisor if unit else None
-
-    def _is_member(self, actor: Actor) -> bool:
-        unit = unit_in_force(self._org, actor.unit)  # an admin's members, else the file's
-        return unit is not None and unit.member(actor.user) is not None
-
-
-async def relate_cases(
-    store: Store, case_id: str, other_id: str, *, at: datetime, reason: str
-) -> None:
-    """Link ``other_id`` to ``case_id`` as related (the other side records its own link)."""
-    for _ in range(ATTEMPTS):
-        case = await case_store.get_case(store, case_id)
-        if not case.relate(other_id, at=at, reason=reason):
-            return
-        try:
-            await case_store.save_case(store, case)
-        except case_store.StaleCase:
-            continue
-        return
-    raise Conflict(f"case {case_id} is changing too fast to link {other_id}")
+def subscriptions(
+    runtime: Runtime, *, contacts: ContactRouter, consent: ConsentKeeper
+) -> list[Subscription]:
+    """Return routing's consumers: screened contacts, then consent changes."""
+    return [
+        Subscription(
+            queue="routing.contacts",
+            handler=contacts.on_contact_screened,
+            inbox=runtime.inbox(),
+        ),
+        Subscription(
+            queue="routing.consent",
+            handler=consent.on_consent_changed,
+            inbox=runtime.inbox(),
+        ),
+    ]

@@ -6,6 +6,7 @@ from typing import Any, Literal, get_args
 
 from pydantic import AwareDatetime, Field
 
+from shared.kinds import OrgId, Urgency
 from shared.messages.base import Frozen, Message, register
 from shared.messages.contacts import Channel, Consent
 
@@ -46,11 +47,11 @@ class CaseSnapshot(Frozen):
 
     id: str
     number: str
-    org: Literal["pea", "or"]
+    org: OrgId
     status: CaseStatus
     category: str | None = None
     topic: str | None = None
-    urgency: Literal["low", "normal", "high", "urgent"] = "normal"
+    urgency: Urgency = "normal"
     unit: str | None = None
     channel: Channel
     channels: tuple[Channel, ...] = ()

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, Field
 
+from shared.kinds import OrgId
 from shared.messages.base import Frozen, Message, register
 
 Channel = Literal["line", "email", "app", "phone", "fax", "walk_in"]
@@ -78,7 +79,7 @@ class Contact(Frozen):
 
     id: str
     channel: Channel
-    org: Literal["pea", "or"]
+    org: OrgId
     received_at: AwareDatetime
     dedupe_key: str
     text: str = ""
@@ -115,7 +116,7 @@ class ContactScreened(Message):
     version: Literal[1] = 1
     contact_id: str
     channel: Channel
-    org: Literal["pea", "or"]
+    org: OrgId
     received_at: AwareDatetime
     subject_ref: str | None
     reply_handle: str | None

@@ -18,6 +18,7 @@ from pydantic import (
 )
 
 from shared.instants import plausible, written
+from shared.kinds import OrgId
 
 COUNTER_ROLES = ("agent", "supervisor", "unit_member", "admin")
 MAX_TEXT_CHARS = 5000
@@ -40,7 +41,7 @@ class WalkInCreate(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    org: Literal["pea", "or"] | None = None
+    org: OrgId | None = None
     branch_code: str = Field(min_length=1, max_length=20)
     branch_name: str | None = Field(default=None, max_length=200)
     counter_no: StrictInt | str

@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from pymongo import MongoClient
 
-from services.routing.store import CASES
+from services.routing.cases.store import CASES
 from shared.ids import new_id
 from tests.e2e.test_console_browser import _log_in
 from tests.integration.test_reports_periods import _generate, _in

@@ -92,15 +92,20 @@ def test_up_restarts_a_killed_service_and_the_embedded_store(tmp_path: Path) -> 
         assert process.wait(timeout=60) == 0
 
 
+# Three starts of intake, each up to its failed bind, with growing delays, then every
+# child stopped: a slow start on a loaded machine is still counted as a crash.
+@pytest.mark.timeout(480)
 def test_up_gives_up_on_a_service_that_keeps_crashing_and_exits_non_zero(tmp_path: Path) -> None:
-    # Something else holds intake's port, so every start of intake fails at once.
+    # Something else holds intake's port, so every start of intake fails.
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        with _up(tmp_path, VOCDESK_INTAKE_PORT=str(port)) as (process, _, out):
+        with _up(
+            tmp_path, VOCDESK_INTAKE_PORT=str(port), VOCDESK_SUPERVISOR_MAX_RESTARTS="2"
+        ) as (process, _, out):
             code = process.wait(timeout=400)
             text = out.read_text()
     assert code != 0
-    assert "giving up: intake exited" in text
-    assert text.count("intake exited with code") >= 5
+    assert "giving up: intake exited 3 times in a row" in text
+    assert text.count("intake exited with code") == 2

@@ -8,9 +8,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from services.intake.ami_listener import AmiCollector, AmiListener
-from services.intake.phone_channel import INDEXES as PHONE_INDEXES
-from services.intake.phone_events import parse_ami
+from services.intake.channels.phone.ami import AmiCollector, AmiListener
+from services.intake.channels.phone.events import parse_ami
+from services.intake.channels.phone.store import INDEXES as PHONE_INDEXES
 from services.intake.store import INDEXES
 from shared.bus.inproc import InProcessBus
 from shared.messages import ContactReceived, Envelope

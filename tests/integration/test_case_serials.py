@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from services.routing import store as case_store
+from services.routing.cases import store as case_store
 from shared.store import Store
 
 pytestmark = pytest.mark.integration

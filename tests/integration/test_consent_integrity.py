@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from services.privacy import store as pstore
-from services.routing.domain import Case
+from services.routing.cases.domain import Case
 from shared.ids import new_id
 from shared.messages import Contact, Identity, ThreadKeys
 from tests.support.desk import Desk, eventually, running_desk

@@ -100,6 +100,11 @@ EXPECTED: dict[tuple[str, str], Any] = {
     ("GET", "/api/v1/admin/user-changes"): ADMINS,
     ("GET", "/api/v1/admin/dead-letters"): ADMINS,
     ("POST", "/api/v1/admin/dead-letters/{queue}/{message_id}/replay"): ADMINS,
+    ("GET", "/api/v1/admin/templates"): ADMINS,
+    ("POST", "/api/v1/admin/templates/preview"): ADMINS,
+    ("GET", "/api/v1/admin/templates/changes"): ADMINS,
+    ("PUT", "/api/v1/admin/templates/{slot:path}"): ADMINS,
+    ("DELETE", "/api/v1/admin/templates/{slot:path}"): ADMINS,
 }
 
 ACTION_BODIES: dict[str, dict[str, Any]] = {
@@ -117,6 +122,8 @@ ACTION_BODIES: dict[str, dict[str, Any]] = {
     "merge": {"reason": "ตรวจสอบสิทธิ์"},  # "into" is set to the case itself: refused as such
     "split": {"contact_id": "no-such-contact", "reason": "ตรวจสอบสิทธิ์"},
 }
+TEMPLATE_SLOT = "th/acknowledged.short"
+TEMPLATE_TEXT = "ได้รับเรื่อง {{ case_number }} แล้ว"
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(32)
 
 
@@ -148,7 +155,8 @@ def request_for(
     persona: str = "admin",
 ) -> dict[str, Any]:
     """Return a well-formed request to the route, so only access can refuse it."""
-    path = template.replace("{path:path}", "{path}").format(
+    pattern = template.replace("{path:path}", "{path}").replace("{slot:path}", "{slot}")
+    path = pattern.format(
         case_id=console.case["id"],
         action=action,
         username=TARGET_USER,
@@ -160,6 +168,7 @@ def request_for(
         key="matrix-check",
         file_id="0" * 24,
         path="changes",
+        slot=TEMPLATE_SLOT,
     )
     request: dict[str, Any] = {"method": method, "url": path}
     if template == "/api/v1/auth/token":
@@ -188,6 +197,10 @@ def request_for(
         request["json"] = {"reason": "ตรวจสอบสิทธิ์การดูตัวตนลูกค้า"}
     elif template == "/api/v1/admin/canned/{key}" and method == "PUT":
         request["json"] = {"title": "ทดสอบ", "text": "เรื่อง {case_number}"}
+    elif template == "/api/v1/admin/templates/preview":
+        request["json"] = {"slot": TEMPLATE_SLOT, "source": TEMPLATE_TEXT}
+    elif template == "/api/v1/admin/templates/{slot:path}" and method == "PUT":
+        request["json"] = {"source": TEMPLATE_TEXT}
     elif method == "PUT" and template.startswith("/api/v1/admin/r"):
         request["json"] = {}  # rules or routing administration: refused as a body at most
     elif template == "/api/v1/contacts/walk-in":

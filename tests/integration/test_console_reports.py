@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from services.routing.store import CASES
+from services.routing.cases.store import CASES
 from tests.integration.test_reports_periods import _generate, _in
 from tests.support.console import ConsoleUnderTest, running_console
 

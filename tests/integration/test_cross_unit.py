@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from services.routing.domain import Case
+from services.routing.cases.domain import Case
 from shared.ids import new_id
 from shared.messages import Contact, Identity
 from tests.support.desk import Desk, running_desk

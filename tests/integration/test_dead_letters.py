@@ -11,6 +11,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from services.console import deps
 from services.console.auth import User
 from services.console.dead_letters import DeadLetterQueues, router
 from shared.bus import QueueSpec, Subscription
@@ -18,9 +19,8 @@ from shared.bus.amqp import AmqpBus
 from shared.errors import NotFound, Poison
 from shared.http import install_error_handlers
 from shared.messages import Envelope
-from shared.runtime import Runtime
-from shared.settings import Settings
 from tests.support.broker import AMQP_URL, delete_queues, unique_spec
+from tests.support.console_parts import console_parts
 from tests.support.messages import topic_envelope
 
 pytestmark = pytest.mark.integration
@@ -89,16 +89,11 @@ async def test_only_admins_reach_the_dead_letter_api() -> None:
     def current_user() -> User:
         return User(username="somsri", role=role, unit=None)
 
-    runtime = Runtime(
-        service="console",
-        settings=Settings(env="test"),
-        bus=AmqpBus(AMQP_URL),
-        store=None,  # type: ignore[arg-type]  # the routes never touch the store
-    )
     app = FastAPI()
     install_error_handlers(app)
-    csp = "default-src 'none'"
-    app.include_router(router(runtime, current_user=current_user, page_csp=lambda _: csp))
+    app.state.parts = console_parts(bus=AmqpBus(AMQP_URL))  # the routes never touch the store
+    app.dependency_overrides[deps.current_user] = current_user
+    app.include_router(router)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://console") as client:
         assert (await client.get("/api/v1/admin/dead-letters")).status_code == 403

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from services.routing import lifecycle
-from services.routing import store as case_store
 from services.routing.app import INDEXES, Routing
+from services.routing.cases import lifecycle
+from services.routing.cases import store as case_store
 from shared.clock import BANGKOK, FrozenClock
 from shared.messages import Envelope
 from shared.store import Store
@@ -87,4 +87,3 @@ async def test_the_case_write_refuses_a_contact_the_stored_case_already_holds(
     with pytest.raises(case_store.DuplicateContact):
         await case_store.save_case(store, case)
     assert len(await _holding(store, follow_up.contact_id)) == 1
-

@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from services.intake.app import create_app
-from services.intake.fax import ocr_unavailable_reason
+from services.intake.channels.fax.ocr import ocr_unavailable_reason
 from shared.bus.amqp import AmqpBus
 from shared.bus.inproc import InProcessBus
 from shared.ids import new_id

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from services.intake.imap_poller import ImapPoller
-from services.intake.mail_accept import MAX_MAIL_BYTES
+from services.intake.channels.mail.accept import MAX_MAIL_BYTES
+from services.intake.channels.mail.imap import ImapPoller
 from services.intake.settings import IntakeSettings
 from shared.bus.base import Bus
 from shared.bus.inproc import InProcessBus

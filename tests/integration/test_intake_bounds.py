@@ -21,8 +21,13 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from services.intake import app_channel, walkin_channel
-from services.intake.line_media import FetchFailed, LineContentClient
+from services.intake.app import mount
+from services.intake.channels.app import AppChannel
+from services.intake.channels.app import channel as app_channel
+from services.intake.channels.line.media import FetchFailed, LineContentClient
+from services.intake.channels.walkin import WalkInChannel
+from services.intake.channels.walkin import channel as walkin_channel
+from services.intake.settings import IntakeSettings
 from shared.bus.inproc import InProcessBus
 from shared.http import install_common
 from shared.runtime import Runtime
@@ -72,8 +77,8 @@ async def doors(store: Store) -> AsyncIterator[httpx.AsyncClient]:
     )
     app = FastAPI(title="vocdesk intake")
     install_common(app)
-    app.include_router(app_channel.router(runtime))
-    app.include_router(walkin_channel.router(runtime))
+    intake = IntakeSettings()
+    mount(app, runtime, [AppChannel(runtime, intake), WalkInChannel(runtime, intake)])
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://intake.test") as client:
         yield client

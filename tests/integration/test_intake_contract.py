@@ -23,10 +23,12 @@ import pytest
 import requests
 import schemathesis
 from pymongo import MongoClient
+from schemathesis.checks import not_a_server_error
 from schemathesis.python import asgi
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from services.intake import fax_channel
 from services.intake.app import create_app
+from services.intake.channels.fax import channel as fax_channel
 from services.intake.limits import Limit
 from shared.bus.amqp import AmqpBus
 from shared.embedded import free_port
@@ -170,9 +172,23 @@ def credentials(case: Any, settings: Settings) -> None:
     case.headers = headers
 
 
+# ``/readyz`` answers 503 with its reasons while the bus or the store is slow to
+# answer (a loaded machine): its documented answer, not a server error. Its body
+# is still checked against the description.
+NOT_READY_IS_AN_ANSWER = {"/readyz"}
+
+
 @schema.parametrize()
 def test_intake_answers_as_its_openapi_says(case: Any, settings: Settings) -> None:
     credentials(case, settings)
+    excluded = []
+    if case.operation.path in NOT_READY_IS_AN_ANSWER:
+        excluded = [not_a_server_error, positive_data_acceptance]
     with SigningClient(case.operation.app) as client:
-        response = case.call_and_validate(session=client)
+        response = case.call_and_validate(session=client, excluded_checks=excluded)
+    if response.status_code == 503 and case.operation.path in NOT_READY_IS_AN_ANSWER:
+        report = response.json()
+        assert report["ready"] is False, response.text
+        assert report["reasons"], response.text
+        return
     assert response.status_code < 500, response.text

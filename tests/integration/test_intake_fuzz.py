@@ -31,10 +31,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from services.intake import fax_channel
+from services.intake.channels.fax import channel as fax_channel
+from services.intake.channels.mail.accept import MailIntake, MailSource
+from services.intake.channels.mail.parse import ParsedMail, parse_mail
 from services.intake.limits import Limit
-from services.intake.mail_accept import MailIntake, MailSource
-from services.intake.mail_parse import ParsedMail, parse_mail
 from services.intake.settings import IntakeSettings
 from shared.bus.inproc import InProcessBus
 from shared.embedded import free_port

@@ -18,8 +18,8 @@ import pytest
 import uvicorn
 from fastapi import FastAPI, Header, Response
 
-from services.intake import line_channel
-from services.intake.line_media import content_base
+from services.intake.channels.line import channel as line_channel
+from services.intake.channels.line.media import content_base
 from shared.bus.amqp import AmqpBus
 from shared.bus.inproc import InProcessBus
 from tests.support.intake import DEAD_BROKER, FlakyBus, IntakeUnderTest, running_intake

@@ -12,9 +12,9 @@ import aiosmtplib
 import pytest
 
 from services.intake.blobs import get_blob
-from services.intake.fax import OcrResult, PageImage, ocr_unavailable_reason
-from services.intake.mail_accept import MAX_MAIL_BYTES
-from services.intake.mail_parse import parse_mail
+from services.intake.channels.fax.ocr import OcrResult, PageImage, ocr_unavailable_reason
+from services.intake.channels.mail.accept import MAX_MAIL_BYTES
+from services.intake.channels.mail.parse import parse_mail
 from services.intake.settings import IntakeSettings
 from shared.bus.amqp import AmqpBus
 from shared.bus.inproc import InProcessBus

@@ -7,15 +7,10 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
-from services.notify import api
-from services.notify.breaker import Breakers
-from services.notify.library import TemplateLibrary
-from services.notify.reachability import Reachability
+from services.notify.app import create_app
 from services.notify.store import DELIVERIES
 from shared.bus.inproc import InProcessBus
-from shared.http import install_common
 from shared.runtime import Runtime
 from shared.settings import Settings
 from shared.store import Store
@@ -48,19 +43,11 @@ async def notify(store: Store) -> AsyncIterator[httpx.AsyncClient]:
             "attempts": [],
         }
     )
-    app = FastAPI(title="vocdesk notify")
-    install_common(app)
-    app.include_router(
-        api.router(
-            runtime,
-            library=TemplateLibrary(store, clock=runtime.clock),
-            reachability=Reachability(store, clock=runtime.clock),
-            breakers=Breakers(clock=runtime.clock),
-        )
-    )
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://notify.test") as client:
-        yield client
+    async with httpx.AsyncClient() as outbound:
+        app = create_app(runtime, http=outbound)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://notify.test") as client:
+            yield client
 
 
 async def deliveries(client: httpx.AsyncClient, role: str, **acting: str) -> httpx.Response:

@@ -14,7 +14,6 @@ from services.privacy import store as pstore
 from services.privacy.app import create_app
 from services.privacy.screening import Screener, blind_indexer, key_ring
 from services.privacy.settings import PrivacySettings
-from services.privacy.staff_texts import STAFF_TEXTS
 from services.privacy.vaulting import SubjectVault
 from shared.bus import QUEUES, QueueSpec, Subscription
 from shared.bus.inproc import InProcessBus
@@ -157,6 +156,26 @@ async def test_contact_of_another_case_cannot_be_shown_under_this_one(privacy: P
         f"case-{new_id()}", [screened.contact_id], role="unit_member", consent="granted"
     )
     assert other.status_code == 409
+
+
+async def test_a_contact_split_off_its_case_is_shown_under_the_new_case_only(
+    privacy: Privacy,
+) -> None:
+    screened = await privacy.screened(customer=_customer())
+    source, split = f"case-{new_id()}", f"case-{new_id()}"
+    await privacy.view(source, [screened.contact_id], role="agent")
+    stranger = await privacy.view(
+        split, [screened.contact_id], role="agent", split_from=f"case-{new_id()}"
+    )
+    assert stranger.status_code == 409
+
+    moved = await privacy.view(split, [screened.contact_id], role="agent", split_from=source)
+
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["contacts"][0]["id"] == screened.contact_id
+    # The contact now belongs to the new case: the case it left cannot show it again.
+    back = await privacy.view(source, [screened.contact_id], role="agent")
+    assert back.status_code == 409
 
 
 async def test_agent_grants_consent_for_the_customer_and_the_unit_then_sees_identity(
@@ -306,7 +325,7 @@ async def test_only_roles_that_work_cases_may_vault_a_staff_text(privacy: Privac
     for role in ("manager", "dpo", "notify", "system"):
         refused = await privacy.call("POST", "/staff-texts", role=role, json=body)
         assert refused.status_code == 403, (role, refused.text)
-    assert await privacy.store[STAFF_TEXTS].count_documents({}) == 0
+    assert await privacy.store[pstore.STAFF_TEXTS].count_documents({}) == 0
     for role in ("agent", "unit_member"):
         vaulted = await privacy.call("POST", "/staff-texts", role=role, json=body)
         assert vaulted.status_code == 200, (role, vaulted.text)

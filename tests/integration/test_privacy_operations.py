@@ -215,7 +215,7 @@ async def test_consent_change_waits_in_the_outbox_until_a_queue_takes_it(
     screened = await _screen(store, key_ring(SETTINGS), clock.now(), consent="withheld")
     case_id = f"case-{new_id()}"
     no_taker = {k: v for k, v in QUEUES.items() if "consent.changed" not in v.bindings}
-    unbound = ConsentBook(store, bus=InProcessBus(no_taker), clock=clock)
+    unbound = ConsentBook(pstore.MongoConsents(store), bus=InProcessBus(no_taker), clock=clock)
     clock.advance(timedelta(minutes=1))
     await unbound.record(
         case_id,
@@ -232,7 +232,7 @@ async def test_consent_change_waits_in_the_outbox_until_a_queue_takes_it(
 
     queues = {**QUEUES, "test.consent": QueueSpec("test.consent", ("consent.changed",))}
     bus = InProcessBus(queues)
-    assert await ConsentBook(store, bus=bus, clock=clock).relay() == 1
+    assert await ConsentBook(pstore.MongoConsents(store), bus=bus, clock=clock).relay() == 1
     body, _ = bus._queues["test.consent"].pending.get_nowait()
     parked = json.loads(body)
     assert parked["id"] == f"consent-{case_id}-2"

@@ -19,10 +19,10 @@ import pytest
 from PIL import Image
 
 from services.cli import main
-from services.routing.report_labels import group_name
-from services.routing.report_pdf import to_pdf
-from services.routing.report_periods import DIMENSIONS, period_report
-from services.routing.store import CASES
+from services.routing.cases.store import CASES
+from services.routing.reports.labels import group_name
+from services.routing.reports.pdf import to_pdf
+from services.routing.reports.periods import DIMENSIONS, period_report
 from shared.store import Store
 from tests.integration.test_reports_periods import NOW, ORG, _generate, _in, cli_store
 from tests.support.artifacts import artifact_dir
@@ -208,7 +208,7 @@ def test_report_command_writes_the_pdf_thai_by_default_english_on_request(
 
 
 def test_period_names_and_dates() -> None:
-    from services.routing.report_labels import date_name, period_name
+    from services.routing.reports.labels import date_name, period_name
 
     assert period_name("2026-10", "th") == "ตุลาคม 2569"
     assert period_name("2026-10", "en") == "October 2026"

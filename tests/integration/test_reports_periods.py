@@ -16,9 +16,11 @@ from typing import Any
 import pytest
 
 from services.cli import main
-from services.routing.report_export import to_csv, to_xlsx
-from services.routing.report_periods import SNAPSHOTS, period_report
-from services.routing.store import CASES
+from services.routing.cases.store import CASES
+from services.routing.reports.days import report_mark
+from services.routing.reports.export import to_csv, to_xlsx
+from services.routing.reports.periods import period_report
+from services.routing.reports.store import SNAPSHOTS
 from shared.clock import BANGKOK, FrozenClock
 from shared.ids import new_id
 from shared.store import Store, connect
@@ -197,7 +199,8 @@ async def test_closed_month_is_frozen_and_a_rerun_shows_differences(
     first = await period_report(store, org=ORG, kind="monthly", year=2026, number=10, now=NOW)
     assert first["snapshot"]["differences"] == []
     late = _case(random.Random(7), 950, datetime(2026, 10, 20, tzinfo=BANGKOK))
-    await store[CASES].insert_one(late)
+    # Written as routing's store writes every case: with the mark of its report day.
+    await store[CASES].insert_one({**late, **report_mark(ORG, late["created_at"])})
 
     again = await period_report(
         store, org=ORG, kind="monthly", year=2026, number=10, now=NOW + timedelta(days=1)

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from services.routing.calendar import BusinessCalendar
+from services.routing.sla.calendar import BusinessCalendar
 from shared.clock import BANGKOK, FrozenClock
 from shared.store import Store
 from tests.support.routing import Service, case_of, deliver, running_service, screened

@@ -305,3 +305,30 @@ async def test_a_change_based_on_a_stale_version_is_a_conflict(service: Service)
     )
 
     assert stale.status_code == 409
+
+
+async def test_every_json_route_documents_the_fields_it_answers(service: Service) -> None:
+    document = (await service.http.get("/openapi.json")).json()
+
+    def resolved(schema: dict[str, Any]) -> dict[str, Any]:
+        ref = schema.get("$ref", "")
+        return document["components"]["schemas"][ref.rsplit("/", 1)[-1]] if ref else schema
+
+    def has_fields(schema: dict[str, Any]) -> bool:
+        if "anyOf" in schema:
+            return all(has_fields(choice) for choice in schema["anyOf"])
+        if schema.get("type") == "array":
+            return has_fields(schema.get("items", {}))
+        return bool(resolved(schema).get("properties"))
+
+    answers = {
+        f"{method.upper()} {path}": (response.get("content") or {})["application/json"]
+        for path, operations in document["paths"].items()
+        if path.startswith("/internal/v1/")
+        for method, operation in operations.items()
+        for status, response in operation["responses"].items()
+        if status.startswith("2") and "application/json" in (response.get("content") or {})
+    }
+    assert len(answers) == 39
+    undocumented = [route for route, body in answers.items() if not has_fields(body["schema"])]
+    assert undocumented == []

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from services.routing.app import INDEXES, build
-from services.routing.models import load_model
+from services.routing.classification.artifacts import load_model
 from shared.clock import BANGKOK, FrozenClock
 from shared.runtime import Runtime
 from shared.store import Store

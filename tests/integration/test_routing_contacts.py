@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from services.privacy.messages import ConsentChanged
-from services.routing import callbacks
-from services.routing.access import Actor
 from services.routing.app import INDEXES, Routing
+from services.routing.cases import callbacks
+from services.routing.cases.access import Actor
 from shared.clock import BANGKOK, FrozenClock
 from shared.messages import Envelope, ThreadKeys
 from shared.store import Store

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from services.routing.api import MAX_PAGE, MAX_PER_PAGE
+from services.routing.api.cases import MAX_PAGE, MAX_PER_PAGE
 from shared.clock import BANGKOK, FrozenClock
 from shared.store import Store
 from tests.support.routing import Service, running_service

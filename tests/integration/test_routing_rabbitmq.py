@@ -15,7 +15,7 @@ from shared.clock import BANGKOK, FrozenClock
 from shared.ids import new_id
 from shared.messages import CaseEvent, Envelope
 from shared.store import Store
-from tests.support.broker import AMQP_URL, delete_queues
+from tests.support.broker import private_vhost
 from tests.support.routing import case_of, deliver, routing_for, screened
 
 pytestmark = pytest.mark.integration
@@ -25,11 +25,18 @@ async def test_a_units_own_queue_receives_the_cases_routed_to_it(
     store: Store, tmp_path: Path
 ) -> None:
     await store.ensure_indexes(INDEXES)
+    # A virtual host of its own: cases other tests route on the same broker to the
+    # same unit would otherwise reach this unit's queue too.
+    with private_vhost("unit-queue") as amqp_url:
+        await _unit_queue_receives_its_cases(store, tmp_path, amqp_url)
+
+
+async def _unit_queue_receives_its_cases(store: Store, tmp_path: Path, amqp_url: str) -> None:
     tag = new_id().lower()
     # Every case event must be routable (publishes are mandatory): a catch-all of the test's own.
     catch_all = QueueSpec(f"test.{tag}.case-events", ("case.#",))
-    bus = AmqpBus(AMQP_URL, queues={catch_all.name: catch_all})
-    connection = await aio_pika.connect(AMQP_URL)
+    bus = AmqpBus(amqp_url, queues={catch_all.name: catch_all})
+    connection = await aio_pika.connect(amqp_url)
     try:
         channel = await connection.channel()
         exchange = await channel.declare_exchange(
@@ -61,4 +68,3 @@ async def test_a_units_own_queue_receives_the_cases_routed_to_it(
     finally:
         await bus.close()
         await connection.close()
-        await delete_queues(catch_all)

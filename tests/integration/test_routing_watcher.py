@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from services.routing.app import INDEXES, Routing
-from services.routing.domain import Case
-from services.routing.watcher import SlaWatcher
+from services.routing.cases.domain import Case
+from services.routing.sla.watcher import SlaWatcher
 from shared.clock import BANGKOK, FrozenClock
 from shared.store import Store
 from tests.support.routing import case_of, deliver, routing_for, screened
@@ -30,7 +30,14 @@ def sla_events(case: Case) -> list[dict[str, Any]]:
 
 def watcher(routing: Routing, replica: str) -> SlaWatcher:
     """Return a watcher of its own, as another replica would run it."""
-    return SlaWatcher(routing.runtime, org=routing.org, relay=routing.relay, replica=replica)
+    return SlaWatcher(
+        routing.runtime,
+        cases=routing.cases,
+        leases=routing.cases,
+        org=routing.org,
+        relay=routing.relay,
+        replica=replica,
+    )
 
 
 async def started(store: Store, tmp_path: Path, at: datetime) -> tuple[Routing, FrozenClock]:

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from services.notify.domain import intent_for
-from services.routing import casemoves
-from services.routing import store as case_store
-from services.routing.workspace import SORTS, VIEWS
+from services.routing.cases import moves as casemoves
+from services.routing.cases import store as case_store
+from services.routing.cases.workspace import SORTS, VIEWS
 from shared.clock import BANGKOK, FrozenClock
 from shared.ids import new_id
 from shared.store import Store
@@ -194,6 +194,36 @@ async def test_sorting_pages_through_every_case_once(service: Service) -> None:
     seen = [c["id"] for page in pages for c in page]
     assert sorted(seen) == sorted(c["id"] for c in cases)
     assert seen[0] == cases[2]["id"]  # the urgent one first
+
+
+@pytest.mark.parametrize("sort", ["-urgency", "due", "number", "-updated_at"])
+async def test_following_next_pages_through_every_case_once_in_order(
+    service: Service, sort: str
+) -> None:
+    cases = [await new_case(service, text) for text in (BILLING, METER, HAZARD, METER, BILLING)]
+    whole = [c["id"] for c in await listed(service, ADMIN, sort=sort, per_page=50)]
+
+    seen, after, pages = [], None, 0
+    while True:
+        params = {"sort": sort, "per_page": 2, **({"after": after} if after else {})}
+        answer = await service.call("GET", "/cases", params=params, **ADMIN)
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
+        assert (body["total"], body["total_exact"]) == (len(cases), True)
+        seen += [c["id"] for c in body["items"]]
+        pages += 1
+        after = body["next"]
+        if after is None:
+            break
+    assert seen == whole
+    assert pages == 3
+
+
+@pytest.mark.parametrize("after", ["not-a-cursor", "WyJ4Il0", "W251bGwsbnVsbF0"])
+async def test_a_cursor_the_list_did_not_give_is_refused(service: Service, after: str) -> None:
+    answer = await service.call("GET", "/cases", params={"after": after}, **ADMIN)
+    assert answer.status_code == 422, answer.text
+    assert "after" in answer.text
 
 
 async def test_category_and_subject_ref_filter_the_list(service: Service) -> None:

@@ -18,9 +18,10 @@ import pytest
 from fastapi import FastAPI, Header
 from pydantic import AnyUrl, SecretStr
 
-from services.console import cases
+from services.console import cases, deps
 from services.console.auth import User
 from services.console.clients import ServiceClient
+from services.console.live import LiveHub
 from services.notify.app import create_app as notify_app
 from services.notify.settings import NotifySettings
 from shared.bus.amqp import AmqpBus
@@ -28,6 +29,7 @@ from shared.http import install_common
 from shared.ids import new_id
 from shared.messages import Contact, Identity
 from shared.runtime import Runtime, open_store
+from tests.support.console_parts import UnseenBook, console_parts
 from tests.support.desk import TOKEN, Desk, eventually, running_desk
 from tests.support.messages import line_contact
 from tests.support.notify_fakes import LINE_TOKEN, FakeLine
@@ -101,11 +103,11 @@ def _console(desk: Desk, http: httpx.AsyncClient) -> FastAPI:
 
     app = FastAPI()
     install_common(app)
-    app.include_router(
-        cases.router(
-            current_user=current_user, routing=client("routing"), privacy=client("privacy")
-        )
+    app.state.parts = console_parts(
+        routing=client("routing"), privacy=client("privacy"), hub=LiveHub(), seen=UnseenBook()
     )
+    app.dependency_overrides[deps.current_user] = current_user
+    app.include_router(cases.router)
     return app
 
 

@@ -103,6 +103,15 @@ def test_every_counter_entry_becomes_one_walk_in_contact(intake) -> None:  # typ
     assert all(c.meta["staff_id"] for c in contacts)
 
 
+def test_an_entry_for_an_organisation_this_install_does_not_serve_is_refused(intake) -> None:  # type: ignore[no-untyped-def]
+    client, bus = intake
+    entry = {**_samples()[0], "org": "egat"}
+    answer = client.post("/internal/v1/walk-in", json=entry)
+    assert answer.status_code == 422
+    assert "not 'egat'" in answer.text
+    assert _published(bus) == []
+
+
 def test_same_branch_day_and_queue_number_is_one_contact(intake) -> None:  # type: ignore[no-untyped-def]
     client, bus = intake
     entry = _samples()[0]

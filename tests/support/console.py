@@ -8,11 +8,13 @@ logged in, and one case exists in the unit member's unit.
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import httpx
 from fastapi import FastAPI
@@ -52,7 +54,34 @@ class ConsoleUnderTest:
 
 
 def _notify_stub(request: httpx.Request) -> httpx.Response:
+    # Every provider healthy, no template changed: notify's answers, as empty as they come.
+    path = request.url.path
+    if path == "/internal/v1/templates":
+        return httpx.Response(200, json=_TEMPLATES)
+    if path == "/internal/v1/templates/preview":
+        slot = json.loads(request.content)["slot"]
+        return httpx.Response(200, json={"slot": slot, "sample": {}, "renders": []})
+    if path == "/internal/v1/templates/changes":
+        return httpx.Response(200, json={"items": []})
+    if path.startswith("/internal/v1/templates/"):
+        slot = unquote(path.removeprefix("/internal/v1/templates/"))
+        return httpx.Response(200, json=_SLOT | {"name": slot})
     return httpx.Response(200, json={"providers": []})
+
+
+_TEMPLATES = {
+    "kinds": [],
+    "channels": [],
+    "languages": [],
+    "parts": [],
+    "max_chars": 20_000,
+    "sample": {},
+    "overrides": {},
+    "slots": [],
+}
+_SLOT = dict.fromkeys(
+    ("language", "kind", "part", "default", "fallback", "override", "updated_at", "updated_by")
+)
 
 
 @asynccontextmanager

@@ -16,13 +16,15 @@ from typing import Any, TypeVar
 import httpx
 from fastapi import FastAPI
 
-from services.intake import walkin_channel
+from services.intake.app import mount
+from services.intake.channels.walkin import WalkInChannel
+from services.intake.settings import IntakeSettings
 from services.intake.store import INDEXES as INTAKE_INDEXES
 from services.privacy.app import create_app as create_privacy
 from services.privacy.settings import PrivacySettings
-from services.routing import store as case_store
 from services.routing.app import create_app as create_routing
-from services.routing.domain import Case
+from services.routing.cases import store as case_store
+from services.routing.cases.domain import Case
 from shared.bus.amqp import AmqpBus
 from shared.http import health_router, install_common
 from shared.ids import new_id
@@ -129,7 +131,7 @@ def _intake_app(runtime: Runtime) -> FastAPI:
     app = FastAPI(lifespan=lifespan)
     install_common(app)
     app.include_router(health_router(runtime.readiness))
-    app.include_router(walkin_channel.router(runtime))
+    mount(app, runtime, [WalkInChannel(runtime, IntakeSettings())])
     return app
 
 

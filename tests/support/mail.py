@@ -16,8 +16,8 @@ from pathlib import Path
 
 import aiosmtplib
 
-from services.intake.mail_accept import MailIntake, Ocr
-from services.intake.mail_channel import MailListener
+from services.intake.channels.mail.accept import MailIntake, Ocr
+from services.intake.channels.mail.channel import MailListener
 from services.intake.settings import IntakeSettings
 from shared.bus.base import Bus
 from shared.bus.inproc import InProcessBus

@@ -4,26 +4,25 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from services.routing import store as case_store
 from services.routing.app import Routing, build, create_app
-from services.routing.classifier import Prediction
-from services.routing.domain import Case
-from services.routing.hazards import find_hazards
-from shared.bus.base import BusHealth, Subscription
+from services.routing.cases import store as case_store
+from services.routing.cases.domain import Case
+from services.routing.classification.hazards import find_hazards
+from services.routing.classification.model import Prediction
 from shared.clock import FrozenClock
-from shared.errors import BusUnavailable
 from shared.messages import ContactScreened, Envelope
 from shared.runtime import Runtime
 from shared.settings import Settings
 from shared.store import Store, connect
 from tests.support.acting import acting_headers
 from tests.support.messages import screened_message
+from tests.support.recording_bus import RecordingBus
 
 TOKEN = "service-token-test"
 # What the keyword model answers: (marker in the text, topic, category, confidence).
@@ -57,42 +56,6 @@ class KeywordModel:
                     model_version=self.version,
                 )
         return Prediction("inquiry", "other", "normal", 0.1, hazards, self.version)
-
-
-@dataclass
-class RecordingBus:
-    """A bus that keeps what is published; ``failing`` makes every publish fail."""
-
-    kind: str = "recording"
-    failing: bool = False
-    published: list[Envelope] = field(default_factory=list)
-
-    async def connect(self) -> None:
-        """Nothing to connect."""
-
-    async def publish(self, envelope: Envelope) -> None:
-        """Record the envelope, or fail like an unreachable broker."""
-        if self.failing:
-            raise BusUnavailable("broker unreachable (test)")
-        self.published.append(Envelope.from_json(envelope.to_json()))
-
-    async def subscribe(self, subscription: Subscription) -> None:
-        """Consumers are called directly in these tests."""
-
-    async def health(self) -> BusHealth:
-        """Report connected, no consumers."""
-        return BusHealth(kind=self.kind, connected=True)
-
-    async def close(self) -> None:
-        """Nothing to close."""
-
-    def types(self, case_id: str | None = None) -> list[str]:
-        """Return the published event types (of one case), in order."""
-        return [
-            e.type
-            for e in self.published
-            if case_id is None or e.data.get("case", {}).get("id") == case_id
-        ]
 
 
 def settings(tmp_path: Path, *, org: str = "pea") -> Settings:

@@ -11,7 +11,8 @@ import pytest
 from sklearn.metrics import f1_score
 from sklearn.model_selection import train_test_split
 
-from services.routing.classifier import (
+from services.routing.classification.hazards import find_hazards
+from services.routing.classification.model import (
     SEED_PATH,
     Classifier,
     Example,
@@ -21,7 +22,6 @@ from services.routing.classifier import (
     record_correction,
     train_from_jsonl,
 )
-from services.routing.hazards import find_hazards
 from shared.clock import FrozenClock
 from shared.errors import ConfigError, Invalid
 

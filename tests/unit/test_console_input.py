@@ -14,14 +14,61 @@ import httpx
 import pytest
 from fastapi import FastAPI, Header
 
-from services.console import cases, walkin
+from services.console import cases, deps, walkin
 from services.console.auth import User
 from services.console.clients import ServiceClient, case_path
+from services.console.live import LiveHub
 from shared.errors import NotFound
 from shared.http import install_common
 from shared.ids import new_id
+from tests.support.console_parts import UnseenBook, console_parts
 
 CASE_ID = new_id()
+AT = "2026-03-02T09:00:00+07:00"
+# The open case routing answers every case call with, as routing shows a case.
+OPEN_CASE: dict[str, Any] = {
+    "id": CASE_ID,
+    "number": "VOC-2026-000001",
+    "org": "pea",
+    "status": "routed",
+    "category": None,
+    "topic": None,
+    "urgency": "normal",
+    "classification": {
+        "category": None,
+        "topic": None,
+        "urgency": "normal",
+        "confidence": None,
+        "confident": False,
+        "source": "none",
+        "hazards": [],
+        "model_version": None,
+    },
+    "unit": "u",
+    "assignee": None,
+    "tier": "standard",
+    "area": {},
+    "channel": "line",
+    "channels": ["line"],
+    "consent": "unknown",
+    "subject_ref": None,
+    "sla": {"policy": None, "due": {}, "state": {}, "paused": False, "next_due": None},
+    "resolution": None,
+    "closure": None,
+    "pending_closure": None,
+    "reopen_count": 0,
+    "related_case": None,
+    "related_cases": [],
+    "merged_into": None,
+    "merged_cases": [],
+    "split_from": None,
+    "version": 1,
+    "created_at": AT,
+    "updated_at": AT,
+    "last_contact_at": AT,
+    "contacts": [],
+    "timeline": [],
+}
 
 
 class FakeRouting:
@@ -34,7 +81,7 @@ class FakeRouting:
         self.seen.append(request)
         if request.url.path == "/internal/v1/cases":
             return httpx.Response(200, json={"items": [], "total": 0, "page": 1, "per_page": 50})
-        return httpx.Response(200, json={"id": CASE_ID, "number": "VOC-2026-000001", "unit": "u"})
+        return httpx.Response(200, json=OPEN_CASE)
 
 
 def current_user(x_test_role: Annotated[str, Header()] = "agent") -> User:
@@ -53,16 +100,16 @@ async def console() -> AsyncIterator[tuple[httpx.AsyncClient, FakeRouting]]:
 
         app = FastAPI()
         install_common(app)
-        app.include_router(
-            cases.router(
-                current_user=current_user, routing=client("routing"), privacy=client("privacy")
-            )
+        app.state.parts = console_parts(
+            routing=client("routing"),
+            privacy=client("privacy"),
+            intake=client("intake"),
+            hub=LiveHub(),
+            seen=UnseenBook(),
         )
-        app.include_router(
-            walkin.router(
-                current_user=current_user, intake=client("intake"), routing=client("routing")
-            )
-        )
+        app.dependency_overrides[deps.current_user] = current_user
+        app.include_router(cases.router)
+        app.include_router(walkin.router)
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://console") as user:
             yield user, routing

@@ -1,20 +1,39 @@
-"""The deployment files: schema-valid Kubernetes objects, and the project's own invariants."""
+"""The deployment files: schema-valid Kubernetes objects, and the project's own invariants.
+
+Core objects are checked with kubernetes-validate; the operators' resources
+against their CRD schemas in tests/fixtures/crds/ (see its README).
+"""
 
 from __future__ import annotations
 
+import copy
+import functools
+import json
 import re
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import kubernetes_validate
 import pytest
 import yaml
+from referencing import Registry, Resource
 
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"
 SERVICES = {"console": 8000, "intake": 8001, "privacy": 8002, "routing": 8003, "notify": 8004}
 CORE_KINDS = {"Deployment", "Service", "PodDisruptionBudget", "ConfigMap", "Secret"}
 PLACEHOLDERS = {"change-me", "changeme", "secret", "password", "guest", "todo", "xxx", ""}
+CRDS = ROOT / "tests" / "fixtures" / "crds"
+CRD_SCHEMAS = {
+    ("keda.sh/v1alpha1", "ScaledObject"): "keda.sh_v1alpha1_scaledobject.json",
+    ("keda.sh/v1alpha1", "TriggerAuthentication"): "keda.sh_v1alpha1_triggerauthentication.json",
+    ("rabbitmq.com/v1beta1", "RabbitmqCluster"): "rabbitmq.com_v1beta1_rabbitmqcluster.json",
+    ("mongodbcommunity.mongodb.com/v1", "MongoDBCommunity"): (
+        "mongodbcommunity.mongodb.com_v1_mongodbcommunity.json"
+    ),
+}
 
 
 def _k8s_objects() -> list[dict[str, Any]]:
@@ -44,6 +63,100 @@ def _of_kind(kind: str) -> list[dict[str, Any]]:
 )
 def test_core_object_is_valid_for_kubernetes_1_31(obj: dict[str, Any]) -> None:
     kubernetes_validate.validate(obj, "1.31", strict=True)
+
+
+@functools.cache
+def _kubernetes_definitions() -> Registry[Any]:
+    """Return the Kubernetes 1.31 strict definitions kubernetes-validate ships, for ``$ref``s."""
+    folder = resources.files("kubernetes_validate") / "kubernetes-json-schema"
+    text = (folder / "v1.31.0-local-strict" / "_definitions.json").read_text(encoding="utf-8")
+    definitions: dict[str, Any] = json.loads(text)
+    resource: Resource[Any] = Resource.from_contents(definitions)
+    registry: Registry[Any] = Registry().with_resource(definitions["$id"], resource)
+    return registry
+
+
+def _crd_errors(obj: dict[str, Any]) -> list[tuple[str, str]]:
+    """Return (path, message) of every way ``obj`` breaks its CRD's schema."""
+    name = CRD_SCHEMAS[(obj["apiVersion"], obj["kind"])]
+    schema = json.loads((CRDS / name).read_text(encoding="utf-8"))
+    validator = jsonschema.Draft202012Validator(schema, registry=_kubernetes_definitions())
+    return [
+        (".".join(str(p) for p in error.absolute_path), error.message)
+        for error in validator.iter_errors(obj)
+    ]
+
+
+def _operator_resources() -> list[dict[str, Any]]:
+    return [doc for doc in _k8s_objects() if doc["kind"] not in CORE_KINDS]
+
+
+@pytest.mark.parametrize(
+    "obj", _operator_resources(), ids=lambda d: f"{d['kind']}/{d['metadata']['name']}"
+)
+def test_operator_resource_is_valid_for_its_crd(obj: dict[str, Any]) -> None:
+    assert (obj["apiVersion"], obj["kind"]) in CRD_SCHEMAS, "no CRD schema for this resource"
+    assert _crd_errors(obj) == []
+
+
+def test_every_operator_kind_in_the_base_has_its_schema_checked() -> None:
+    kinds = {(doc["apiVersion"], doc["kind"]) for doc in _operator_resources()}
+    assert kinds == set(CRD_SCHEMAS)
+
+
+_DROP = object()
+# A change to a resource of the base, and what its CRD says of it.
+BROKEN = [
+    ("ScaledObject", "spec.triggers.0.metadata.value", 200, "200 is not of type 'string'"),
+    ("ScaledObject", "spec.minReplicaCount", "two", "'two' is not of type 'integer'"),
+    ("ScaledObject", "spec.scaleTargetRef.name", _DROP, "'name' is a required property"),
+    ("ScaledObject", "spec.pollingIntervall", 15, "('pollingIntervall' was unexpected)"),
+    ("TriggerAuthentication", "spec.secretTargetRef.0.key", _DROP, "'key' is a required property"),
+    ("RabbitmqCluster", "spec.replicas", -1, "-1 is less than the minimum of 0"),
+    ("RabbitmqCluster", "spec.service.type", "Ingress", "'Ingress' is not one of"),
+    ("RabbitmqCluster", "spec.persistence.storage", "lots", "'lots' does not match"),
+    (
+        "RabbitmqCluster",
+        "spec.override.statefulSet.spec.template.spec.topologySpreadConstraints.0.maxSkew",
+        "one",
+        "'one' is not of type 'integer'",
+    ),
+    ("MongoDBCommunity", "spec.type", "ShardedCluster", "'ShardedCluster' is not one of"),
+    ("MongoDBCommunity", "spec.users", _DROP, "'users' is a required property"),
+    ("MongoDBCommunity", "spec.security.authentication.modes.0", "PLAIN", "'PLAIN' is not one of"),
+    ("MongoDBCommunity", "metadata.lables", {"a": "b"}, "('lables' was unexpected)"),
+]
+
+
+def _changed(obj: dict[str, Any], path: str, value: object) -> dict[str, Any]:
+    """Return a copy of ``obj`` with the dotted ``path`` set to ``value`` (or removed)."""
+    out = copy.deepcopy(obj)
+    *parents, last = path.split(".")
+    here: Any = out
+    for key in parents:
+        here = here[int(key)] if isinstance(here, list) else here.setdefault(key, {})
+    index: Any = int(last) if isinstance(here, list) else last
+    if value is _DROP:
+        del here[index]
+    else:
+        here[index] = value
+    return out
+
+
+@pytest.mark.parametrize(
+    ("kind", "path", "value", "message"), BROKEN, ids=[f"{k}:{p}" for k, p, _, _ in BROKEN]
+)
+def test_a_broken_operator_resource_is_refused(
+    kind: str, path: str, value: object, message: str
+) -> None:
+    obj = next(doc for doc in _operator_resources() if doc["kind"] == kind)
+    assert _crd_errors(obj) == []
+
+    errors = _crd_errors(_changed(obj, path, value))
+
+    assert any(message in text for _, text in errors), errors
+    where = path.rsplit(".", 1)[0] if value is _DROP or "unexpected" in message else path
+    assert where in {at for at, _ in errors}, errors
 
 
 def test_kustomization_lists_every_manifest() -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageStat, TiffImagePlugin
 
-from services.intake.fax import (
+from services.intake.channels.fax.ocr import (
     LOW_CONFIDENCE,
     MAX_FAX_BYTES,
     MAX_FAX_PAGES,

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from linebot.v3.webhook import WebhookParser
 
-from services.intake.line_events import (
+from services.intake.channels.line.events import (
     LineEvent,
     dedupe_key,
     parse_webhook,

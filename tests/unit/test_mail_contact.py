@@ -9,9 +9,15 @@ from datetime import UTC, datetime
 import aioimaplib
 import pytest
 
-from services.intake.imap_poller import parse_body, parse_search, parse_sizes
-from services.intake.mail_contact import build_contact, clip, dedupe_key, malformed_reason, org_of
-from services.intake.mail_parse import parse_mail
+from services.intake.channels.mail.contact import (
+    build_contact,
+    clip,
+    dedupe_key,
+    malformed_reason,
+    org_of,
+)
+from services.intake.channels.mail.imap import parse_body, parse_search, parse_sizes
+from services.intake.channels.mail.parse import parse_mail
 from services.intake.settings import IntakeSettings
 from shared.errors import ConfigError
 from tests.support.mail import EMAIL_DIR

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from services.intake import mail_parse
-from services.intake.mail_decode import MAIL_POLICY, register_thai_codecs
-from services.intake.mail_parse import (
+from services.intake.channels.mail import parse as mail_parse
+from services.intake.channels.mail.decode import MAIL_POLICY, register_thai_codecs
+from services.intake.channels.mail.parse import (
     MAX_MAIL_BYTES,
     ParsedMail,
     check_size,
@@ -23,7 +23,7 @@ from services.intake.mail_parse import (
     find_case_tag,
     parse_mail,
 )
-from services.intake.mail_quote import split_reply
+from services.intake.channels.mail.quote import split_reply
 from shared.errors import PayloadTooLarge
 
 EMAIL_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "channels" / "email"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from services.intake.phone_events import (
+from services.intake.channels.phone.events import (
     CallRecord,
     CtiEvent,
     ami_to_cti,

@@ -365,6 +365,12 @@ def _covered(spans: list[dict[str, int]]) -> set[int]:
     return {i for s in spans for i in range(s["start"], s["end"])}
 
 
+# Member and loyalty card numbers are masked (they name one person: see
+# docs/decisions.md, "Masking on a fourth unseen set"); the reference set, written
+# before that decision, marks these two as look-alikes (13 digits failing the ID check).
+MEMBER_NUMBERS = frozenset({"pii-ex-012 invalid_id", "pii-ex-056 invalid_id"})
+
+
 @pytest.mark.skipif(not EXAMPLES.exists(), reason=f"reference examples absent: {EXAMPLES}")
 def test_reference_examples_meet_recall_and_precision_and_leak_no_decoy() -> None:
     hits = gold_total = masked_total = 0
@@ -381,4 +387,4 @@ def test_reference_examples_meet_recall_and_precision_and_leak_no_decoy() -> Non
         ]
     assert hits / gold_total >= 0.99
     assert hits / masked_total >= 0.97
-    assert leaked == []
+    assert [decoy for decoy in leaked if decoy not in MEMBER_NUMBERS] == []

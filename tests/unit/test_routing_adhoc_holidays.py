@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from services.routing.calendar import BusinessCalendar, CalendarSpec
+from services.routing.sla.calendar import BusinessCalendar, CalendarSpec
 from shared.clock import BANGKOK
 
 WEEKDAY_HOURS = [["08:30", "12:00"], ["13:00", "16:30"]]

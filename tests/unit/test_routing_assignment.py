@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.routing.assignment import has_room, pick_member
-from services.routing.org import Unit
+from services.routing.assignment.strategies import has_room, pick_member
+from services.routing.org.config import Unit
 
 
 def unit(strategy: str, *, capacity: int = 3, **extra: Any) -> Unit:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from functools import cache
 
-from services.routing.classifier import Prediction
-from services.routing.classify import CaseClassifier
-from services.routing.org import load_org
-from services.routing.taxonomy import load_taxonomy
+from services.routing.classification.model import Prediction
+from services.routing.classification.pipeline import CaseClassifier
+from services.routing.classification.taxonomy import load_taxonomy
+from services.routing.org.config import load_org
 from tests.support.messages import screened_message
 from tests.support.routing import KeywordModel
 

@@ -8,11 +8,12 @@ from functools import cache
 
 import pytest
 
-from services.routing import casework, lifecycle
-from services.routing.case_sla import SlaKeeper
-from services.routing.domain import Case, Classification, case_numbers_in
-from services.routing.org import OrgConfig, load_org
-from services.routing.rules import Area, Choice
+from services.routing.assignment.rules import Area, Choice
+from services.routing.cases import lifecycle
+from services.routing.cases import work as casework
+from services.routing.cases.domain import Case, Classification, case_numbers_in
+from services.routing.org.config import OrgConfig, load_org
+from services.routing.sla.case import SlaKeeper
 from shared.clock import BANGKOK
 from shared.errors import Conflict
 from shared.ids import new_id

@@ -6,10 +6,10 @@ from functools import cache
 
 import pytest
 
-from services.routing.areas import Gazetteer
-from services.routing.org import OrgConfig, load_org, parse_org, parse_rules
-from services.routing.rules import Area, Facts, Rule, choose_unit
-from services.routing.taxonomy import load_taxonomy
+from services.routing.assignment.areas import Gazetteer
+from services.routing.assignment.rules import Area, Facts, Rule, choose_unit
+from services.routing.classification.taxonomy import load_taxonomy
+from services.routing.org.config import OrgConfig, load_org, parse_org, parse_rules
 from shared.errors import ConfigError, Invalid
 from shared.org_files import PACKAGED
 from tests.support.messages import screened_message
@@ -165,6 +165,8 @@ def test_both_demo_organisations_load() -> None:
             "calendar: unknown calendar 'nowhere'",
         ),
         (("assignment: pull", "assignment: random"), "Input should be 'pull'"),
+        (('{"*": hazard}', '{"*": danger}'), "hazard_topics.*: unknown topic 'danger'"),
+        (('{"*": hazard}', "{meteor: hazard}"), "hazard_topics.meteor: unknown hazard 'meteor'"),
     ],
 )
 def test_an_invalid_organisation_file_is_refused_with_the_line_and_reason(

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from services.routing import threads
-from services.routing.domain import Case, Closure
-from services.routing.org import Threading
+from services.routing.cases import threads
+from services.routing.cases.domain import Case, Closure
+from services.routing.org.config import Threading
 from shared.clock import BANGKOK
 from shared.ids import new_id
 from shared.messages import ContactScreened, ThreadKeys

@@ -10,8 +10,8 @@ import holidays
 import pytest
 import yaml
 
-from services.routing.calendar import BusinessCalendar, CalendarSpec
-from services.routing.sla import EscalationStep, SlaClock, SlaPolicy, select_policy
+from services.routing.sla.calendar import BusinessCalendar, CalendarSpec
+from services.routing.sla.policies import EscalationStep, SlaClock, SlaPolicy, select_policy
 from shared.clock import BANGKOK
 from shared.errors import Conflict
 from shared.ids import new_id

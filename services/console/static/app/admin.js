@@ -1,8 +1,10 @@
-// Admin pages: users, canned responses, routing rules, SLA policies and calendars. Every change is
-// validated by the API (its reason shown here) and audited there.
+// Admin pages: users, canned responses, routing rules, SLA policies, calendars and (templates.js)
+// the texts customers receive. Every change is validated by the API (its reason shown here) and
+// audited there.
 import { api, h, navigate, state, t, toast } from "./core.js";
+import { drawTemplates } from "./templates.js";
 
-const SECTIONS = ["users", "canned", "rules", "units", "calendars", "sla", "changes"];
+const SECTIONS = ["users", "canned", "rules", "units", "calendars", "sla", "changes", "templates"];
 const ROLES = ["agent", "supervisor", "unit_member", "manager", "dpo", "admin"];
 
 export async function adminPage(main, section = "users") {
@@ -16,7 +18,8 @@ export async function adminPage(main, section = "users") {
     message.textContent = "";
     try { await fn(); message.textContent = t("done"); await draw(); } catch (err) { message.textContent = `${t("failed")}: ${err.message}`; }
   };
-  const draw = { users: drawUsers, canned: drawCanned, rules: drawRules, units: drawUnits, calendars: drawCalendars, sla: drawSla, changes: drawChanges }[section];
+  const draw = { users: drawUsers, canned: drawCanned, rules: drawRules, units: drawUnits, calendars: drawCalendars, sla: drawSla, changes: drawChanges,
+    templates: () => drawTemplates(body) }[section];
   const R = "/admin/routing";
 
   async function drawUsers() {
@@ -59,7 +62,7 @@ export async function adminPage(main, section = "users") {
       message,
       h("table.plain#canned-list", {}, h("tbody", {}, items.map((item) => h("tr", { dataset: { key: item.key } },
         h("td", { text: item.key }), h("td", { text: item.title }), h("td", { text: item.text }),
-        h("td.row", {}, h("button", { type: "button", text: t("save"), onclick: () => edit(item) }),
+        h("td.row", {}, h("button", { type: "button", text: t("edit"), onclick: () => edit(item) }),
           h("button.danger", { type: "button", text: t("delete"), onclick: () => run(() => api(`/admin/canned/${encodeURIComponent(item.key)}`, { method: "DELETE" })) })))))));
   }
 

@@ -1,5 +1,5 @@
 // One case as its own view: conversation, customer panel, composer, actions, collision indicator.
-import { api, ApiError, banner, channelIcon, download, drafts, fmtTime, h, label, navigate, onLive, slaBadge, state, t, toast, viewing } from "./core.js";
+import { api, ApiError, banner, channelIcon, download, drafts, fmtTime, h, label, navigate, onLive, slaBadge, state, stepLabel, t, toast, viewing } from "./core.js";
 
 const MENTION = /@([A-Za-z0-9._-]{2,64})/g;
 const TEXT_OF = { "case.info_requested": "question", "case.resolved": "summary" };
@@ -24,6 +24,7 @@ export async function casePage(main, caseId) {
       side));
 
   let loads = 0;
+  let missing = false;
   async function load() {
     const mine = ++loads;
     try {
@@ -34,6 +35,7 @@ export async function casePage(main, caseId) {
     } catch (err) {
       if (err instanceof ApiError && err.status === 404) {
         head.replaceChildren(h("h1", { text: err.message }));
+        missing = true;
         return false;
       }
       banner(err.message);
@@ -91,7 +93,9 @@ export async function casePage(main, caseId) {
       else if (TEXT_OF[e.type] && d[TEXT_OF[e.type]]) node = bubble("agent", e.at, `${label(e.type)} · ${who}`, d[TEXT_OF[e.type]]);
       else if (e.type === "case.contact_added") continue;
       else {
-        const bits = [d.unit, d.to && typeof d.to === "string" ? `→ ${d.to}` : null, d.step, d.reason, d.change].filter(Boolean);
+        const to = typeof d.to === "string" ? d.to : d.to?.user || d.to?.unit;
+        const sla = d.step ? stepLabel(d.step) : e.type.startsWith("case.sla.") && d.target ? label(`target.${d.target}`) : null;
+        const bits = [d.unit, to ? `→ ${to}` : null, sla, d.reason, d.change].filter(Boolean);
         node = h("div.msg.system", { dataset: { type: e.type } }, `${fmtTime(e.at)} · ${label(e.type)} · ${who}${bits.length ? " · " + bits.join(" · ") : ""}`);
       }
       entries.push([e.at, 1, node]);
@@ -309,23 +313,26 @@ export async function casePage(main, caseId) {
     if (e.key === "Escape" && !["INPUT", "TEXTAREA", "SELECT"].includes(document.activeElement?.tagName) && !document.querySelector(".overlay:not([hidden])")) navigate("/");
   };
   document.addEventListener("keydown", keys);
-  main.cleanup = () => document.removeEventListener("keydown", keys);
-  if (!(await load())) return;
-  try { canned = await api("/canned"); } catch { canned = { items: [], values: {} }; }
-  drawComposer();
-  viewing(c.id);
-
+  // Listening starts before the first read, so a change made while the page loads is not missed.
   let pending = null;
   const stop = onLive((event) => {
-    if (event.type === "presence" && event.case === c.id) {
+    if (event.type === "presence" && c && event.case === c.id) {
       const others = event.viewers.filter((v) => v !== state.me.username);
       collision.hidden = !others.length;
       collision.textContent = others.length ? t("viewing", { who: others.join(", ") }) : "";
-    } else if ((event.case && event.case.id === c.id) || event.type === "reset") {
+    } else if ((event.case && [c?.id, caseId].includes(event.case.id)) || event.type === "reset") {
       clearTimeout(pending);
       const mine = event.actor === state.me.username;
       pending = setTimeout(async () => { await load(); if (!mine) toast(t("case_updated")); }, 200);
     }
   });
   main.cleanup = () => { stop(); viewing(null); document.removeEventListener("keydown", keys); };
+  // A first load that failed comes back by itself; a case that does not exist stays an answer.
+  while (!(await load())) {
+    if (missing || !document.body.contains(conv)) return;
+    await new Promise((done) => setTimeout(done, 5000));
+  }
+  try { canned = await api("/canned"); } catch { canned = { items: [], values: {} }; }
+  drawComposer();
+  viewing(c.id);
 }

@@ -264,6 +264,13 @@ export function slaBadge(sla, status) {
   return h(`span.badge.${cls}`, { title: `${target}: ${fmtTime(due)}`, dataset: { sla: cls.slice(4) }, text: `⏱ ${text}` });
 }
 
+// An escalation step as people read it: "resolution@0.75:supervisor" is the action, the target and how far.
+export function stepLabel(key) {
+  const m = /^(\w+)@([\d.]+):(\w+)$/.exec(key || "");
+  if (!m) return key || "–";
+  return `${label(`step.${m[3]}`)} · ${label(`target.${m[1]}`)} ${+(Number(m[2]) * 100).toFixed(1)}%`;
+}
+
 const ICONS = { phone: "☎", email: "✉", line: "💬", app: "📱", walk_in: "🏢", fax: "📠" };
 export function channelIcon(channel) {
   return h("span.chan", { title: label(channel), "aria-label": label(channel), text: ICONS[channel] || "•" });

@@ -36,7 +36,8 @@ function chrome() {
 async function providers() {
   if (!state.token || !state.me) return;
   try {
-    const { down } = await api("/providers/status");
+    const { down, known } = await api("/providers/status");
+    if (known === false) return; // notify did not answer: the banner stays as it was
     const el = document.getElementById("provider-banner");
     el.hidden = down.length === 0;
     el.textContent = down.length === 0 ? "" :

@@ -19,6 +19,12 @@ export async function queuePage(main) {
   let items = [];
   let selected = 0;
   let total = 0;
+  let exact = true;
+  let following = null; // where the next page starts (the list's cursor)
+  // Pages after the first are read from the cursor the page before gave, for this query only.
+  const queryKey = () => JSON.stringify([q.view, q.sort, q.status, q.channel, q.urgency, q.unit,
+    q.assignee, q.topic, q.searchBy, q.text]);
+  const cursorFor = (page) => (q.cursors && q.cursors.key === queryKey() ? q.cursors.pages[page] : undefined);
 
   const counts = {};
   const viewButtons = VIEWS.map((view) => {
@@ -41,7 +47,7 @@ export async function queuePage(main) {
   const search = h("input#f-q", { type: "search", value: q.text || "", placeholder: "VOC-…, 08…", "aria-describedby": "search-hint" });
   const searchBy = h("select#f-by", {}, h("option", { value: "text", text: t("by_text") }), h("option", { value: "customer", text: t("by_customer") }));
   searchBy.value = q.searchBy;
-  const sort = h("select#f-sort", { onchange: () => { q.sort = sort.value; store(); load(); } },
+  const sort = h("select#f-sort", { onchange: () => { q.sort = sort.value; q.page = 1; store(); load(); } },
     SORTS.map(([value, key]) => h("option", { value, text: t(key) })));
   sort.value = q.sort;
   const unitNames = Object.fromEntries(state.units.map((u) => [u.id, u.name]));
@@ -70,7 +76,10 @@ export async function queuePage(main) {
   const rows = h("tbody#rows");
   const pageInfo = h("span#page-info");
   const prev = h("button#prev", { type: "button", text: t("prev"), onclick: () => { q.page -= 1; store(); load(); } });
-  const next = h("button#next", { type: "button", text: t("next"), onclick: () => { q.page += 1; store(); load(); } });
+  const next = h("button#next", { type: "button", text: t("next"), onclick: () => {
+    if (following) q.cursors.pages[q.page + 1] = following;
+    q.page += 1; store(); load();
+  } });
   const empty = h("p.muted#empty", { hidden: true, text: t("none_found") });
   const table = h("table.queue#cases", {},
     h("thead", {}, h("tr", {}, ["", "number", "sla", "status", "channel", "topic", "unit", "urgency", "assignee", "last_contact", "updated"]
@@ -90,6 +99,8 @@ export async function queuePage(main) {
     const p = new URLSearchParams({ view: q.view, page: String(q.page), per_page: String(PER_PAGE), sort: q.sort });
     for (const k of ["status", "channel", "urgency", "unit", "assignee", "topic"]) if (q[k]) p.set(k, q[k]);
     if (q.text) p.set(q.searchBy === "customer" ? "customer" : "q", q.text);
+    const after = q.page > 1 ? cursorFor(q.page) : undefined;
+    if (after) p.set("after", after);
     return p;
   }
 
@@ -118,9 +129,10 @@ export async function queuePage(main) {
   function draw() {
     rows.replaceChildren(...items.map(row));
     const pages = Math.max(1, Math.ceil(total / PER_PAGE));
-    pageInfo.textContent = t("page_of", { p: q.page, n: pages, t: total });
+    pageInfo.textContent = exact ? t("page_of", { p: q.page, n: pages, t: total })
+      : t("page_about", { p: q.page, t: total });
     prev.disabled = q.page <= 1;
-    next.disabled = q.page >= pages;
+    next.disabled = !following && q.page >= pages;
     empty.hidden = items.length > 0;
   }
 
@@ -130,6 +142,11 @@ export async function queuePage(main) {
     try {
       const [page, numbers] = await Promise.all([api("/cases?" + params()), api("/cases/counts")]);
       items = page.items; total = page.total;
+      exact = page.total_exact !== false; following = page.next || null;
+      // A page read from a cursor counts only what follows it: keep the exact total page 1 gave.
+      if (q.cursors?.key !== queryKey()) q.cursors = { key: queryKey(), pages: {} };
+      if (exact) q.cursors.total = total;
+      else if (q.cursors.total !== undefined) { total = q.cursors.total; exact = true; }
       if (q.page > 1 && !items.length && total) { q.page = Math.ceil(total / PER_PAGE); store(); return load(); }
       selected = Math.min(selected, Math.max(0, items.length - 1));
       for (const view of VIEWS) counts[view].textContent = String(numbers[view] ?? "");

@@ -1,0 +1,172 @@
+"""Find names by the turn of a conversation or the shape of the name itself.
+
+A transfer of the meter names two people (ขอโอนมิเตอร์จาก X เป็น Y); a
+customer answers an agent who asked for their name on the line before; a
+Thai surname is often a compound of ordinary words that is no word itself
+(แก้วดี, ทองอินทร์); and a Thai name written in Latin letters ends its surname
+with the romanised parts Thai surnames are built from (-wong, -sri, -chai,
+-porn ...).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from services.privacy.detect_names import (
+    dictionary,
+    given_names,
+    name_end,
+    starts_clause,
+    surname_shaped,
+    tokens,
+)
+from services.privacy.detect_span import Span
+
+_TH = "[\u0e01-\u0e4e]"
+_SP = "[ \t]"
+_RUN = re.compile(rf"{_TH}+")
+
+
+def _name_at(text: str, pos: int) -> int | None:
+    """Return where a name starting at ``pos`` ends, if a plausible one is there."""
+    run = _RUN.match(text, pos)
+    if not run:
+        return None
+    given = tokens(run.group())[0] if run.group() not in given_names() else run.group()
+    if len(given) < 2 or starts_clause(given):
+        return None
+    end = name_end(text, pos + len(given))
+    surname = text[pos + len(given) : end].strip()
+    if given in given_names() or given not in dictionary() or surname_shaped(surname):
+        return end
+    return None
+
+
+# "ขอโอนมิเตอร์จาก เสถียร ดีงาม เป็น สุรีย์ ดีงาม (ภรรยา)": who gives and who takes.
+_TRANSFER = re.compile(rf"(?:โอน|เปลี่ยน){_TH}{{0,20}}?จาก{_SP}*")
+_TO = re.compile(rf"{_SP}*(?:\([^)\n]{{0,20}}\))?{_SP}*(?:เป็น|ให้|ไปยัง){_SP}*")
+
+
+def transfer_names(text: str) -> Iterator[Span]:
+    """Find the two people a transfer of a meter or of a name runs between."""
+    for match in _TRANSFER.finditer(text):
+        end = _name_at(text, match.end())
+        if end is None:
+            continue
+        yield Span(match.end(), end, "name")
+        to = _TO.match(text, end)
+        if to and (second := _name_at(text, to.end())) is not None:
+            yield Span(to.end(), second, "name")
+
+
+# An agent asks for the name; the customer's next turn opens with it.
+_ASKED = re.compile(
+    rf"(?:ขอ(?:ทราบ)?{_SP}*ชื่อ|ชื่อ{_SP}*(?:อะไร|ผู้{_SP}*แจ้ง)|รบกวน{_SP}*ชื่อ)[^\n]*\n"
+    rf"[^\n:]{{0,40}}:{_SP}*(?:(?:อ่า|เอ่อ|อือ|ค่ะ|ครับ|คะ){_SP}+)*"
+)
+_PARTICLE_NEXT = re.compile(rf"{_SP}*(?:ค่ะ|คะ|ครับ|คับ|นะ|จ้ะ|จ้า)")
+
+
+def answered_names(text: str) -> Iterator[Span]:
+    """Find a name given in answer to an agent asking for it on the line before."""
+    for match in _ASKED.finditer(text):
+        run = _RUN.match(text, match.end())
+        if not run:
+            continue
+        given = run.group() if run.group() in given_names() else tokens(run.group())[0]
+        after = match.end() + len(given)
+        closed = bool(_PARTICLE_NEXT.match(text, after))
+        if len(given) >= 2 and not starts_clause(given) and (given in given_names() or closed):
+            yield Span(match.end(), name_end(text, after), "name")
+
+
+# A Thai name in Latin letters: a surname ending in a romanised surname part.
+_ROMAN_PARTS = (
+    "wong|wongse|wongsa|sri|chai|chaiya|porn|pong|phong|sak|sakdi|kul|kun|sook|suk|sukh"
+    "|rat|rattana|ratana|thong|tong|prasert|prasit|wat|wattana|phan|phant|sombat|suwan"
+    "|kaew|kaeo|chan|chanta|sawat|sawasdi|niyom|charoen|wanich|wanit|siri|mongkol|manee"
+    "|mani|phon|rueang|ruang|nont|thorn|thon|yot|yos|det|dee|ngam|in|lert|phrom|saeng"
+    "|sang|khong|man|mak|boon|bun|sap|sub|chit|jit|sin|thai|dej|dech|pat|phat|phut"
+)
+_ROMAN_NAME = re.compile(
+    rf"(?<![\w.@-])(?P<name>[A-Z][a-z]{{2,}}[ \t]+[A-Z][a-z]{{2,}}(?:{_ROMAN_PARTS})"
+    rf"|[A-Z]{{3,}}[ \t]+[A-Z]{{3,}}(?:{_ROMAN_PARTS.upper()}))(?![\w@-])"
+    # Not a building, a road or a firm named the same way (Noble Ploenchit Tower).
+    r"(?![ \t,]*(?:Road|Rd|Soi|Condo|Tower|Place|Park|Residence|Hospital|School|Co\b|Company"
+    r"|Ltd|Bank|Station|Office|Branch|Mall|Plaza|Hotel|Building|Group|Village|District))"
+)
+# Capitalised words that begin a place, a company or a sentence, not a Thai given name.
+_NOT_GIVEN = frozenset(
+    {
+        "The",
+        "Thai",
+        "Siam",
+        "Krung",
+        "Bangkok",
+        "Wat",
+        "Ban",
+        "Soi",
+        "Moo",
+        "Tambon",
+        "Amphoe",
+        "Mueang",
+        "Nong",
+        "Nakhon",
+        "Chiang",
+        "Phra",
+        "Sukhumvit",
+        "Lumpini",
+        "Customer",
+        "Contact",
+        "Dear",
+        "Hello",
+        "Please",
+        "Thank",
+        "Thanks",
+        "Account",
+        "Bank",
+        "Kasikorn",
+        "Kasikornthai",
+        "Central",
+        "Power",
+        "Electric",
+        "Provincial",
+        "Metropolitan",
+        "Office",
+        "Station",
+        "Road",
+        "North",
+        "South",
+        "East",
+        "West",
+        "Noble",
+        "Ideo",
+        "Supalai",
+        "Ashton",
+        "Life",
+        "Rama",
+        "Sathorn",
+        "Silom",
+        "Lat",
+        "Bang",
+        "Huai",
+        "Khlong",
+        "Pak",
+        "Hat",
+        "Ko",
+        "Koh",
+        "Don",
+        "Sam",
+        "Si",
+    }
+)
+
+
+def romanised_names(text: str) -> Iterator[Span]:
+    """Find a Thai given name and surname written in Latin letters."""
+    for match in _ROMAN_NAME.finditer(text):
+        first = match.group("name").split()[0]
+        if first.capitalize() in _NOT_GIVEN:
+            continue
+        yield Span(match.start("name"), match.end("name"), "name")

@@ -1,0 +1,90 @@
+"""Screened contacts (masked copy, sealed clear part, reply handle) and identity conflicts."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from pymongo.errors import DuplicateKeyError
+
+from services.privacy.store.collections import CONFLICTS, CONTACTS
+from shared.store import Store
+
+
+async def contact_doc(store: Store, contact_id: str) -> dict[str, Any] | None:
+    """Return the screened contact ``contact_id``, or None if privacy has not screened it."""
+    return await store[CONTACTS].find_one({"_id": contact_id})
+
+
+async def insert_contact(store: Store, doc: dict[str, Any]) -> bool:
+    """Store a screened contact; return False if one with its id is stored already."""
+    try:
+        await store[CONTACTS].insert_one(doc)
+    except DuplicateKeyError:
+        return False
+    return True
+
+
+async def contacts_by_id(store: Store, contact_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Return the screened contacts among ``contact_ids``, by id."""
+    cursor = store[CONTACTS].find({"_id": {"$in": list(contact_ids)}})
+    return {doc["_id"]: doc async for doc in cursor}
+
+
+async def by_reply_handle(store: Store, handle: str) -> dict[str, Any] | None:
+    """Return the contact whose reply handle is ``handle``, or None."""
+    return await store[CONTACTS].find_one({"reply_handle": handle})
+
+
+async def contacts_of(store: Store, subject_ref: str) -> AsyncIterator[dict[str, Any]]:
+    """Yield the customer's contacts, oldest first."""
+    async for doc in store[CONTACTS].find({"subject_ref": subject_ref}).sort("received_at"):
+        yield doc
+
+
+async def count_contacts(store: Store, subject_ref: str) -> int:
+    """Return how many contacts privacy holds of the customer."""
+    return await store[CONTACTS].count_documents({"subject_ref": subject_ref})
+
+
+async def strip_contacts(store: Store, contact_ids: list[str], *, at: datetime) -> int:
+    """Remove the sealed clear part of ``contact_ids``; return how many still had one."""
+    result = await store[CONTACTS].update_many(
+        {"_id": {"$in": contact_ids}, "vault": {"$ne": None}},
+        {"$unset": {"vault": ""}, "$set": {"purged_at": at}},
+    )
+    return result.modified_count
+
+
+async def strip_subject_contacts(store: Store, subject_ref: str, *, at: datetime) -> None:
+    """Remove the sealed clear part of every contact of the customer."""
+    await store[CONTACTS].update_many(
+        {"subject_ref": subject_ref, "vault": {"$ne": None}},
+        {"$unset": {"vault": ""}, "$set": {"purged_at": at}},
+    )
+
+
+async def record_conflict(
+    store: Store,
+    contact_id: str,
+    *,
+    subject_refs: list[str],
+    matches: list[dict[str, str]],
+    channel: str,
+    at: datetime,
+) -> None:
+    """Record, once per contact, that its identifiers point at different customers."""
+    await store[CONFLICTS].update_one(
+        {"_id": contact_id},
+        {
+            "$setOnInsert": {
+                "subject_refs": subject_refs,
+                "matches": matches,
+                "channel": channel,
+                "at": at,
+                "resolved": False,
+            }
+        },
+        upsert=True,
+    )

@@ -1,0 +1,1 @@
+"""Routing's internal HTTP API: the case, workspace and admin routes."""

@@ -1,0 +1,187 @@
+"""The case lists' MongoDB side: the lane books (``case_lanes``) and the reads of a lane's cases.
+
+``lists.py`` plans a page (the ranges of an order to read, cursors, the
+filters applied to what comes back); the store is asked here, and only for
+``lanes`` and one range of an order's key, or one customer's cases.
+
+A lane book (one document per lane) holds the lane's count, its count per
+urgency (``u.<rank>``) and a lower bound of each order's key (``lo``; the
+soonest due time's upper bound ``hi`` too), with a version ``v`` that moves
+on every write. Each case write that changes a case's lanes brings the books
+along (``lane_ops``, one round trip); ``rebuild_books`` recounts them all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from pymongo import UpdateOne
+from pymongo.errors import DuplicateKeyError
+
+from shared.store import Store
+
+CASES = "cases"
+LANES = "case_lanes"
+# Stands in for "no SLA due time" so those cases sort after every real one.
+NEVER_DUE = datetime(9999, 12, 31, tzinfo=UTC)
+# The order keys a lane book bounds from below, and what else it counts by.
+BOUNDED = ("created_at", "updated_at", "due_sort", "number")
+BOOK_FIELDS = (*BOUNDED, "urgency_rank")
+# Big, history-only fields a list of cases leaves out.
+LIST_PROJECTION = {"timeline": 0, "sla_history": 0, "outbox": 0}
+
+
+# -- lane books ---------------------------------------------------------------------------
+
+
+def book_fields(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """Return what the lane books need of a stored case document."""
+    return {"lanes": list(doc.get("lanes") or []), **{key: doc.get(key) for key in BOOK_FIELDS}}
+
+
+def _rank(fields: Mapping[str, Any] | None) -> str | None:
+    rank = fields.get("urgency_rank") if fields else None
+    return f"u.{rank}" if isinstance(rank, int) else None
+
+
+def lane_ops(before: Mapping[str, Any] | None, after: Mapping[str, Any]) -> list[UpdateOne]:
+    """Return the lane-book writes that take a case from ``before`` (None: new) to ``after``."""
+    old = set(before["lanes"]) if before else set()
+    new = set(after["lanes"])
+    due = after.get("due_sort")
+    lows = {f"lo.{key}": after[key] for key in BOUNDED if after.get(key) is not None}
+    ops = []
+    rank, was = _rank(after), _rank(before)
+    for key in sorted(new - old):
+        update: dict[str, Any] = {"$inc": {"n": 1, "v": 1, **({rank: 1} if rank else {})}}
+        update["$min"] = lows
+        if due is not None and due < NEVER_DUE:
+            update["$max"] = {"hi.due_sort": due}
+        ops.append(UpdateOne({"_id": key}, update, upsert=True))
+    ops.extend(
+        UpdateOne(
+            {"_id": key}, {"$inc": {"n": -1, "v": 1, **({was: -1} if was else {})}}, upsert=True
+        )
+        for key in sorted(old - new)
+    )
+    if before is not None and rank != was:
+        # Reclassified: the lanes it stays in count it under its new urgency.
+        moves = {"v": 1, **({was: -1} if was else {}), **({rank: 1} if rank else {})}
+        ops.extend(
+            UpdateOne({"_id": key}, {"$inc": moves}, upsert=True) for key in sorted(new & old)
+        )
+    moved = before is not None and due != before.get("due_sort")
+    if moved and due is not None and due < NEVER_DUE:
+        # A due time moved for lanes the case stays in: the bounds must still hold it.
+        ops.extend(
+            UpdateOne(
+                {"_id": key},
+                {"$inc": {"v": 1}, "$min": {"lo.due_sort": due}, "$max": {"hi.due_sort": due}},
+                upsert=True,
+            )
+            for key in sorted(new & old)
+        )
+    return ops
+
+
+async def apply_ops(store: Store, ops: list[UpdateOne]) -> None:
+    """Write lane-book changes (one round trip)."""
+    if ops:
+        await store[LANES].bulk_write(ops, ordered=False)
+
+
+async def lane_counts(store: Store, lanes: Iterable[str]) -> dict[str, int]:
+    """Return how many cases each lane holds (one read)."""
+    wanted = list(dict.fromkeys(lanes))
+    found = {
+        doc["_id"]: int(doc.get("n", 0))
+        async for doc in store[LANES].find({"_id": {"$in": wanted}}, {"n": 1})
+    }
+    return {key: max(0, found.get(key, 0)) for key in wanted}
+
+
+async def rebuild_books(store: Store) -> int:
+    """Recount every lane from the cases; return how many books were corrected.
+
+    A book written meanwhile (its ``v`` moved) is left as the writer made it.
+    """
+    seen = {doc["_id"]: doc.get("v", 0) async for doc in store[LANES].find({}, {"v": 1})}
+    counted: dict[str, dict[str, Any]] = {}
+    projection = {"lanes": 1, **dict.fromkeys(BOOK_FIELDS, 1)}
+    async for doc in store[CASES].find({"lanes": {"$exists": True}}, projection):
+        fields = book_fields(doc)
+        due = fields.get("due_sort")
+        for key in fields["lanes"]:
+            book = counted.setdefault(key, {"n": 0, "u": {}, "lo": {}, "hi": {}})
+            book["n"] += 1
+            if isinstance(fields.get("urgency_rank"), int):
+                ranks = book["u"]
+                ranks[str(fields["urgency_rank"])] = ranks.get(str(fields["urgency_rank"]), 0) + 1
+            for name in BOUNDED:
+                value = fields.get(name)
+                if value is not None and (name not in book["lo"] or value < book["lo"][name]):
+                    book["lo"][name] = value
+            if due is not None and due < NEVER_DUE:
+                top = book["hi"].get("due_sort")
+                if top is None or due > top:
+                    book["hi"]["due_sort"] = due
+    corrected = 0
+    for key in set(seen) | set(counted):
+        book = counted.get(key, {"n": 0, "u": {}, "lo": {}, "hi": {}})
+        if key in seen:
+            result = await store[LANES].update_one(
+                {"_id": key, "v": seen[key]},
+                {"$set": {**book, "v": seen[key] + 1}},
+            )
+            corrected += result.modified_count
+        else:
+            try:
+                await store[LANES].insert_one({"_id": key, **book, "v": 1})
+                corrected += 1
+            except DuplicateKeyError:
+                pass  # a case write made it meanwhile
+    return corrected
+
+
+# -- reading a lane -----------------------------------------------------------------------
+
+
+async def read_book(store: Store, lane: str) -> dict[str, Any]:
+    """Return the lane's book (an empty one if the lane has none yet)."""
+    return await store[LANES].find_one({"_id": lane}) or {"_id": lane, "n": 0}
+
+
+async def raise_bound(store: Store, *, lane: str, version: int, field: str, value: Any) -> None:
+    """Raise the lane's lower bound of ``field`` to ``value`` if its book is at ``version``."""
+    await store[LANES].update_one(
+        {"_id": lane, "v": version}, {"$set": {f"lo.{field}": value}, "$inc": {"v": 1}}
+    )
+
+
+async def read_range(
+    store: Store,
+    *,
+    lane: str,
+    eq: Iterable[tuple[str, Any]],
+    field: str,
+    bounds: Mapping[str, Any],
+    sort: list[tuple[str, int]],
+) -> list[dict[str, Any]]:
+    """Return the lane's cases with ``eq`` whose ``field`` is within ``bounds``, in ``sort`` order.
+
+    Without history; empty ``bounds`` read the lane's cases with ``eq`` whole.
+    """
+    query: dict[str, Any] = {"lanes": lane, **dict(eq)}
+    if bounds:
+        query[field] = dict(bounds)
+    return await store[CASES].find(query, LIST_PROJECTION).sort(sort).to_list()
+
+
+async def customer_cases(
+    store: Store, *, refs: Any, sort: list[tuple[str, int]]
+) -> list[dict[str, Any]]:
+    """Return the cases of ``refs`` (one ``subject_ref`` or an ``$in``), without history."""
+    query = {"subject_ref": refs}
+    return await store[CASES].find(query, LIST_PROJECTION).sort(sort).to_list()

@@ -1,0 +1,1 @@
+"""What a contact is about: hazard rules, the trained Thai model, the taxonomy, its labels."""
