@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import random
 from datetime import datetime, timedelta
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -34,7 +35,8 @@ from services.routing.reports.rollups import RollupBuilder
 from services.routing.reports.store import ROLLUPS
 from services.routing.reports.tally import DIMENSIONS
 from shared.clock import BANGKOK, FrozenClock
-from shared.store import Store
+from shared.ids import new_id
+from shared.store import Store, connect
 
 pytestmark = pytest.mark.integration
 
@@ -127,6 +129,20 @@ def _generate(seed: int) -> list[Case]:
         cases.append(_case(rng, 900 + n, at))
     cases.append(_case(rng, 950, datetime(2026, 10, 10, tzinfo=BANGKOK), org="or"))
     return cases
+
+
+@pytest.fixture
+async def store(mongo_url: str) -> AsyncIterator[Store]:
+    """A database of its own, with room for the embedded store to be slow.
+
+    Two builders and six writers race on the embedded server while the rest
+    of the suite runs: a read may wait past the services' 10 s socket timeout
+    on a loaded machine, which says nothing about the figures.
+    """
+    db = connect(mongo_url, f"test_{new_id().lower()}", timeout_ms=30_000)
+    yield db
+    await db.client.drop_database(db.db.name)
+    await db.client.close()
 
 
 @pytest.fixture
