@@ -1,11 +1,12 @@
 """Build the marked-up evaluation sets into JSONL.
 
-Four sets are built: the second (``pii_eval_unseen.txt`` into
+Five sets are built: the second (``pii_eval_unseen.txt`` into
 ``pii_eval_unseen.jsonl``), the third (``pii_eval_third.txt`` into
 ``pii_eval_third.jsonl``), the fourth (``pii_eval_fourth.txt`` into
-``pii_eval_fourth.jsonl``) and the fifth (``pii_eval_fifth.txt`` into
-``pii_eval_fifth.jsonl``, held out whole), each written before the detector was
-tuned on it.
+``pii_eval_fourth.jsonl``), the fifth (``pii_eval_fifth.txt`` into
+``pii_eval_fifth.jsonl``, held out whole) and the sixth (``pii_eval_sixth.txt``
+into ``pii_eval_sixth.jsonl``, held out whole), each written before the
+detector was tuned on it.
 A source holds one text a line, with
 ``\\n`` for a line break, personal data marked ``⟦kind|text⟧`` and look-alikes
 that must stay visible marked ``⟪kind|text⟫``. Placeholders in braces are
@@ -17,7 +18,7 @@ ID as speech-to-text writes it when it is read out: Thai digit words in its grou
 A line starting with ``#`` is a comment; ``@holdout`` switches the following
 texts to the held-out part, scored but never inspected while tuning.
 
-    python bench/pii_eval_build.py [--set unseen|third|fourth|fifth]
+    python bench/pii_eval_build.py [--set unseen|third|fourth|fifth|sixth]
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ SETS = {
     "third": ("pii_eval_third.txt", "pii_eval_third.jsonl", "third", 20261203),
     "fourth": ("pii_eval_fourth.txt", "pii_eval_fourth.jsonl", "fourth", 20261204),
     "fifth": ("pii_eval_fifth.txt", "pii_eval_fifth.jsonl", "fifth", 20261205),
+    "sixth": ("pii_eval_sixth.txt", "pii_eval_sixth.jsonl", "sixth", 20261206),
 }
 THAI_DIGITS = str.maketrans("0123456789", "๐๑๒๓๔๕๖๗๘๙")
 THAI_DIGIT_WORDS = ("ศูนย์", "หนึ่ง", "สอง", "สาม", "สี่", "ห้า", "หก", "เจ็ด", "แปด", "เก้า")
