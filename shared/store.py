@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 from pymongo import AsyncMongoClient, IndexModel, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError, PyMongoError
+from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
 
 from shared.bus.base import Claim
 from shared.errors import StoreUnavailable
@@ -125,6 +125,89 @@ class MongoInbox:
             return "new" if taken.modified_count == 1 else "busy"
         except DuplicateKeyError:
             return "busy"
+        except PyMongoError as exc:
+            raise StoreUnavailable(str(exc)) from exc
+
+    async def claim_many(self, consumer: str, message_ids: Sequence[str]) -> dict[str, Claim]:
+        """Claim every id at once: one insert, and one read of those claimed before.
+
+        An id given twice is ``busy`` the second time, as a second delivery of
+        it would find it.
+        """
+        ids = list(dict.fromkeys(message_ids))
+        if not ids:
+            return {}
+        now = datetime.now(UTC)
+        docs = [
+            {"_id": f"{consumer}:{mid}", "state": "claimed", "at": now, "until": now + self.LEASE}
+            for mid in ids
+        ]
+        taken: dict[str, Claim] = dict.fromkeys(ids, "new")
+        try:
+            try:
+                await self._collection.insert_many(docs, ordered=False)
+            except BulkWriteError as exc:
+                errors = exc.details.get("writeErrors", [])
+                if any(error.get("code") != 11000 for error in errors):
+                    raise StoreUnavailable(f"inbox claims: {errors[:3]}") from exc
+                held = [ids[int(error["index"])] for error in errors]
+                taken.update(await self._held(consumer, held, now=now))
+        except PyMongoError as exc:
+            raise StoreUnavailable(str(exc)) from exc
+        return taken
+
+    async def _held(
+        self, consumer: str, message_ids: Sequence[str], *, now: datetime
+    ) -> dict[str, Claim]:
+        """Return the claims of ids claimed before (one read; a takeover per expired lease)."""
+        if not message_ids:
+            return {}
+        keys = {f"{consumer}:{mid}": mid for mid in message_ids}
+        found = {
+            doc["_id"]: doc async for doc in self._collection.find({"_id": {"$in": list(keys)}})
+        }
+        claims: dict[str, Claim] = {}
+        for key, mid in keys.items():
+            doc = found.get(key)
+            if doc is None or doc.get("state", "done") == "done":
+                claims[mid] = "busy" if doc is None else "done"
+                continue
+            until = doc["until"]
+            if until.tzinfo is None:
+                until = until.replace(tzinfo=UTC)
+            if until > now:
+                claims[mid] = "busy"
+                continue
+            moved = await self._collection.update_one(
+                {"_id": key, "state": "claimed", "until": doc["until"]},
+                {"$set": {"at": now, "until": now + self.LEASE}},
+            )
+            claims[mid] = "new" if moved.modified_count == 1 else "busy"
+        return claims
+
+    async def complete_many(self, consumer: str, message_ids: Sequence[str]) -> None:
+        """Record every id as handled (one update; a claim gone meanwhile is recreated)."""
+        if not message_ids:
+            return
+        keys = [f"{consumer}:{mid}" for mid in dict.fromkeys(message_ids)]
+        try:
+            result = await self._collection.update_many(
+                {"_id": {"$in": keys}},
+                {"$set": {"state": "done", "at": datetime.now(UTC)}, "$unset": {"until": ""}},
+            )
+        except PyMongoError as exc:
+            raise StoreUnavailable(str(exc)) from exc
+        if result.matched_count < len(keys):
+            for message_id in dict.fromkeys(message_ids):
+                await self.complete(consumer, message_id)
+
+    async def release_many(self, consumer: str, message_ids: Sequence[str]) -> None:
+        """Drop the unfinished claims of ``message_ids`` (one delete)."""
+        if not message_ids:
+            return
+        keys = [f"{consumer}:{mid}" for mid in dict.fromkeys(message_ids)]
+        try:
+            await self._collection.delete_many({"_id": {"$in": keys}, "state": "claimed"})
         except PyMongoError as exc:
             raise StoreUnavailable(str(exc)) from exc
 

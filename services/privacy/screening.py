@@ -28,10 +28,11 @@ from services.privacy.redaction import (
     redact_meta,
     scan,
 )
-from services.privacy.store.contacts import contact_doc, insert_contact, record_conflict
+from services.privacy.store.contacts import contacts_by_id, insert_contacts, record_conflict
 from services.privacy.store.subjects import add_indexes, add_name_index, subjects_for
 from services.privacy.vault import KeyRing, derive_key
 from services.privacy.vaulting import SubjectVault
+from shared.bus.base import transient
 from shared.ids import new_id
 from shared.messages import Contact, ContactScreened, ScreenedAttachment
 from shared.messages.contacts import Consent
@@ -83,6 +84,8 @@ class Resolution:
     subject_ref: str
     flags: tuple[str, ...]
     names: tuple[str, ...]
+    # The customer's clear data key, when resolving read it already.
+    data_key: bytes | None = None
 
 
 class Screener:
@@ -95,9 +98,54 @@ class Screener:
 
     async def screen(self, contact: Contact, *, at: datetime) -> ContactScreened:
         """Vault and mask ``contact``; idempotent per contact id."""
-        existing = await contact_doc(self._store, contact.id)
-        if existing is not None:
-            return ContactScreened.model_validate(existing["screened"])
+        (screened,) = await self.screen_many([contact], at=at)
+        if isinstance(screened, BaseException):
+            raise screened
+        return screened
+
+    async def screen_many(
+        self, contacts: Sequence[Contact], *, at: datetime
+    ) -> list[ContactScreened | Exception]:
+        """Vault and mask each of ``contacts`` in order; idempotent per contact id.
+
+        One read finds those screened before and one write stores the rest;
+        customers are resolved one contact after the other, so two contacts
+        of one customer find the same one. A contact that fails gives its
+        exception in its place; a failing read or write fails them all.
+        """
+        done = await contacts_by_id(self._store, [c.id for c in contacts])
+        prepared: dict[str, tuple[ContactScreened, dict[str, Any]]] = {}
+        failed: dict[int, Exception] = {}
+        for index, contact in enumerate(contacts):
+            if contact.id in done or contact.id in prepared:
+                continue
+            try:
+                prepared[contact.id] = await self._prepare(contact, at=at)
+            except Exception as exc:
+                if transient(exc):
+                    raise
+                failed[index] = exc
+        stored = await insert_contacts(self._store, [doc for _, doc in prepared.values()])
+        # Screened meanwhile by another delivery of the same contact: its copy stands.
+        lost = [contact_id for contact_id in prepared if contact_id not in stored]
+        if lost:
+            done.update(await contacts_by_id(self._store, lost))
+        results: list[ContactScreened | Exception] = []
+        for index, contact in enumerate(contacts):
+            if index in failed:
+                results.append(failed[index])
+            elif contact.id in done:
+                results.append(ContactScreened.model_validate(done[contact.id]["screened"]))
+            elif contact.id in stored:
+                results.append(prepared[contact.id][0])
+            else:
+                results.append(RuntimeError(f"contact {contact.id} was neither stored nor found"))
+        return results
+
+    async def _prepare(
+        self, contact: Contact, *, at: datetime
+    ) -> tuple[ContactScreened, dict[str, Any]]:
+        """Resolve the customer, mask the text and seal the clear part; return what to store."""
         text = nfc(contact.text)
         given_names = (contact.customer.name,) if contact.customer.name else ()
         spans = scan(text, given_names)
@@ -113,7 +161,7 @@ class Screener:
             consent=consent,
             reply_handle=reply_handle,
         )
-        data_key = await self._vault.data_key(resolution.subject_ref)
+        data_key = resolution.data_key or await self._vault.data_key(resolution.subject_ref)
         clear = {
             "text": contact.text,
             "subject": contact.subject,
@@ -121,26 +169,19 @@ class Screener:
             "attachments": {a.ref: {"name": a.name, "text": a.text} for a in contact.attachments},
             "reply": _reply_target(contact),
         }
-        inserted = await insert_contact(
-            self._store,
-            {
-                "_id": contact.id,
-                "subject_ref": resolution.subject_ref,
-                "channel": contact.channel,
-                "received_at": contact.received_at,
-                "consent": consent,
-                "consent_source": source,
-                "case_id": None,
-                "reply_handle": reply_handle,
-                "vault": self._vault.seal(clear, data_key, subject_ref=resolution.subject_ref),
-                "screened": screened.model_dump(mode="json"),
-            },
-        )
-        if not inserted:  # screened meanwhile by another delivery of the same contact
-            existing = await contact_doc(self._store, contact.id)
-            assert existing is not None
-            return ContactScreened.model_validate(existing["screened"])
-        return screened
+        doc = {
+            "_id": contact.id,
+            "subject_ref": resolution.subject_ref,
+            "channel": contact.channel,
+            "received_at": contact.received_at,
+            "consent": consent,
+            "consent_source": source,
+            "case_id": None,
+            "reply_handle": reply_handle,
+            "vault": self._vault.seal(clear, data_key, subject_ref=resolution.subject_ref),
+            "screened": screened.model_dump(mode="json"),
+        }
+        return screened, doc
 
     async def _resolve(
         self, contact: Contact, stated: Mapping[IdentifierKind, str], *, at: datetime
@@ -154,14 +195,12 @@ class Screener:
         explicit_hits = await self._hits(explicit)
         stated_hits = await self._hits(stated_ix)
         flags: list[str] = []
-        new = False
+        subject_ref: str | None = None
         if explicit_hits:
             subject_ref = next(explicit_hits[k] for k in _STRENGTH if k in explicit_hits)
         elif len(set(stated_hits.values())) == 1:
             subject_ref = next(iter(stated_hits.values()))
             flags.append("matched_on_stated_identifier")
-        else:
-            subject_ref, new = await self._vault.new_subject(at), True
         refs = {*explicit_hits.values(), *stated_hits.values()}
         given = contact.customer.model_dump()
         if len(refs) > 1:
@@ -169,17 +208,26 @@ class Screener:
             # an agent decide rather than merging identities by guess.
             flags.append("identity_conflict")
             await self._record_conflict(contact, refs, {**explicit_hits, **stated_hits}, at=at)
-            if not new:
+            if subject_ref is not None:
                 held = await self._vault.identity(subject_ref)
                 return Resolution(subject_ref, tuple(flags), _names(contact, held))
             stated_ix = {}
+        fallback = {str(kind): value for kind, value in stated.items() if kind in stated_ix}
+        key: bytes | None = None
+        if subject_ref is None:
+            # A new customer is written once, with what this contact gave.
+            subject_ref, key, held = await self._vault.new_subject(
+                at, given=given, fallback=fallback
+            )
         await add_indexes(self._store, subject_ref, {**stated_ix, **explicit})
         name_index = self._indexer.name_index(contact.customer.name)
         if name_index:
             await add_name_index(self._store, subject_ref, name_index)
-        fallback = {str(kind): value for kind, value in stated.items() if kind in stated_ix}
-        held = await self._vault.merge_identity(subject_ref, given, fallback=fallback, at=at)
-        return Resolution(subject_ref, tuple(flags), _names(contact, held))
+        if key is None:
+            held, key = await self._vault.merge_identity(
+                subject_ref, given, fallback=fallback, at=at
+            )
+        return Resolution(subject_ref, tuple(flags), _names(contact, held), key)
 
     async def _hits(self, indexes: Mapping[IdentifierKind, str]) -> dict[IdentifierKind, str]:
         """Return, per kind, the living customer an index of that kind points at."""

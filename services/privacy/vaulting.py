@@ -44,13 +44,27 @@ class SubjectVault:
         self._store = store
         self._ring = ring
 
-    async def new_subject(self, at: datetime) -> str:
-        """Create a customer with a fresh data key and no identity yet; return its ref."""
+    async def new_subject(
+        self,
+        at: datetime,
+        *,
+        given: Mapping[str, str | None] | None = None,
+        fallback: Mapping[str, str] | None = None,
+    ) -> tuple[str, bytes, dict[str, str | None]]:
+        """Create a customer holding what a contact gave (one write); return ref, key, identity.
+
+        ``fallback`` fills what ``given`` leaves empty, as in ``merge_identity``.
+        """
         subject_ref = f"sub_{new_id()}"
+        wrapped = self._ring.new_data_key()
+        key = self._ring.unwrap(wrapped)
+        merged: dict[str, str | None] = {**(fallback or {})}
+        merged.update({k: v for k, v in (given or {}).items() if v})
+        sealed = encrypt_identity(merged, key, aad=subject_ref.encode())
         await insert_subject(
-            self._store, subject_ref, data_key=self._ring.new_data_key().model_dump(), at=at
+            self._store, subject_ref, data_key=wrapped.model_dump(), identity=sealed, at=at
         )
-        return subject_ref
+        return subject_ref, key, merged
 
     async def live(self, subject_refs: set[str]) -> set[str]:
         """Return those of ``subject_refs`` that still have their data key."""
@@ -76,8 +90,11 @@ class SubjectVault:
         *,
         fallback: Mapping[str, str] | None = None,
         at: datetime,
-    ) -> dict[str, str | None]:
-        """Add what a contact gave to the customer's identity; ``fallback`` only fills gaps."""
+    ) -> tuple[dict[str, str | None], bytes]:
+        """Add what a contact gave to the customer's identity; return it and the data key.
+
+        ``fallback`` only fills gaps.
+        """
         doc = await self._subject(subject_ref)
         key = self._unwrap(doc)
         aad = subject_ref.encode()
@@ -87,7 +104,7 @@ class SubjectVault:
         await set_identity(
             self._store, subject_ref, identity=encrypt_identity(merged, key, aad=aad), at=at
         )
-        return merged
+        return merged, key
 
     def seal(self, clear: Clear, data_key: bytes, *, subject_ref: str) -> dict[str, Any]:
         """Return ``clear`` encrypted for storage beside a contact of ``subject_ref``."""

@@ -2,6 +2,7 @@
 
 from shared.bus.base import (
     DELIVERY_LIMIT,
+    BatchHandler,
     Bus,
     BusHealth,
     Decision,
@@ -11,6 +12,7 @@ from shared.bus.base import (
     Subscription,
     decide,
 )
+from shared.bus.batch import decide_batch, message_scope
 from shared.bus.topology import DLX, EXCHANGE, QUEUES, QueueSpec, topic_matches
 
 __all__ = [
@@ -18,6 +20,7 @@ __all__ = [
     "DLX",
     "EXCHANGE",
     "QUEUES",
+    "BatchHandler",
     "Bus",
     "BusHealth",
     "Decision",
@@ -27,5 +30,7 @@ __all__ = [
     "QueueSpec",
     "Subscription",
     "decide",
+    "decide_batch",
+    "message_scope",
     "topic_matches",
 ]

@@ -17,6 +17,7 @@ from aio_pika.abc import (
 
 from shared import metrics, tracing
 from shared.bus.base import DELIVERY_LIMIT, BusHealth, Decision, Subscription, decide
+from shared.bus.batch import decide_batch
 from shared.bus.topology import DLX, EXCHANGE, QUEUES, QueueSpec
 from shared.errors import BusUnavailable, Unroutable
 from shared.logging import correlation_scope
@@ -56,6 +57,7 @@ class AmqpBus:
         self._exchange: AbstractExchange | None = None
         self._dlx: AbstractExchange | None = None
         self._subscriptions: list[Subscription] = []
+        self._batchers: list[asyncio.Task[None]] = []
         self._connect_lock = asyncio.Lock()
 
     @property
@@ -131,15 +133,107 @@ class AmqpBus:
         assert self._connection is not None
         spec = self._queues[subscription.queue]
         channel = await self._connection.channel()
-        await channel.set_qos(prefetch_count=subscription.prefetch)
+        batched = subscription.batch_handler is not None and subscription.batch_size > 1
+        # A batch consumer has a batch on hand while the next one arrives.
+        prefetch = subscription.prefetch
+        if batched:
+            prefetch = max(prefetch, subscription.batch_size)
+        await channel.set_qos(prefetch_count=prefetch)
         queue = await self._declare(channel, spec)
         dlx = await channel.get_exchange(DLX)
 
-        async def on_message(message: AbstractIncomingMessage) -> None:
-            await self._handle(subscription, dlx, message)
+        if batched:
+            waiting: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
+            self._batchers.append(
+                asyncio.create_task(
+                    self._batches(subscription, dlx, waiting), name=f"batches:{spec.name}"
+                )
+            )
+            await queue.consume(waiting.put)
+        else:
 
-        await queue.consume(on_message)
+            async def on_message(message: AbstractIncomingMessage) -> None:
+                await self._handle(subscription, dlx, message)
+
+            await queue.consume(on_message)
         self._subscriptions.append(subscription)
+
+    async def _batches(
+        self,
+        subscription: Subscription,
+        dlx: AbstractExchange,
+        waiting: asyncio.Queue[AbstractIncomingMessage],
+    ) -> None:
+        """Take deliveries as they come (``batch_size`` or ``max_wait``) and handle each lot."""
+        loop = asyncio.get_running_loop()
+        while True:
+            batch = [await waiting.get()]
+            deadline = loop.time() + subscription.max_wait
+            while len(batch) < subscription.batch_size:
+                left = deadline - loop.time()
+                if left <= 0:
+                    break
+                try:
+                    batch.append(await asyncio.wait_for(waiting.get(), left))
+                except TimeoutError:
+                    break
+            try:
+                await self._handle_batch(subscription, dlx, batch)
+            except Exception:
+                # Whatever is left unanswered returns to the queue with its channel.
+                log.exception("a batch of %s could not be answered", subscription.queue)
+
+    async def _handle_batch(
+        self,
+        subscription: Subscription,
+        dlx: AbstractExchange,
+        batch: list[AbstractIncomingMessage],
+    ) -> None:
+        queue = subscription.queue
+        readable: list[tuple[AbstractIncomingMessage, Envelope]] = []
+        for message in batch:
+            try:
+                readable.append((message, Envelope.from_json(message.body)))
+            except ValueError as exc:
+                await self._dead_letter(dlx, queue, message, f"unreadable envelope: {exc}")
+        if not readable:
+            return
+        traces = {envelope.id: _trace_of(m, envelope) for m, envelope in readable}
+        started = time.perf_counter()
+        outcomes = await decide_batch(
+            subscription,
+            [(envelope, _delivery_number(m)) for m, envelope in readable],
+            traces=traces,
+        )
+        took = (time.perf_counter() - started) / len(readable)
+        for (message, envelope), (decision, reason) in zip(readable, outcomes, strict=True):
+            metrics.HANDLER_LATENCY.labels(queue).observe(took)
+            metrics.MESSAGES_CONSUMED.labels(queue, decision.value).inc()
+            with correlation_scope(envelope.correlation_id):
+                try:
+                    await self._answer(dlx, queue, message, envelope, decision, reason)
+                except Exception:
+                    # One lost answer must not leave the others unanswered.
+                    log.exception("could not answer a delivery", extra={"message_id": envelope.id})
+
+    async def _answer(
+        self,
+        dlx: AbstractExchange,
+        queue: str,
+        message: AbstractIncomingMessage,
+        envelope: Envelope,
+        decision: Decision,
+        reason: str,
+    ) -> None:
+        if decision is Decision.ACK:
+            await message.ack()
+        elif decision is Decision.REQUEUE:
+            delivery = _delivery_number(message)
+            log.warning("requeued", extra={"message_id": envelope.id, "delivery": delivery})
+            await message.nack(requeue=True)
+        else:
+            log.error("dead-lettered", extra={"message_id": envelope.id, "reason": reason})
+            await self._dead_letter(dlx, queue, message, reason)
 
     async def _handle(
         self,
@@ -153,23 +247,16 @@ class AmqpBus:
             await self._dead_letter(dlx, subscription.queue, message, f"unreadable envelope: {exc}")
             return
         delivery = _delivery_number(message)
-        headers = message.headers or {}
-        trace = tracing.parse(headers.get(tracing.HEADER))  # type: ignore[arg-type]
-        trace = trace or tracing.TraceContext(tracing.trace_id_for(envelope.correlation_id))
         queue = subscription.queue
-        with correlation_scope(envelope.correlation_id), tracing.trace_scope(trace):
+        with (
+            correlation_scope(envelope.correlation_id),
+            tracing.trace_scope(_trace_of(message, envelope)),
+        ):
             started = time.perf_counter()
             decision, reason = await decide(subscription, envelope, delivery=delivery)
             metrics.HANDLER_LATENCY.labels(queue).observe(time.perf_counter() - started)
             metrics.MESSAGES_CONSUMED.labels(queue, decision.value).inc()
-            if decision is Decision.ACK:
-                await message.ack()
-            elif decision is Decision.REQUEUE:
-                log.warning("requeued", extra={"message_id": envelope.id, "delivery": delivery})
-                await message.nack(requeue=True)
-            else:
-                log.error("dead-lettered", extra={"message_id": envelope.id, "reason": reason})
-                await self._dead_letter(dlx, subscription.queue, message, reason)
+            await self._answer(dlx, queue, message, envelope, decision, reason)
 
     async def _dead_letter(
         self, dlx: AbstractExchange, queue: str, message: AbstractIncomingMessage, reason: str
@@ -221,6 +308,10 @@ class AmqpBus:
         if self._connection is not None:
             await self._connection.close()
         self._connection = None
+        for task in self._batchers:
+            task.cancel()
+        await asyncio.gather(*self._batchers, return_exceptions=True)
+        self._batchers.clear()
 
 
 def to_amqp(envelope: Envelope) -> aio_pika.Message:
@@ -239,6 +330,12 @@ def to_amqp(envelope: Envelope) -> aio_pika.Message:
             tracing.HEADER: tracing.traceparent(envelope.correlation_id, span_seed=envelope.id),
         },
     )
+
+
+def _trace_of(message: AbstractIncomingMessage, envelope: Envelope) -> tracing.TraceContext:
+    # Continue the trace of the header; without one, the correlation id's.
+    trace = tracing.parse((message.headers or {}).get(tracing.HEADER))  # type: ignore[arg-type]
+    return trace or tracing.TraceContext(tracing.trace_id_for(envelope.correlation_id))
 
 
 def _delivery_number(message: AbstractIncomingMessage) -> int:

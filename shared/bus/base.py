@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Literal, Protocol
@@ -21,6 +21,10 @@ log = logging.getLogger(__name__)
 DELIVERY_LIMIT = 5
 
 Handler = Callable[[Envelope], Awaitable[None]]
+# A batch handler takes several envelopes and says, per envelope and in order,
+# None (handled) or the exception that one message failed with; one message's
+# failure must not fail the others.
+BatchHandler = Callable[[Sequence[Envelope]], Awaitable[Sequence[BaseException | None]]]
 
 
 # What claiming a message id found: ours to handle, handled before, or being handled.
@@ -42,6 +46,17 @@ class Inbox(Protocol):
         """Give a claim back after a failure, so a redelivery runs the handler again."""
         ...
 
+    async def claim_many(self, consumer: str, message_ids: Sequence[str]) -> dict[str, Claim]:
+        """Claim every id of ``message_ids`` at once; return each one's claim."""
+        ...
+
+    async def complete_many(self, consumer: str, message_ids: Sequence[str]) -> None:
+        """Record that ``consumer`` handled every id of ``message_ids``."""
+        ...
+
+    async def release_many(self, consumer: str, message_ids: Sequence[str]) -> None:
+        """Give back the claims of ``message_ids`` after a failure."""
+        ...
 
 
 class MemoryInbox:
@@ -68,6 +83,20 @@ class MemoryInbox:
         if self._state.get((consumer, message_id)) != "done":
             self._state.pop((consumer, message_id), None)
 
+    async def claim_many(self, consumer: str, message_ids: Sequence[str]) -> dict[str, Claim]:
+        """Claim each of ``message_ids`` in turn (a repeated id is ``busy``)."""
+        return {mid: await self.claim(consumer, mid) for mid in dict.fromkeys(message_ids)}
+
+    async def complete_many(self, consumer: str, message_ids: Sequence[str]) -> None:
+        """Record every id of ``message_ids`` as handled."""
+        for message_id in message_ids:
+            await self.complete(consumer, message_id)
+
+    async def release_many(self, consumer: str, message_ids: Sequence[str]) -> None:
+        """Forget the unfinished claims of ``message_ids``."""
+        for message_id in message_ids:
+            await self.release(consumer, message_id)
+
 
 @dataclass(frozen=True)
 class Subscription:
@@ -79,6 +108,13 @@ class Subscription:
     # few at once keeps a replica busy without starving the other replicas.
     prefetch: int = 8
     inbox: Inbox | None = None
+    # A consumer that can handle several messages at once (fewer store round
+    # trips per message): the RabbitMQ consumer hands it up to ``batch_size``
+    # deliveries, waiting at most ``max_wait`` seconds for a batch to fill.
+    # The in-process bus and every fallback use ``handler``, one at a time.
+    batch_handler: BatchHandler | None = None
+    batch_size: int = 1
+    max_wait: float = 0.02
 
 
 @dataclass
@@ -145,7 +181,8 @@ _TRANSIENT: tuple[type[BaseException], ...] = (
 )
 
 
-def _transient(exc: BaseException) -> bool:
+def transient(exc: BaseException) -> bool:
+    """Return True if ``exc`` is a passing failure of the store, the broker or a service."""
     return isinstance(exc, _TRANSIENT) or bool(getattr(exc, "timeout", False))
 
 
@@ -159,9 +196,9 @@ async def decide(
     and broker failures are retried in place for ``HOLD_S`` before a requeue,
     and a failing inbox never leaves a delivery unanswered.
     """
-    undecodable = _undecodable(envelope)
-    if undecodable is not None:
-        return Decision.DEAD_LETTER, undecodable
+    unreadable = undecodable(envelope)
+    if unreadable is not None:
+        return Decision.DEAD_LETTER, unreadable
     loop = asyncio.get_running_loop()
     deadline = loop.time() + HOLD_S
     pause = 0.25
@@ -177,7 +214,8 @@ async def decide(
     return decision, reason
 
 
-def _undecodable(envelope: Envelope) -> str | None:
+def undecodable(envelope: Envelope) -> str | None:
+    """Return why ``envelope`` can never be decoded, or None (decodable, or the handler's)."""
     # A version this process does not know of a type it does know, or data that
     # does not validate, fails the same way on every delivery. A type it does
     # not know at all is left to the handler (some consumers pass events on).
@@ -200,7 +238,7 @@ async def _attempt(
         try:
             claim = await inbox.claim(queue, envelope.id)
         except Exception as exc:
-            return (*_retry_or_give_up(delivery, f"inbox: {type(exc).__name__}: {exc}"), True)
+            return (*retry_or_give_up(delivery, f"inbox: {type(exc).__name__}: {exc}"), True)
         if claim == "done":
             log.info("duplicate delivery skipped", extra={"message_id": envelope.id})
             return Decision.ACK, "duplicate", False
@@ -210,18 +248,9 @@ async def _attempt(
             return Decision.REQUEUE, "another delivery of this message is in progress", True
     try:
         await subscription.handler(envelope)
-    except Poison as exc:
-        await _release(inbox, queue, envelope.id)
-        return Decision.DEAD_LETTER, f"poison: {exc.reason}", False
-    except Retry as exc:
-        await _release(inbox, queue, envelope.id)
-        return (*_retry_or_give_up(delivery, exc.reason), False)
     except Exception as exc:
         await _release(inbox, queue, envelope.id)
-        if _transient(exc):
-            return (*_retry_or_give_up(delivery, f"{type(exc).__name__}: {exc}"), True)
-        log.exception("handler failed", extra={"message_id": envelope.id})
-        return (*_retry_or_give_up(delivery, f"{type(exc).__name__}: {exc}"), False)
+        return failure(exc, envelope, delivery=delivery)
     if inbox is not None:
         try:
             await inbox.complete(queue, envelope.id)
@@ -229,6 +258,19 @@ async def _attempt(
             # The effect is stored and handlers are idempotent: ack; the claim expires.
             log.warning("inbox could not record a handled message", exc_info=True)
     return Decision.ACK, "handled", False
+
+
+def failure(exc: Exception, envelope: Envelope, *, delivery: int) -> tuple[Decision, str, bool]:
+    """Map a handler's failure to a decision, its reason, and whether it is transient."""
+    if isinstance(exc, Poison):
+        return Decision.DEAD_LETTER, f"poison: {exc.reason}", False
+    if isinstance(exc, Retry):
+        return (*retry_or_give_up(delivery, exc.reason), False)
+    reason = f"{type(exc).__name__}: {exc}"
+    if transient(exc):
+        return (*retry_or_give_up(delivery, reason), True)
+    log.error("handler failed", exc_info=exc, extra={"message_id": envelope.id})
+    return (*retry_or_give_up(delivery, reason), False)
 
 
 async def _release(inbox: Inbox | None, queue: str, message_id: str) -> None:
@@ -240,7 +282,8 @@ async def _release(inbox: Inbox | None, queue: str, message_id: str) -> None:
         log.warning("inbox could not release a claim; it expires", exc_info=True)
 
 
-def _retry_or_give_up(delivery: int, reason: str) -> tuple[Decision, str]:
+def retry_or_give_up(delivery: int, reason: str) -> tuple[Decision, str]:
+    """Return requeue, or dead-letter once the delivery limit is reached."""
     if delivery >= DELIVERY_LIMIT:
         return Decision.DEAD_LETTER, f"delivery limit {DELIVERY_LIMIT} reached: {reason}"
     return Decision.REQUEUE, reason

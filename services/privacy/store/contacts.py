@@ -6,10 +6,12 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError
 
 from services.privacy.store.collections import CONFLICTS, CONTACTS
 from shared.store import Store
+
+DUPLICATE_KEY = 11000
 
 
 async def contact_doc(store: Store, contact_id: str) -> dict[str, Any] | None:
@@ -17,13 +19,19 @@ async def contact_doc(store: Store, contact_id: str) -> dict[str, Any] | None:
     return await store[CONTACTS].find_one({"_id": contact_id})
 
 
-async def insert_contact(store: Store, doc: dict[str, Any]) -> bool:
-    """Store a screened contact; return False if one with its id is stored already."""
+async def insert_contacts(store: Store, docs: Sequence[dict[str, Any]]) -> set[str]:
+    """Store screened contacts in one write; return the ids stored (not those stored before)."""
+    if not docs:
+        return set()
+    ids = [str(doc["_id"]) for doc in docs]
     try:
-        await store[CONTACTS].insert_one(doc)
-    except DuplicateKeyError:
-        return False
-    return True
+        await store[CONTACTS].insert_many(list(docs), ordered=False)
+    except BulkWriteError as exc:
+        errors = exc.details.get("writeErrors", [])
+        if any(error.get("code") != DUPLICATE_KEY for error in errors):
+            raise
+        return set(ids) - {ids[int(error["index"])] for error in errors}
+    return set(ids)
 
 
 async def contacts_by_id(store: Store, contact_ids: Sequence[str]) -> dict[str, dict[str, Any]]:

@@ -64,14 +64,19 @@ async def drop_indexes(store: Store, subject_ref: str) -> None:
 
 
 async def insert_subject(
-    store: Store, subject_ref: str, *, data_key: dict[str, Any], at: datetime
+    store: Store,
+    subject_ref: str,
+    *,
+    data_key: dict[str, Any],
+    identity: dict[str, Any] | None = None,
+    at: datetime,
 ) -> None:
-    """Create the customer ``subject_ref`` with its wrapped data key and no identity yet."""
+    """Create the customer ``subject_ref`` with its wrapped data key and sealed identity."""
     await store[SUBJECTS].insert_one(
         {
             "_id": subject_ref,
             "data_key": data_key,
-            "identity": None,
+            "identity": identity,
             "created_at": at,
             "updated_at": at,
         }

@@ -10,7 +10,10 @@ presence and round-robin tickets through ``assignment/store.py``.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import logging
+from collections.abc import Iterator
 from datetime import datetime
 
 from services.routing.assignment import store as assignment_store
@@ -27,6 +30,20 @@ from shared.store import Store
 log = logging.getLogger(__name__)
 # Cases handed out per fill; the rest wait for the next freed seat.
 FILL_BATCH = 50
+# Who is offline per unit, read once while a batch of contacts is routed.
+_offline_seen: contextvars.ContextVar[dict[str, set[str]] | None] = contextvars.ContextVar(
+    "offline_seen", default=None
+)
+
+
+@contextlib.contextmanager
+def read_once() -> Iterator[None]:
+    """Read each unit's offline members once inside the block (a batch of new cases)."""
+    token = _offline_seen.set({})
+    try:
+        yield
+    finally:
+        _offline_seen.reset(token)
 
 
 class Dispatcher:
@@ -119,8 +136,14 @@ class Dispatcher:
         return returned
 
     async def offline(self, unit_id: str) -> set[str]:
-        """Return the members of ``unit_id`` who are offline."""
-        return await assignment_store.offline_members(self._store, unit_id=unit_id)
+        """Return the members of ``unit_id`` who are offline (read once per ``read_once``)."""
+        seen = _offline_seen.get()
+        if seen is not None and unit_id in seen:
+            return set(seen[unit_id])
+        offline = await assignment_store.offline_members(self._store, unit_id=unit_id)
+        if seen is not None:
+            seen[unit_id] = set(offline)
+        return offline
 
     async def _return(self, case_id: str, user: str, *, at: datetime, actor: str) -> bool:
         for _ in range(5):

@@ -7,6 +7,7 @@ record wins because it is the organisation's own list.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from services.routing.cases import accounts_store
@@ -19,10 +20,23 @@ async def tier_of(
     store: Store, message: ContactScreened, *, tiers: tuple[str, ...], default: str
 ) -> str:
     """Return the customer's tier: the recorded one, else the channel's, else ``default``."""
+    recorded = None
     if message.subject_ref:
         recorded = await accounts_store.recorded_tier(store, subject_ref=message.subject_ref)
-        if recorded in tiers:
-            return str(recorded)
+    return tier_from(recorded, message, tiers=tiers, default=default)
+
+
+async def recorded_tiers(store: Store, subject_refs: Sequence[str]) -> dict[str, object]:
+    """Return the tiers recorded for ``subject_refs`` (one read), by subject ref."""
+    return await accounts_store.recorded_tiers(store, subject_refs=subject_refs)
+
+
+def tier_from(
+    recorded: object, message: ContactScreened, *, tiers: tuple[str, ...], default: str
+) -> str:
+    """Return the tier: ``recorded`` (as stored), else the channel's, else ``default``."""
+    if recorded in tiers:
+        return str(recorded)
     said = message.meta.get("customer_tier")
     return str(said) if said in tiers else default
 

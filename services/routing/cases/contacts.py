@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from services.routing.assignment.areas import Gazetteer
+from services.routing.assignment.dispatch import read_once
 from services.routing.assignment.rules import Choice, Facts, choose_unit
 from services.routing.assignment.rules_in_force import RuleBook
 from services.routing.cases import accounts, callbacks, lifecycle, threads
@@ -24,6 +27,7 @@ from services.routing.cases.store import DuplicateContact, StaleCase
 from services.routing.classification.pipeline import CaseClassifier
 from services.routing.org.config import DEFAULT_TIER, OrgConfig
 from services.routing.sla.case import SlaKeeper
+from shared.bus import message_scope
 from shared.errors import Poison, Retry
 from shared.ids import new_id
 from shared.messages import ContactScreened, Envelope
@@ -35,6 +39,15 @@ log = logging.getLogger(__name__)
 # race waits a little longer before deciding again, so they spread out.
 ATTEMPTS = 10
 RACE_PAUSE_S = 0.02
+
+
+@dataclass(frozen=True)
+class _Known:
+    """What was read ahead for a contact of a batch: its case, its customer's cases and tier."""
+
+    case: Case | None
+    subject_cases: list[Case]
+    tier: object
 
 
 class ContactRouter:
@@ -63,6 +76,37 @@ class ContactRouter:
 
     async def on_contact_screened(self, envelope: Envelope) -> None:
         """Handle one delivery of ``contact.screened`` (redeliveries change nothing)."""
+        await self._route(self._screened(envelope), envelope, known=None)
+
+    async def on_contacts_screened(
+        self, envelopes: Sequence[Envelope]
+    ) -> list[BaseException | None]:
+        """Handle a batch of ``contact.screened`` in order; say each one's outcome.
+
+        What the contacts need is read once for the batch (their cases, their
+        customers' cases and tiers, who is offline); a contact whose customer
+        or contact id came earlier in the batch reads afresh, so it sees what
+        the earlier one did, as one by one.
+        """
+        outcomes: list[BaseException | None] = [None] * len(envelopes)
+        messages: list[tuple[int, ContactScreened]] = []
+        for index, envelope in enumerate(envelopes):
+            try:
+                messages.append((index, self._screened(envelope)))
+            except Poison as exc:
+                outcomes[index] = exc
+        known = await self._read_ahead(messages)
+        with read_once():
+            for index, message in messages:
+                envelope = envelopes[index]
+                with message_scope(envelope):
+                    try:
+                        await self._route(message, envelope, known=known.pop(index, None))
+                    except Exception as exc:
+                        outcomes[index] = exc
+        return outcomes
+
+    def _screened(self, envelope: Envelope) -> ContactScreened:
         message = envelope.message()
         if not isinstance(message, ContactScreened):
             raise Poison(f"routing.contacts cannot handle {envelope.type}")
@@ -70,12 +114,48 @@ class ContactRouter:
             raise Poison(
                 f"contact for organisation {message.org}; this routing serves {self._org.org}"
             )
+        return message
+
+    async def _read_ahead(
+        self, messages: Sequence[tuple[int, ContactScreened]]
+    ) -> dict[int, _Known]:
+        """Read, one query each, what the first contact of each customer in the batch needs."""
+        firsts: list[tuple[int, ContactScreened]] = []
+        contacts: set[str] = set()
+        subjects: set[str] = set()
+        for index, message in messages:
+            ref = message.subject_ref
+            if message.contact_id not in contacts and not (ref and ref in subjects):
+                firsts.append((index, message))
+            contacts.add(message.contact_id)
+            if ref:
+                subjects.add(ref)
+        if not firsts:
+            return {}
+        refs = [str(m.subject_ref) for _, m in firsts if m.subject_ref]
+        cased = await self._cases.find_by_contacts([m.contact_id for _, m in firsts])
+        cases_of = await self._cases.subjects_cases(refs)
+        tiers = await accounts.recorded_tiers(self._runtime.store, refs)
+        return {
+            index: _Known(
+                case=cased.get(message.contact_id),
+                subject_cases=cases_of.get(message.subject_ref or "", []),
+                tier=tiers.get(message.subject_ref or ""),
+            )
+            for index, message in firsts
+        }
+
+    async def _route(
+        self, message: ContactScreened, envelope: Envelope, *, known: _Known | None
+    ) -> None:
         for attempt in range(ATTEMPTS):
-            if await self._cases.find_by_contact(message.contact_id) is not None:
+            fresh = known if attempt == 0 else None  # a lost race reads everything again
+            cased = fresh.case if fresh else await self._cases.find_by_contact(message.contact_id)
+            if cased is not None:
                 return
-            decision = await self._decide(message)
+            decision = await self._decide(message, known=fresh)
             try:
-                await self._act(decision, message, envelope)
+                await self._act(decision, message, envelope, known=fresh)
             except StaleCase:
                 # The case moved on between reading and writing: decide again.
                 await asyncio.sleep(RACE_PAUSE_S * (attempt + 1))
@@ -86,7 +166,7 @@ class ContactRouter:
             return
         raise Retry(f"contact {message.contact_id}: its case kept changing; try again later")
 
-    async def _decide(self, message: ContactScreened) -> threads.Decision:
+    async def _decide(self, message: ContactScreened, *, known: _Known | None) -> threads.Decision:
         numbers, message_ids = threads.references(message)
         rating = threads.rating_of(message)
         if rating is not None:
@@ -97,16 +177,25 @@ class ContactRouter:
         referenced = None
         if numbers or message_ids:
             referenced = await self._cases.find_referenced(numbers=numbers, message_ids=message_ids)
+        if known is not None:
+            subject_cases = known.subject_cases
+        else:
+            subject_cases = await self._cases.subject_cases(message.subject_ref)
         return threads.decide(
             message,
             referenced=referenced,
-            subject_cases=await self._cases.subject_cases(message.subject_ref),
+            subject_cases=subject_cases,
             policy=self._org.threading,
             now=self._runtime.clock.now(),
         )
 
     async def _act(
-        self, decision: threads.Decision, message: ContactScreened, envelope: Envelope
+        self,
+        decision: threads.Decision,
+        message: ContactScreened,
+        envelope: Envelope,
+        *,
+        known: _Known | None,
     ) -> None:
         store, now = self._runtime.store, self._runtime.clock.now()
         log.info(
@@ -125,7 +214,9 @@ class ContactRouter:
             await callbacks.attempt(store, message)
             return
         if decision.action == "open":
-            opened = await self._open(message, envelope, related=decision.related_case, now=now)
+            opened = await self._open(
+                message, envelope, related=decision.related_case, now=now, known=known
+            )
             if decision.related_case is not None:
                 await relate_cases(
                     decision.related_case,
@@ -194,12 +285,22 @@ class ContactRouter:
         await self._cases.save_case(case)
 
     async def _open(
-        self, message: ContactScreened, envelope: Envelope, *, related: str | None, now: datetime
+        self,
+        message: ContactScreened,
+        envelope: Envelope,
+        *,
+        related: str | None,
+        now: datetime,
+        known: _Known | None,
     ) -> Case:
         store = self._runtime.store
         classification = await self._classifier.classify(message)
         area = self._places.area_of(message)
-        tier = await accounts.tier_of(store, message, tiers=self._org.tiers, default=DEFAULT_TIER)
+        tiers = self._org.tiers
+        if known is not None:
+            tier = accounts.tier_from(known.tier, message, tiers=tiers, default=DEFAULT_TIER)
+        else:
+            tier = await accounts.tier_of(store, message, tiers=tiers, default=DEFAULT_TIER)
         facts = Facts(
             topic=classification.topic,
             category=classification.category,

@@ -56,6 +56,16 @@ class CaseRepository(Protocol):
         """Return the case a contact names: by number first, then by a stored Message-ID."""
         ...
 
+    async def find_by_contacts(self, contact_ids: Sequence[str]) -> dict[str, Case]:
+        """Return the cases holding any of ``contact_ids``, by contact id."""
+        ...
+
+    async def subjects_cases(
+        self, subject_refs: Sequence[str], *, limit: int = 10
+    ) -> dict[str, list[Case]]:
+        """Return each customer's most recently updated cases, without their history."""
+        ...
+
     async def subject_cases(self, subject_ref: str | None, *, limit: int = 10) -> list[Case]:
         """Return the customer's most recently updated cases, without their history."""
         ...
@@ -146,6 +156,16 @@ class MongoCases:
     async def subject_cases(self, subject_ref: str | None, *, limit: int = 10) -> list[Case]:
         """Return the customer's most recently updated cases, without their history."""
         return await case_store.subject_cases(self._store, subject_ref, limit=limit)
+
+    async def find_by_contacts(self, contact_ids: Sequence[str]) -> dict[str, Case]:
+        """Return the cases holding any of ``contact_ids`` (one read), by contact id."""
+        return await case_store.find_by_contacts(self._store, contact_ids)
+
+    async def subjects_cases(
+        self, subject_refs: Sequence[str], *, limit: int = 10
+    ) -> dict[str, list[Case]]:
+        """Return each customer's most recently updated cases (one read)."""
+        return await case_store.subjects_cases(self._store, subject_refs, limit=limit)
 
     async def moving_to(self, contact_id: str) -> Case | None:
         """Return the case a stopped split left ``contact_id`` on its way to, if any."""

@@ -246,6 +246,20 @@ async def find_by_contact(store: Store, contact_id: str) -> Case | None:
     return _from_doc(doc) if doc else None
 
 
+async def find_by_contacts(store: Store, contact_ids: Sequence[str]) -> dict[str, Case]:
+    """Return the cases holding any of ``contact_ids`` (one read), by contact id."""
+    if not contact_ids:
+        return {}
+    wanted = set(contact_ids)
+    found: dict[str, Case] = {}
+    async for doc in store[CASES].find({"contacts.contact_id": {"$in": sorted(wanted)}}):
+        case = _from_doc(doc)
+        for contact in case.contacts:
+            if contact.contact_id in wanted:
+                found[contact.contact_id] = case
+    return found
+
+
 async def find_referenced(
     store: Store, *, numbers: Sequence[str], message_ids: Sequence[str]
 ) -> Case | None:
@@ -272,6 +286,26 @@ async def subject_cases(store: Store, subject_ref: str | None, *, limit: int = 1
         .limit(limit)
     )
     return [_from_doc(doc) async for doc in cursor]
+
+
+async def subjects_cases(
+    store: Store, subject_refs: Sequence[str], *, limit: int = 10
+) -> dict[str, list[Case]]:
+    """Return each customer's most recently updated cases (one read), as ``subject_cases``."""
+    wanted = list(dict.fromkeys(ref for ref in subject_refs if ref))
+    found: dict[str, list[Case]] = {ref: [] for ref in wanted}
+    if not wanted:
+        return found
+    cursor = (
+        store[CASES]
+        .find({"subject_ref": {"$in": wanted}}, _LIST_PROJECTION)
+        .sort("updated_at", DESCENDING)
+    )
+    async for doc in cursor:
+        cases = found[str(doc["subject_ref"])]
+        if len(cases) < limit:
+            cases.append(_from_doc(doc))
+    return found
 
 
 def case_filters(
