@@ -4,7 +4,8 @@ Runs privacy and routing in process on real RabbitMQ (a private virtual host)
 and the embedded store, publishes ``--contacts`` LINE contacts the way intake
 does once a channel accepted them, waits until each is in a case, and prints
 every command the two services sent to the store, per contact, grouped by
-service, command and collection. Idle traffic (readiness, relays, sweeps)
+service, command and collection, with the batch size and wait of each
+service's contact consumer. Idle traffic (readiness, relays, sweeps)
 is measured for the same time without contacts and subtracted.
 
     python bench/store_ops.py [--contacts 200]
@@ -27,6 +28,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 import tests.support.desk as desk_module  # noqa: E402
+from services.privacy import handlers as privacy_handlers  # noqa: E402
+from services.routing import handlers as routing_handlers  # noqa: E402
 from services.routing.cases import store as case_store  # noqa: E402
 from shared.embedded import EmbeddedMongo  # noqa: E402
 from shared.ids import new_id  # noqa: E402
@@ -98,6 +101,9 @@ def main() -> None:
             server.stop()
     per = result["per_contact"]
     print(f"{args.contacts} contacts cased in {result['took_s']:.1f} s")
+    for name, module in (("privacy", privacy_handlers), ("routing", routing_handlers)):
+        wait_ms = module.BATCH_WAIT_S * 1000
+        print(f"{name} batches: up to {module.BATCH_SIZE} contacts or {wait_ms:.0f} ms")
     print("| service | command | collection | per contact |\n|---|---|---|---|")
     for (service, command, collection), n in sorted(per.items(), key=lambda kv: -kv[1]):
         if n >= 0.05:

@@ -131,8 +131,8 @@ class MongoInbox:
     async def claim_many(self, consumer: str, message_ids: Sequence[str]) -> dict[str, Claim]:
         """Claim every id at once: one insert, and one read of those claimed before.
 
-        An id given twice is ``busy`` the second time, as a second delivery of
-        it would find it.
+        An id given twice is claimed once; telling its second delivery to wait
+        is the caller's (``shared/bus/batch.py``).
         """
         ids = list(dict.fromkeys(message_ids))
         if not ids:

@@ -84,7 +84,7 @@ class MemoryInbox:
             self._state.pop((consumer, message_id), None)
 
     async def claim_many(self, consumer: str, message_ids: Sequence[str]) -> dict[str, Claim]:
-        """Claim each of ``message_ids`` in turn (a repeated id is ``busy``)."""
+        """Claim each of ``message_ids`` in turn (an id given twice is claimed once)."""
         return {mid: await self.claim(consumer, mid) for mid in dict.fromkeys(message_ids)}
 
     async def complete_many(self, consumer: str, message_ids: Sequence[str]) -> None:
@@ -100,7 +100,7 @@ class MemoryInbox:
 
 @dataclass(frozen=True)
 class Subscription:
-    """A consumer: the queue it reads, the handler, and its prefetch."""
+    """A consumer: the queue it reads, its handler (and batch handler), and its prefetch."""
 
     queue: str
     handler: Handler
