@@ -20,9 +20,20 @@ import re
 from collections.abc import Iterator, Sequence
 
 from services.privacy.detect_addresses import addresses
-from services.privacy.detect_cued import answered_names, romanised_names, transfer_names
-from services.privacy.detect_fields import english_names, field_names, signed_names
+from services.privacy.detect_cued import (
+    answered_names,
+    chat_senders,
+    romanised_names,
+    transfer_names,
+)
+from services.privacy.detect_fields import (
+    device_signers,
+    english_names,
+    field_names,
+    signed_names,
+)
 from services.privacy.detect_names import (
+    bracketed_names,
     foreign_names,
     introduced_names,
     paired_names,
@@ -58,8 +69,11 @@ def detect(text: str, *, known_names: Sequence[str] = ()) -> list[Span]:
         *english_names(searched),
         *field_names(searched),
         *signed_names(searched),
+        *device_signers(searched),
+        *bracketed_names(searched, numbers),
         *transfer_names(searched),
         *answered_names(searched),
+        *chat_senders(searched),
         *romanised_names(searched),
         *table_names(searched),
         *_known_names(searched, known_names),
@@ -338,13 +352,15 @@ _EMAIL = re.compile(
     r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@"
     r"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
 )
-_LINE_WORD = r"(?:ไลน์|ไลนื|ไลน(?![\u0e01-\u0e4e])|(?<![A-Za-z])line(?![A-Za-z]))"
+_LINE_WORD = r"(?:ไลน์|ไลนื|ไลน(?![\u0e01-\u0e4e])|(?<![A-Za-z])line(?:id)?(?![A-Za-z]))"
 _ID_WORD = r"(?:ไอดี|(?<![A-Za-z])id(?![A-Za-z]))"
-_HANDLE = r"@?[A-Za-z0-9][A-Za-z0-9._-]*"
+# Thai digits may end a handle as well as Latin ones (sombat๒๕๐๘).
+_HANDLE = r"@?[A-Za-z0-9][A-Za-z0-9๐-๙._-]*"
 _LINE_ID = re.compile(
     rf"(?P<cue>(?:{_ID_WORD}[ \t]*)?{_LINE_WORD}(?:[ \t_]*\(?{_ID_WORD}\)?)?"
-    r"(?:[ \t]*(?:is|คือ|:|=))?)"
-    rf"(?P<filler>[ \t:\u0e01-\u0e4e]{{0,24}}?)(?P<id>{_HANDLE})",
+    # A JSON key ("line_id": "…") or a form's key and value, quoted or not.
+    r"(?:[\"']?[ \t]*(?:is|คือ|:|=)[ \t]*[\"'`]?)?)"
+    rf"(?P<filler>[ \t:*`\u0e01-\u0e4e]{{0,24}}?)(?P<id>{_HANDLE})",
     re.I,
 )
 _ID_CUE = re.compile(rf"{_ID_WORD}|:|=|คือ", re.I)
@@ -358,7 +374,7 @@ _LINE_CUE = re.compile(
 )
 _MENTION_START = re.compile(r"(?:\A|\n)[ \t]*\Z")
 # A token with letters and a digit, dot or underscore is a handle, not a word.
-_HANDLE_SHAPE = re.compile(r"[A-Za-z].*[0-9._]|[0-9._].*[A-Za-z]")
+_HANDLE_SHAPE = re.compile(r"[A-Za-z].*[0-9๐-๙._]|[0-9๐-๙._].*[A-Za-z]")
 _NOT_HANDLES = frozenset({"is", "official", "account", "app", "chat", "group", "oa", "pay"})
 
 

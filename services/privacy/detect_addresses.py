@@ -104,8 +104,28 @@ _LABELLED = (
     r"|Ramkhamhaeng|Ramintra|Charoen Krung|Charoennakorn|Phetchaburi|Phetkasem|Sathorn|Silom"
     r"|Vibhavadi|Ngamwongwan|Chaeng Watthana|Bang Na|Rama)[ \t]+(?:\d{1,3}|[IVX]{1,4})\b",
 )
+# Condominiums are named by their developers' brands, and the name runs on
+# over a location (ไอดีโอ โมบิ สุขุมวิท 66, ศุภาลัย ปาร์ค แยกติวานนท์): inside an
+# address, a brand opens a building's name of up to five words and numbers.
+_CONDO_BRANDS = (
+    "ไอดีโอ|ศุภาลัย|ลุมพินี|แชปเตอร์|ริธึ่ม|ไลฟ์|แอสปาย|เดอะ|ดิ|พลัม|เคนซิงตัน|ควินทารา|โนเบิล"
+    "|เอ็ลลิโอ|เอลลิโอ|แอทโมซ|นิช|ไนท์บริดจ์|ยู ดีไลท์|ดีคอนโด|เซ็นทริค|แฮปปี้|รีเจ้นท์|รีเจนท์"
+    "|ชีวาทัย|ไอคอนโด|แกรนด์|เมโทร|ทรีนิตี้|คาซ่า|ศรีวรา|พฤกษา|แอสปาย|เอ สเปซ|แอชตัน|ภิรัช|สกาย"
+    "|ศุภาลัย|แลนด์มาร์ค|ซีคอน|เดอะเบส|เดอะไลน์|ไลฟ์|โมดิซ|นารา|บ้านสวน|เมย์แฟร์"
+)
+# Nor over a clause, or a labelled component the address goes on with (ถ.ประชาชื่น).
+_NOT_CONDO = (
+    "มิเตอร์|ขอ|ช่วย|รบกวน|กระพริบ|ดับ|เสีย|ค่า|บิล|ชำระ|โอน|ลูก|เจ้าของ|ผู้|ห้อง|ชั้น|ตึก"
+    "|ถนน|ซอย|แขวง|เขต|ตำบล|อำเภอ|จังหวัด|หมู่|กรุงเทพ|กทม"
+)
+_CONDO_WORD = (
+    rf"(?!{_NOT_ESTATE}|{_NOT_CONDO}){_TH}{{2,}}(?:-{_TH}+)?(?![.\u0e01-\u0e4e])"
+    rf"|{_D}{{1,3}}(?![0-9๐-๙/.])"
+)
+_CONDO_NAME = rf"(?:{_CONDO_BRANDS})(?:{_TH}*)(?:{_SP}+(?:{_CONDO_WORD})){{0,5}}"
 _COMPONENTS = (
     *_LABELLED,
+    _CONDO_NAME,
     # A village inside an address: หมู่ 11 บ้านหนองแวง (not "บ้านอยู่").
     rf"บ้าน(?!{_NOT_ESTATE}){_PLACE}",
     rf"{_D}{{5}}(?!{_D})",
@@ -158,7 +178,7 @@ _ANCHORS = (
     (re.compile(rf"ห้อง(?:เลขที่)?{_SP}*{_ROOM}(?=,?{_SP}*ชั้น{_SP}*{_D})"), 0),
     (re.compile(rf"(?:อาคาร|ตึก){_SP}*{_ROOM}(?![0-9๐-๙A-Za-z])"), 2),
     (_ESTATE, 2),
-    (re.compile(r"\b(?:Room|Unit)[ \t]+[A-Z]?\d+[A-Z]?\b"), 1),
+    (re.compile(r"\b(?:[Rr]oom|[Uu]nit)[ \t]+[A-Z]?\d+[A-Z]?\b"), 1),
     (_BARE_HOUSE, 2),
     # "อยู่ หมู่ 6 บ้าน... ต.... อ...." says where someone lives even with no
     # house number; an outage place is not introduced by อยู่.

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from services.privacy.detect_names import given_names, starts_clause
+from services.privacy.detect_names import given_names, name_end, starts_clause
 from services.privacy.detect_span import Span
 
 _EN_WORD = r"[A-Z][a-zß-öø-ÿ'-]+"
@@ -42,7 +42,7 @@ _EN_NAME_PATTERNS = (
     ),
     re.compile(
         rf"(?:\bI'm|\bI am|\b[Mm]y name is|\b[Tt]his is|\b[Nn]ame:?|\b[Cc]ustomer|\b[Cc]ontact"
-        rf"|\bCheers,|\bRegards,|\bFrom:|(?<!\S)-)"
+        rf"|\bCheers,|\b[Rr]egards,?|\b[Tt]hanks,|\bFrom:|(?<!\S)-)"
         rf"[ \t]+(?P<name>{_EN_NAME})"
     ),
     # One name word after a relation or a Thai cue: "my wife Nok", "ผมชื่อ Michael".
@@ -136,18 +136,23 @@ def english_names(text: str) -> Iterator[Span]:
 # A form key that names a person's name, then ":" or "=", then the value.
 _FIELD = re.compile(
     r"(?:(?<![A-Za-z_])(?:(?:first|last|full|middle|given|family|sur|acc|account|customer"
-    r"|contact|owner|payee)[_ ]?)?name|ชื่อ(?:-?(?:นาม)?สกุล)?|นามสกุล|ชื่อบัญชี|ผู้แจ้ง|ผู้ติดต่อ"
+    r"|contact|owner|payee|display|th|en|nick|applicant|reporter|sender)[_ ]?)?name"
+    r"|(?<![A-Za-z_])submitted[_ ]by|ชื่อผู้ยื่น(?:คำขอ)?|ผู้ยื่นคำขอ"
+    r"|ชื่อ(?:-?(?:นาม)?สกุล)?|นามสกุล|ชื่อบัญชี|ผู้แจ้ง|ผู้ติดต่อ"
     r"|ผู้ร้อง|ผู้รับเงิน|ชื่อ(?:ลูกค้า|ผู้ติดต่อ|ผู้แจ้ง|ผู้ร้อง|ผู้ใช้ไฟ(?:ฟ้า)?)|ผู้ใช้ไฟ(?:ฟ้า)?)"
-    r"\"?[ \t]*[:=][ \t]*\"?(?P<value>[^\n|;,\"<>(){}\[\]:=]+)",
+    r"\"?[ \t]*[:=][ \t]*\"?(?P<value>[^\n|;,\"<>(){}\[\]:=&]+)",
     re.I,
 )
 # A JSON value under a key that names a person (quoted, so a note's
 # "customer: wants a refund" is not one).
 _JSON_PERSON = re.compile(
     r"\"(?:customer|holder|account_holder|contact_person|caller|payee|requester|complainant"
-    r"|tenant|owner|ผู้ติดต่อ|ผู้แจ้ง|ลูกค้า)\"[ \t]*:[ \t]*\"(?P<value>[^\"\n]{2,60})\"",
+    r"|tenant|owner|applicant|reporter|sender|first|last|th|en|ผู้ติดต่อ|ผู้แจ้ง|ลูกค้า)\""
+    r"[ \t]*:[ \t]*\"(?P<value>[^\"\n]{2,60})\"",
     re.I,
 )
+_QUERY_SPACE = re.compile(r"\+|%20")
+_NON_SPACE = re.compile(r"[^ \t]+")
 _THAI_WORD = re.compile(r"[\u0e01-\u0e4e]+")
 _VALUE_WORDS = re.compile(r"[\u0e01-\u0e4e.]+|[A-Za-z][A-Za-z.'-]*")
 
@@ -155,19 +160,22 @@ _VALUE_WORDS = re.compile(r"[\u0e01-\u0e4e.]+|[A-Za-z][A-Za-z.'-]*")
 def field_names(text: str) -> Iterator[Span]:
     """Find the value of a name field in a form dump."""
     for match in (*_FIELD.finditer(text), *_JSON_PERSON.finditer(text)):
-        words = match.group("value").rstrip(" \t.").split(" ")
+        # A query string writes a space as + or %20 (name=Somchai+Jaidee).
+        spaced = _QUERY_SPACE.sub(lambda m: " " * len(m.group()), match.group("value"))
+        words = list(_NON_SPACE.finditer(spaced.rstrip(" \t.")))
+        if text[match.end("value") : match.end("value") + 1] in (":", "="):
+            words = words[:-1]  # the next field's key: "name=… phone=…"
         # A name's words, up to one that opens a new clause ("แจ้งแทนแม่").
         for i, word in enumerate(words[1:], start=1):
-            if _THAI_WORD.fullmatch(word) and starts_clause(word):
+            if _THAI_WORD.fullmatch(word.group()) and starts_clause(word.group()):
                 words = words[:i]
                 break
-        value = " ".join(words).rstrip(" \t")
-        if not value or len(words) > 4 or any(not _VALUE_WORDS.fullmatch(w) for w in words):
+        if not words or len(words) > 4 or any(not _VALUE_WORDS.fullmatch(w.group()) for w in words):
             continue
-        if value in ("-", "ไม่ระบุ", "n/a", "N/A"):
+        if spaced[: words[-1].end()] in ("-", "ไม่ระบุ", "n/a", "N/A"):
             continue
         start = match.start("value")
-        yield Span(start, start + len(value), "name")
+        yield Span(start + words[0].start(), start + words[-1].end(), "name")
 
 
 # The closing of a letter or an email, then the signer's name on its own line,
@@ -204,3 +212,29 @@ def signed_names(text: str) -> Iterator[Span]:
         if (thai and not listed and len(name.split()) < 2) or first in _NOT_EN_NAMES:
             continue
         yield Span(match.start("name"), match.end("name"), "name")
+
+
+# A phone's signature under a message names its owner: "ส่งจาก iPhone ของ สุดา",
+# "Sent from my Galaxy" and the sender's name on the line below.
+_DEVICE = re.compile(
+    r"(?:ส่งจาก|Sent from)[ \t]+(?:my[ \t]+)?(?:[A-Za-z0-9+-]+[ \t]*){1,3}?"
+    r"(?:ของ[ \t]*|\n\s*)"
+    rf"(?P<name>{_EN_WORD}(?:[ \t]{_EN_WORD}){{0,2}}(?:[ \t][A-Z]\.)?|[\u0e01-\u0e4e]+)"
+)
+
+
+def device_signers(text: str) -> Iterator[Span]:
+    """Find the owner a phone's "sent from" signature names."""
+    for match in _DEVICE.finditer(text):
+        name = match.group("name")
+        if name.split()[0] in _NOT_EN_NAMES or _ORG_WORDS.search(name):
+            continue
+        end = match.end("name")
+        if "\u0e01" <= name[0] <= "\u0e4e":
+            if starts_clause(name):
+                continue
+            end = name_end(text, end)
+            # An initial after a Thai name: "กัญญารัตน์ ศ."
+            initial = re.match(r"[ \t][\u0e01-\u0e2e]\.", text[end:])
+            end += initial.end() if initial else 0
+        yield Span(match.start("name"), end, "name")

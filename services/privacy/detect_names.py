@@ -36,23 +36,28 @@ _RANK = (
 _HONORIFIC = (
     r"[รผ]?ศ\.(?:[ \t]?(?:ดร|นพ|พญ|ทพ)\.)?|(?:นพ|พญ|ทพญ?|ภ[กญ]|สพ\.ญ|น\.สพ)\.|ม\.(?:ร\.ว|ล|จ)\."
     r"|หม่อม(?:ราชวงศ์|หลวง|เจ้า)|คุณหญิง|ท่านผู้หญิง|พระ(?:ครู(?:ใบฎีกา|สมุห์|ปลัด)?|มหา|อธิการ|ปลัด)?"
-    r"|กำนัน|ผู้ใหญ่(?:บ้าน)?|ผญบ\.|อาจารย์"
+    r"|กำนัน|ผู้ใหญ่(?:บ้าน)?|ผญบ\.|อาจารย์|ครู"
 )
 _TITLE = re.compile(
     rf"{_RANK}|{_HONORIFIC}|นางสาว|น\.ส\.|นาง|นาย|ด\.ช\.|ด\.ญ\.|เด็กชาย|เด็กหญิง|คุณ(?:ยาย|ตา|ย่า|ปู่|ป้า|ลุง|น้า|แม่|พ่อ)|คุณ|ดร\.|ลุง|ป้า|ยาย|น้า"
-    r"|พี่|แม่|พ่อ"
+    r"|พี่|(?:แม่|พ่อ)(?:ใหญ่)?"
+    # Grandparents and elders, also as the north (อุ้ย, ป้อ, ปี้) says them.
+    r"|ตา|ปู่|ย่า|อุ้ย|ป้อ|ปี้"
     # Foreign titles written in Thai: มิสเตอร์จอห์น สมิธ, มาดามแอนนา.
     r"|มิสเตอร์|มิสซิส|มาดาม|มร\."
 )
-_KIN_TITLES = frozenset(
-    {"ลุง", "ป้า", "ยาย", "น้า", "พี่", "แม่", "พ่อ"}
+# Short kin words that are ordinary words too (ตา is an eye, ปู่ย่า grandparents):
+# the name after them stands apart, or is no word itself.
+_SHORT_KIN = frozenset({"ตา", "ปู่", "ย่า", "อุ้ย", "ป้อ", "ปี้"})
+_KIN_TITLES = _SHORT_KIN | frozenset(
+    {"ลุง", "ป้า", "ยาย", "น้า", "พี่", "แม่", "พ่อ", "แม่ใหญ่", "พ่อใหญ่"}
     | {f"คุณ{kin}" for kin in ("ยาย", "ตา", "ย่า", "ปู่", "ป้า", "ลุง", "น้า", "แม่", "พ่อ")}
 )
 _WORD_TITLES = frozenset({"นางสาว", "นาง", "นาย", "คุณ"})
 # Titles that also open ordinary words or phrases (พระราม, ผู้ใหญ่บ้าน หมู่ 7,
 # อาจารย์ที่ปรึกษา): the word after them must be a listed given name, or at
 # least not a word, and not fused with the title into one.
-_LOOSE_TITLES = frozenset({"พระ", "กำนัน", "ผู้ใหญ่บ้าน", "ผู้ใหญ่", "อาจารย์", "ว่าที่"})
+_LOOSE_TITLES = frozenset({"พระ", "กำนัน", "ผู้ใหญ่บ้าน", "ผู้ใหญ่", "อาจารย์", "ครู", "ว่าที่"})
 # Words a title may be glued to in running Thai ("ข้าพเจ้านายทองดี").
 _GLUE_BEFORE = (
     "ชื่อ",
@@ -82,9 +87,10 @@ _GLUE_BEFORE = (
 # Verbs and note shorthand that name the person next (โทรหา, ติดต่อ, ฝากถึง,
 # ลค. for ลูกค้า, ปลายสาย, a letter's ข้าพเจ้า) are weak cues too.
 _INTRODUCED = re.compile(
-    rf"(?:(?P<self>(?:ผม|ดิฉัน|ฉัน|หนู|ข้าพเจ้า){_SP}*ชื่อ|ชื่อเล่น|ชื่อจริง)"
+    # "I" also as the regions say it: ข้อย (Isan), ฉาน (the south), กระผม.
+    rf"(?:(?P<self>(?:ผม|กระผม|ดิฉัน|ฉัน|หนู|ข้าพเจ้า|ข้อย|ข่อย|ฉาน){_SP}*ชื่อ|ชื่อเล่น|ชื่อจริง)"
     # A call's transcript: "ผม ธนากร ครับ" (someone naming themself).
-    rf"|(?P<me>(?<![\u0e01-\u0e4e])(?:ผม|หนู))"
+    rf"|(?P<me>(?<![\u0e01-\u0e4e])(?:ผม|หนู|ข้อย|ข่อย|ฉาน))"
     # After นามสกุล the word is a surname: listed, or at least not a word.
     rf"|(?P<surname>นามสกุล)"
     rf"|(?:ชื่อ(?:-?นามสกุล|-?สกุล|บัญชี|ผู้ร้อง|ผู้แจ้ง|ผู้ติดต่อ|ลูกค้า)?|นามสกุล|ผู้แจ้ง|ผู้ติดต่อ)"
@@ -95,11 +101,15 @@ _INTRODUCED = re.compile(
     # Who someone is on a form or in a call, apart from the name (not เจ้าของห้องแถว).
     rf"|(?:ผู้โทร|(?:ชื่อ)?ผู้เช่า|เจ้าของ(?:บ้าน|รถ|ร้าน|ห้อง)?|คนขับ(?:ชื่อ)?|ผู้ประสานงาน"
     rf"|ผู้แทน(?:นิติบุคคล)?|ผู้มาติดต่อ|ผู้ยื่น(?:คำร้อง)?|ผู้ขอ|ชำระโดย|ผู้โอน|ผู้รับ)(?={_SP}|:)))"
-    rf"{_SP}*"
+    # A markdown note may set the name in bold or code: ชื่อ **สมศรี ใจดี**.
+    rf"{_SP}*(?:\*\*?|`)?"
 )
 # Words that may follow "ผมชื่อ" and are not the name.
 _NOT_SELF_NAMES = ("เล่น", "จริง", "ว่า", "อะไร", "ไม่")
-_PARTICLES = frozenset({"ค่ะ", "คะ", "ครับ", "นะ", "จ้ะ", "จ้า", "ฮะ"})
+# With the particles of the north (เจ้า, เน้อ), Isan (เด้อ) and the south (หนา).
+_PARTICLES = frozenset(
+    {"ค่ะ", "คะ", "ครับ", "คับ", "นะ", "จ้ะ", "จ้า", "ฮะ", "เด้อ", "เด้", "เน้อ", "เนาะ", "เจ้า", "หนา"}
+)
 # Tokens that start a new clause: after a title they mean "you"/"Mr" was not
 # followed by a name, after a given name they are not a surname.
 _CLAUSE_WORDS = frozenset(
@@ -293,6 +303,8 @@ _NICKNAME = re.compile(
     rf"{_SP}*\((?:ป้า|ลุง|น้า|พี่|น้อง|ยาย|ตา)?(?P<nick>{_TH}+|[A-Z][A-Za-zÀ-ÿ'-]+(?:{_SP}[A-Z][A-Za-zÀ-ÿ'-]+){{0,2}})\)"
 )
 _RUN = re.compile(rf"{_TH}+")
+# Not the abbreviated markers of an address (อ. จ. ต. ม. ซ. ถ. บ. 12).
+_INITIAL = re.compile(r"[ \t](?![อจตมซถบ])[ก-ฮ]\.(?![\u0e01-\u0e4e]|[ \t]*[0-9๐-๙])")
 _GIVEN_RUN = re.compile(rf"{_SP}?({_TH}+)")
 _SURNAME_RUN = re.compile(rf"{_SP}({_TH}+)")
 
@@ -364,13 +376,19 @@ def titled_names(text: str) -> Iterator[Span]:
     for match in _TITLE.finditer(text):
         title, start = match.group(), match.start()
         head = text[max(0, start - 10) : start]
-        if head and not (head[-1] in " \t\n(:\"'/,[" or head.endswith(_GLUE_BEFORE)):
+        glued = bool(head) and not (head[-1] in " \t\n(:\"'/,[*`" or head.endswith(_GLUE_BEFORE))
+        if glued and not _glued_title(text, match):
             continue
         run = _GIVEN_RUN.match(text, match.end())
         if not run:
             continue
         given = _leading_name(run.group(1))
         end = run.start(1) + len(given)
+        given, end = spaced_end(text, given, end, given_names())
+        if glued and given not in given_names():
+            continue
+        if title in _SHORT_KIN and run.start(1) == match.end() and given in dictionary():
+            continue
         if not _plausible_given(title, given):
             # "พี่ต่าย (วันเพ็ญ)": a kin word's unlisted name, vouched for by
             # the listed name in brackets after it.
@@ -380,9 +398,35 @@ def titled_names(text: str) -> Iterator[Span]:
         yield Span(start, name_end(text, end), "name")
 
 
+_THAI_BEFORE = re.compile(rf"{_TH}+\Z")
+
+
+def _glued_title(text: str, match: re.Match[str]) -> bool:
+    """Tell whether คุณ/นาย/นาง glued to the word before it still stands apart.
+
+    "ใครรู้จักคุณเพ็ญศรี" splits as ใคร/รู้จัก/คุณ; ขอบคุณ and บุญคุณ are one word.
+    """
+    if match.group() not in _WORD_TITLES:
+        return False
+    before = _THAI_BEFORE.search(text, max(0, match.start() - 20), match.start())
+    return before is not None and tokens(before.group() + match.group())[-1] == match.group()
+
+
+def spaced_end(text: str, word: str, end: int, names: frozenset[str]) -> tuple[str, int]:
+    """Join a name spaced apart ("บุญ เรือง", "แก้ว ประเสริฐ") while the joined word is listed."""
+    for _ in range(2):
+        run = _SURNAME_RUN.match(text, end)
+        if not run or word + run.group(1) not in names:
+            break
+        word, end = word + run.group(1), run.end(1)
+    return word, end
+
+
 def _plausible_given(title: str, given: str) -> bool:
     if len(given) < 2:
         return False
+    if title in _LOOSE_TITLES and len(tokens(title + given)[0]) > len(title):
+        return False  # fused into one word: ครูใหญ่, พระราม
     if given in given_names():
         return True
     if title in _KIN_TITLES:
@@ -415,7 +459,8 @@ def surname_end(text: str, pos: int) -> int:
         and (words[0] in _CLAUSE_WORDS or _BREAKERS.intersection(words))
     ):
         return pos
-    return run.start(1) + len(surname)
+    # An elderly hand or a fax spaces a surname's parts apart: แก้ว ประเสริฐ.
+    return spaced_end(text, surname, run.start(1) + len(surname), family_names())[1]
 
 
 def name_end(text: str, pos: int, end: int | None = None) -> int:
@@ -424,6 +469,8 @@ def name_end(text: str, pos: int, end: int | None = None) -> int:
     ``end``, if given, is where the surname already found ends.
     """
     end = surname_end(text, pos) if end is None else end
+    if end == pos and (initial := _INITIAL.match(text, end)):
+        end = initial.end()  # a slip's surname cut to its initial: วีรยุทธ ส.
     nick = _NICKNAME.match(text, end)
     if not nick or not _is_nickname(nick.group("nick")):
         return end
@@ -445,40 +492,53 @@ def introduced_names(text: str) -> Iterator[Span]:
         # Another cue or a title next ("เจ้าของชื่อนาง...") speaks for itself.
         if not run or _TITLE.match(run.group()) or run.group().startswith(_CUT_PREFIXES):
             continue
-        given = _leading_name(run.group())
+        leading = _leading_name(run.group())
+        # Speech-to-text and faxes space a name apart: บุญ เรือง, ศรี สุข.
+        lists = family_names() if match.group("surname") else given_names()
+        given, given_end = spaced_end(text, leading, run.start() + len(leading), lists)
         if match.group("self"):
             # Someone giving their own name: even a word (ต้นกล้า, น้ำฝน) is one.
             if len(given) >= 2 and not given.startswith(_NOT_SELF_NAMES):
-                yield Span(run.start(), name_end(text, run.start() + len(given)), "name")
+                yield Span(run.start(), name_end(text, given_end), "name")
             continue
         if match.group("me"):
             # "ผม ธนากร ครับ": a listed name that is not a word, or one the
             # speaker closes with a particle.
-            after = text[run.start() + len(given) :].lstrip(" \t")
+            after = text[given_end:].lstrip(" \t")
             if given in given_names() and (
                 given not in dictionary() or after.startswith(tuple(_PARTICLES))
             ):
-                yield Span(run.start(), name_end(text, run.start() + len(given)), "name")
+                yield Span(run.start(), name_end(text, given_end), "name")
             continue
         if match.group("surname"):
             if given in family_names() or not (given in dictionary() or starts_clause(given)):
-                yield Span(run.start(), run.start() + len(given), "name")
+                yield Span(run.start(), given_end, "name")
             continue
         weak = match.group("weak")
         if weak and (tokens(given)[0] in _CLAUSE_WORDS or given.startswith("ผู้")):
             continue
-        end = name_end(text, run.start() + len(given))
-        surname = text[run.start() + len(given) : end].strip()
+        end = name_end(text, given_end)
+        surname = text[given_end:end].strip()
         # A surname built as surnames are (แก้วดี) vouches for a given name
         # that is also a word (สายสมร).
         shaped = surname_shaped(surname)
         if weak and given in dictionary() and given not in given_names() and not shaped:
             continue
         known = given in given_names() or surname in family_names() or shaped
+        # Someone answering with a name and closing it with a particle ("ชื่อ
+        # ปริญญ์ ค่ะ") names themself even outside the lists, if it is no word.
+        closed = text[end:].lstrip(" \t").startswith(tuple(_PARTICLES))
+        known = known or (closed and _not_words(given) and not starts_clause(given))
         # After a weak cue (a bare ชื่อ, ผู้แจ้ง ...) only a name from the name
         # lists counts; after "ชื่อ:" any untitled word with a surname does.
-        if known or (not weak and end > run.start() + len(given)):
+        if known or (not weak and end > given_end):
             yield Span(run.start(), end, "name")
+
+
+def _not_words(given: str) -> bool:
+    """Tell whether a word is one or two pieces, not all of them ordinary words."""
+    pieces = tokens(given)
+    return len(pieces) <= 2 and not all(piece in dictionary() for piece in pieces)
 
 
 _PAIR = re.compile(rf"(?<![\u0e01-\u0e4e.])({_TH}+){_SP}(?={_TH})")
@@ -557,6 +617,30 @@ def standalone_names(text: str, phones: Sequence[Span]) -> Iterator[Span]:
         if word in dictionary() and not _SIGN_BEFORE.search(text, 0, match.start(1)):
             continue
         yield Span(match.start(1), match.end(1), "name")
+
+
+# Whose a number is, in brackets right after it: "พร้อมเพย์ 081… (ธนพล)".
+_BRACKETED = re.compile(
+    rf"{_SP}*\({_SP}*(?P<title>นางสาว|นาง|นาย|คุณ|น\.ส\.)?{_SP}*(?P<name>{_TH}+(?:{_SP}{_TH}+)?){_SP}*\)"
+)
+
+
+def bracketed_names(text: str, numbers: Sequence[Span]) -> Iterator[Span]:
+    """Find the owner's name in brackets right after one of ``numbers``."""
+    for number in numbers:
+        match = _BRACKETED.match(text, number.end)
+        if not match:
+            continue
+        name = match.group("name")
+        first = name.split()[0]
+        if starts_clause(first) or first in _NOT_NICKNAMES:
+            continue
+        if match.group("title") or first in given_names() or name.split()[-1] in family_names():
+            yield Span(
+                match.start("title") if match.group("title") else match.start("name"),
+                match.end("name"),
+                "name",
+            )
 
 
 def known_names(text: str, names: Sequence[str]) -> Iterator[Span]:

@@ -64,10 +64,23 @@ _SPOKEN_PARTS = {
     "เน็ต": "net",
     "โค": "co",
     "ทีเอช": "th",
+    # Speech-to-text writes the common mail hosts in Thai script too.
+    "จีเมล": "gmail",
+    "จีเมล์": "gmail",
+    "ฮอตเมล": "hotmail",
+    "ฮอตเมล์": "hotmail",
+    "ฮอทเมล": "hotmail",
+    "ฮอทเมล์": "hotmail",
+    "ยาฮู": "yahoo",
+    "เอาท์ลุค": "outlook",
+    "เอาต์ลุก": "outlook",
+    "ไอคลาวด์": "icloud",
 }
-_SPOKEN_PART = re.compile(r"[ \t]*(แอ็ท|แอท|ด็อท|ดอท|จุด)[ \t]*|(คอม|เน็ต|โค|ทีเอช)")
+_THAI_HOSTS = "จีเมล์|จีเมล|ฮอตเมล์|ฮอตเมล|ฮอทเมล์|ฮอทเมล|ยาฮู|เอาท์ลุค|เอาต์ลุก|ไอคลาวด์"
+_SPOKEN_PART = re.compile(rf"[ \t]*(แอ็ท|แอท|ด็อท|ดอท|จุด)[ \t]*|(คอม|เน็ต|โค|ทีเอช|{_THAI_HOSTS})")
 _SPOKEN_EMAIL = re.compile(
-    r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9][A-Za-z0-9._%+-]*[ \t]*(?:แอ็ท|แอท|@)[ \t]*[A-Za-z0-9-]+"
+    r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9][A-Za-z0-9._%+-]*[ \t]*(?:แอ็ท|แอท|@)[ \t]*"
+    rf"(?:[A-Za-z0-9-]+|{_THAI_HOSTS})"
     r"(?:[ \t]*(?:ด็อท|ดอท|จุด|\.)[ \t]*(?:[A-Za-z]{2,}|คอม|เน็ต|โค|ทีเอช)(?![\u0e01-\u0e4e]))+"
 )
 

@@ -1,9 +1,9 @@
-"""Find names in tables pasted into a contact: CSV, TSV and Excel rows.
+"""Find names and LINE ids in tables pasted into a contact: CSV, TSV, sheet and markdown rows.
 
 A header row says which column holds names (ชื่อ, นามสกุล, customer,
-name ...); every row under it that is split the same way holds a name in
-that column. A two-cell row copied from a sheet (``ผู้ติดต่อ<TAB>value``)
-labels its value the same way.
+name ...) or LINE ids (line, ID LINE, ไลน์); every row under it that is
+split the same way holds one in that column. A two-cell row copied from a
+sheet (``ผู้ติดต่อ<TAB>value``) labels its value the same way.
 """
 
 from __future__ import annotations
@@ -22,6 +22,17 @@ _NAME_HEADER = re.compile(
     r"|customer|holder|payee|caller|contact(?:[ _]person)?|account[ _]holder",
     re.I,
 )
+# A column of LINE ids: its cells are handles, with no cue word beside them.
+_LINE_HEADER = re.compile(
+    r"(?:id[ _]?)?line(?:[ _]?id)?|(?:ไอดี)?ไลน์(?:[ _]?(?:ไอดี|id))?|ไลน์ไอดี", re.I
+)
+_HANDLE_CELL = re.compile(r"@?(?=[A-Za-z0-9._-]*[A-Za-z])[A-Za-z0-9][A-Za-z0-9๐-๙._-]{2,}")
+_COLUMN_WORD = re.compile(
+    r"โทร(?:ศัพท์)?|เบอร์(?:โทร)?|มือถือ|อีเมล|ที่อยู่|หมายเหตุ|สถานะ|ยอด(?:เงิน)?|CA"
+    r"|phone|tel|mobile|e-?mail|address|note|status|amount",
+    re.I,
+)
+_RULE = re.compile(r"[ \t]*\|?[ \t]*:?-{3,}")
 _CELL_TEXT = re.compile(r"[^\s\"']([^\"]*[^\s\"'])?")
 # A name's cell holds letters (any script) and spaces, a few words at most.
 _LETTERS = "[\u0e01-\u0e4eA-Za-zÀ-ÿ]+"
@@ -39,7 +50,7 @@ def _cells(line: str, delimiter: str) -> list[tuple[int, int]]:
 
 
 def table_names(text: str) -> Iterator[Span]:
-    """Find the values of name columns under a table's header, and labelled name cells."""
+    """Find the values of name and LINE columns under a table's header, and labelled name cells."""
     lines, offset, starts = text.split("\n"), 0, []
     for line in lines:
         starts.append(offset)
@@ -50,10 +61,23 @@ def table_names(text: str) -> Iterator[Span]:
             continue
         cells = _cells(line, delimiter)
         heads = [k for k, (a, b) in enumerate(cells) if _NAME_HEADER.fullmatch(line[a:b])]
-        if delimiter == "\t" and len(cells) == 2 and heads == [0]:
-            yield from _name_cell(text, starts[i], line, cells[1])
-            continue
-        if not heads or len(heads) == len(cells):
+        handles = [k for k, (a, b) in enumerate(cells) if _LINE_HEADER.fullmatch(line[a:b])]
+        # A two-cell row labels its value: a sheet's, or a markdown table's
+        # "| ชื่อ-นามสกุล | สมศรี ใจดี |" (not a header over its |---| rule).
+        filled = [k for k, (a, b) in enumerate(cells) if a < b]
+        ruled = i + 1 < len(lines) and _RULE.match(lines[i + 1])
+        if delimiter in "\t|" and len(filled) == 2 and not ruled:
+            label, value = (cells[k] for k in filled)
+            if _COLUMN_WORD.fullmatch(line[value[0] : value[1]]):
+                pass  # two headers ("ชื่อ<TAB>โทร"): the rows below hold the values
+            elif _NAME_HEADER.fullmatch(line[label[0] : label[1]]):
+                yield from _name_cell(text, starts[i], line, value)
+                continue
+            if _LINE_HEADER.fullmatch(line[label[0] : label[1]]):
+                if _HANDLE_CELL.fullmatch(line[value[0] : value[1]]):
+                    yield Span(starts[i] + value[0], starts[i] + value[1], "line_id")
+                continue
+        if not (heads or handles) or len(heads) + len(handles) == len(cells):
             continue
         for j in range(i + 1, len(lines)):
             row = _cells(lines[j], delimiter)
@@ -61,6 +85,10 @@ def table_names(text: str) -> Iterator[Span]:
                 break
             for k in heads:
                 yield from _name_cell(text, starts[j], lines[j], row[k])
+            for k in handles:
+                a, b = row[k]
+                if _HANDLE_CELL.fullmatch(lines[j][a:b]):
+                    yield Span(starts[j] + a, starts[j] + b, "line_id")
 
 
 def _name_cell(text: str, line_start: int, line: str, cell: tuple[int, int]) -> Iterator[Span]:
