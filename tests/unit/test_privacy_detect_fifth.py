@@ -1,4 +1,4 @@
-"""The detector on the fifth evaluation set, held out whole, and on the rules added with it."""
+"""The detector on the fifth evaluation set (tuning data since the sixth) and its rules."""
 
 from __future__ import annotations
 
@@ -9,13 +9,14 @@ from services.privacy.masking import mask
 from tests.support.pii_eval import FIXTURES, masked, score
 
 FIFTH = FIXTURES / "pii_eval_fifth.jsonl"
-FIFTH_FLOOR = 0.96
+FIFTH_FLOOR = 0.99
 
 
 def test_fifth_set_keeps_the_measured_floor() -> None:
-    # The floor is the figure measured once after tuning (0.966, from 0.735 before);
-    # the goal, 0.99 on unseen text, is not met: see docs/decisions.md, "Masking on
-    # a fifth unseen set".
+    # Measured once unseen after its own tuning (0.966, from 0.735 before); its misses
+    # were then tuned on with the sixth set, so it is tuning data now and the floor
+    # is the figure after that (0.9995): see docs/decisions.md, "Masking on a sixth
+    # unseen set".
     hidden, kept = score(FIFTH, "holdout")
     assert hidden >= FIFTH_FLOOR
     assert kept >= 0.95
