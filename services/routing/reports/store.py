@@ -59,18 +59,24 @@ async def marked_cases(
     return await cursor.to_list()
 
 
+# Marks are cleared this many to a write: one write of hundreds can hold the
+# embedded store past a socket timeout when a backlog of marks is settled.
+CLEAR_CHUNK = 100
+
+
 async def clear_marks(store: Store, marks: Sequence[dict[str, Any]]) -> None:
-    """Clear each of ``marks`` whose case is still at the version it was read at (one write)."""
-    await store[CASES].bulk_write(
-        [
-            UpdateOne(
-                {"_id": doc["_id"], "version": doc.get("version"), PENDING: doc[PENDING]},
-                {"$unset": {PENDING: ""}},
-            )
-            for doc in marks
-        ],
-        ordered=False,
-    )
+    """Clear each of ``marks`` whose case is still at the version it was read at."""
+    for start in range(0, len(marks), CLEAR_CHUNK):
+        await store[CASES].bulk_write(
+            [
+                UpdateOne(
+                    {"_id": doc["_id"], "version": doc.get("version"), PENDING: doc[PENDING]},
+                    {"$unset": {PENDING: ""}},
+                )
+                for doc in marks[start : start + CLEAR_CHUNK]
+            ],
+            ordered=False,
+        )
 
 
 # -- day documents ------------------------------------------------------------------------
