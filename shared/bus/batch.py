@@ -35,6 +35,9 @@ log = logging.getLogger(__name__)
 
 Delivery = tuple[Envelope, int]  # the envelope and its delivery number
 Outcome = tuple[Decision, str]
+# Messages a batch leaves to ``decide`` run this many at a time, as a
+# consumer's deliveries did before batches (a prefetch of 8).
+ONE_BY_ONE = 8
 
 # The trace each delivery of the batch being handled came with, by message id.
 _traces: contextvars.ContextVar[Mapping[str, TraceContext] | None] = contextvars.ContextVar(
@@ -69,9 +72,10 @@ async def decide_batch(
         _traces.reset(token)
 
 
-async def _decide(subscription: Subscription, item: Delivery) -> Outcome:
-    with message_scope(item[0]):
-        return await decide(subscription, item[0], delivery=item[1])
+async def _decide(subscription: Subscription, item: Delivery, slots: asyncio.Semaphore) -> Outcome:
+    async with slots:
+        with message_scope(item[0]):
+            return await decide(subscription, item[0], delivery=item[1])
 
 
 async def _decide_batch(subscription: Subscription, items: Sequence[Delivery]) -> list[Outcome]:
@@ -87,7 +91,10 @@ async def _decide_batch(subscription: Subscription, items: Sequence[Delivery]) -
     if claimed:
         one_by_one += await _run(subscription, items, claimed, results)
     if one_by_one:
-        decided = await asyncio.gather(*(_decide(subscription, items[i]) for i in one_by_one))
+        slots = asyncio.Semaphore(ONE_BY_ONE)
+        decided = await asyncio.gather(
+            *(_decide(subscription, items[i], slots) for i in one_by_one)
+        )
         results.update(zip(one_by_one, decided, strict=True))
     return [results[index] for index in range(len(items))]
 

@@ -291,7 +291,12 @@ async def subject_cases(store: Store, subject_ref: str | None, *, limit: int = 1
 async def subjects_cases(
     store: Store, subject_refs: Sequence[str], *, limit: int = 10
 ) -> dict[str, list[Case]]:
-    """Return each customer's most recently updated cases (one read), as ``subject_cases``."""
+    """Return each customer's most recently updated cases (one read), as ``subject_cases``.
+
+    The read walks every case of these customers (the ``subject_ref`` index,
+    list projection) and keeps ``limit`` each: one query for a batch is
+    cheaper than one per customer unless a customer holds thousands.
+    """
     wanted = list(dict.fromkeys(ref for ref in subject_refs if ref))
     found: dict[str, list[Case]] = {ref: [] for ref in wanted}
     if not wanted:
