@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import logging
+import weakref
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -76,9 +80,14 @@ async def accept_once(
     content_type: str,
     raw_meta: dict[str, Any] | None = None,
 ) -> str:
-    """Accept ``contact`` once per idempotency ``key``; return the contact id to answer with."""
+    """Accept ``contact`` once per idempotency ``key``; return the contact id to answer with.
+
+    Contacts accepted at the same moment by other requests share its store
+    writes (``GroupAccepter``): under a burst, a claim, an archive and a
+    completion serve a whole group of requests.
+    """
     item = Acceptance(key, body_hash, contact, raw, content_type, raw_meta)
-    return (await accept_all(runtime, [item]))[0]
+    return (await accepter(runtime).accept([item]))[0]
 
 
 async def accept_all(runtime: Runtime, items: Sequence[Acceptance]) -> list[str]:
@@ -92,52 +101,204 @@ async def accept_all(runtime: Runtime, items: Sequence[Acceptance]) -> list[str]
     removed) and the error raised, so nothing is half-written and the client
     can retry; the ones before it are accepted, and a retry finds them done.
     """
+    return await accepter(runtime).accept(items)
+
+
+# At most this many contacts go into one group's writes.
+GROUP_LIMIT = 256
+
+
+class GroupAccepter:
+    """Accepts the requests that arrive while a group is being written as the next group.
+
+    A request waits for no timer: the first one starts a group at once, and
+    whatever arrives while that group's writes and publishes are under way
+    forms the next, so a quiet intake answers as fast as before and a busy
+    one spends three store writes on many requests. Each request keeps its
+    own outcome (a conflict or a failed publish fails only the request it
+    belongs to); two requests with the same key never share a group.
+    """
+
+    def __init__(self, runtime: Runtime, *, limit: int = GROUP_LIMIT) -> None:
+        self._runtime = runtime
+        self._limit = limit
+        self._waiting: deque[_Request] = deque()
+        self._writer: asyncio.Task[None] | None = None
+
+    async def accept(self, items: Sequence[Acceptance]) -> list[str]:
+        """Accept one request's ``items`` with whichever requests share its group."""
+        # The request's context (correlation id, trace) goes with its contacts.
+        request = _Request(
+            list(items), asyncio.get_running_loop().create_future(), contextvars.copy_context()
+        )
+        self._waiting.append(request)
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write())
+        # The group is written by its own task, so a client that goes away does
+        # not cut another request's writes short; a retry finds its contact.
+        return await asyncio.shield(request.answer)
+
+    async def _write(self) -> None:
+        while self._waiting:
+            group = self._next_group()
+            try:
+                await _accept_group(self._runtime, group)
+            except Exception as exc:  # a store or broker failure fails the whole group
+                for request in group:
+                    if not request.answer.done():
+                        request.answer.set_exception(exc)
+
+    def _next_group(self) -> list[_Request]:
+        group: list[_Request] = []
+        keys: set[str] = set()
+        size = 0
+        later: list[_Request] = []
+        while self._waiting and size < self._limit:
+            request = self._waiting.popleft()
+            own = {item.key for item in request.items}
+            if keys & own and group:
+                later.append(request)  # the same key as a request of this group: the next one
+                continue
+            group.append(request)
+            keys |= own
+            size += len(request.items)
+        self._waiting.extendleft(reversed(later))
+        return group
+
+
+@dataclass
+class _Request:
+    """One caller's items and the future its answer (or error) is set on."""
+
+    items: list[Acceptance]
+    answer: asyncio.Future[list[str]]
+    context: contextvars.Context
+    error: BaseException | None = None
+    firsts: dict[str, Acceptance] = field(default_factory=dict)
+    earlier: dict[str, dict[str, Any]] = field(default_factory=dict)
+    new: list[Acceptance] = field(default_factory=list)
+
+    def settle(self) -> None:
+        """Answer the caller: its error, or each item's contact id."""
+        if self.answer.done():
+            return
+        if self.error is not None:
+            self.answer.set_exception(self.error)
+            return
+        answers = {key: str(record["contact_id"]) for key, record in self.earlier.items()}
+        self.answer.set_result(
+            [answers.get(item.key, self.firsts[item.key].contact.id) for item in self.items]
+        )
+
+
+_ACCEPTERS: dict[int, tuple[weakref.ref[Runtime], GroupAccepter]] = {}
+
+
+def accepter(runtime: Runtime) -> GroupAccepter:
+    """Return the group accepter of ``runtime`` (one per runtime, made on first use)."""
+    held = _ACCEPTERS.get(id(runtime))
+    if held is not None and held[0]() is runtime:
+        return held[1]
+    for key, (ref, _) in list(_ACCEPTERS.items()):
+        if ref() is None:
+            del _ACCEPTERS[key]
+    made = GroupAccepter(runtime)
+    _ACCEPTERS[id(runtime)] = (weakref.ref(runtime), made)
+    return made
+
+
+async def _accept_group(runtime: Runtime, group: Sequence[_Request]) -> None:
+    """Claim, archive, publish and complete every request of ``group``; answer each.
+
+    Every answer is given once the group's writes are over, so a client that
+    hears of a failure finds its claims already given back.
+    """
     store = runtime.store
+    live: list[_Request] = []
+    for request in group:
+        try:
+            request.firsts = _firsts(request.items)
+        except Conflict as exc:
+            request.error = exc
+            continue
+        live.append(request)
+    claims = [_claim(item) for request in live for item in request.firsts.values()]
+    found = await intake_store.claim_keys_each(store, claims)
+    release: list[str] = []
+    ready: list[_Request] = []
+    for request in live:
+        own = {key: found[key] for key in request.firsts if key in found}
+        refused = next((r for r in own.values() if isinstance(r, Conflict)), None)
+        earlier = {k: r for k, r in own.items() if not isinstance(r, Conflict)}
+        for key, record in list(earlier.items()):
+            if record["state"] == intake_store.TAKEN_OVER:
+                request.firsts[key] = _as_claimed(request.firsts[key], record)
+                del earlier[key]
+        request.earlier = earlier
+        # New: claimed now, or a dead request's stale claim taken over.
+        request.new = [
+            item
+            for key, item in request.firsts.items()
+            if key not in earlier and not isinstance(own.get(key), Conflict)
+        ]
+        try:
+            if refused is not None:
+                raise refused
+            _check_earlier(earlier, request.firsts)
+        except Conflict as exc:
+            release += [item.key for item in request.new]  # nothing of it is accepted
+            request.error = exc
+            continue
+        ready.append(request)
+    await intake_store.release_keys(store, release)
+    fresh = [item for request in ready for item in request.new]
+    to_archive = [item for item in fresh if not await _archived(store, item)]
+    await intake_store.archive_raws(store, [await _raw_record(store, item) for item in to_archive])
+    published = await asyncio.gather(
+        *(asyncio.create_task(_publish_in_order(runtime, r), context=r.context) for r in ready)
+    )
+    done: list[str] = []
+    undone: list[Acceptance] = []
+    for request, count in zip(ready, published, strict=True):
+        done += [item.key for item in request.new[:count]]
+        undone += request.new[count:]
+    for item in undone:
+        await intake_store.discard_raw(store, _raw_id(item))
+    await intake_store.release_keys(store, [item.key for item in undone])
+    await intake_store.complete_keys(store, done)
+    for request in group:
+        request.settle()
+
+
+def _firsts(items: Sequence[Acceptance]) -> dict[str, Acceptance]:
     firsts: dict[str, Acceptance] = {}
     for item in items:
         if firsts.setdefault(item.key, item).body_hash != item.body_hash:
             raise Conflict(f"{key_name(item.key)} was already used with a different body")
-    earlier = await intake_store.claim_keys(
-        store,
-        [
-            intake_store.Claim(
-                i.key,
-                i.body_hash,
-                i.contact.id,
-                i.contact.received_at,
-                message_id=i.message_id,
-                raw_ref=i.contact.raw_ref,
-            )
-            for i in firsts.values()
-        ],
+    return firsts
+
+
+def _claim(item: Acceptance) -> intake_store.Claim:
+    return intake_store.Claim(
+        item.key,
+        item.body_hash,
+        item.contact.id,
+        item.contact.received_at,
+        message_id=item.message_id,
+        raw_ref=item.contact.raw_ref,
     )
-    for key, record in list(earlier.items()):
-        if record["state"] == intake_store.TAKEN_OVER:
-            firsts[key] = _as_claimed(firsts[key], record)
-            del earlier[key]
-    new = [item for key, item in firsts.items() if key not in earlier]
-    try:
-        _check_earlier(earlier, firsts)
-    except Conflict:
-        await intake_store.release_keys(store, [item.key for item in new])
-        raise
-    to_archive = [item for item in new if not await _archived(store, item)]
-    await intake_store.archive_raws(store, [await _raw_record(store, item) for item in to_archive])
+
+
+async def _publish_in_order(runtime: Runtime, request: _Request) -> int:
+    """Publish a request's new contacts in order; return how many the broker confirmed."""
     published = 0
     try:
-        for item in new:
+        for item in request.new:
             await publish_contact(runtime, item.contact, message_id=item.message_id)
             published += 1
-    except BusError:
-        undone = new[published:]
-        for item in undone:
-            await intake_store.discard_raw(store, _raw_id(item))
-        await intake_store.release_keys(store, [item.key for item in undone])
-        await intake_store.complete_keys(store, [item.key for item in new[:published]])
-        raise
-    await intake_store.complete_keys(store, [item.key for item in new])
-    answers = {key: str(record["contact_id"]) for key, record in earlier.items()}
-    return [answers.get(item.key, firsts[item.key].contact.id) for item in items]
+    except BusError as exc:
+        request.error = exc
+    return published
 
 
 def _as_claimed(item: Acceptance, record: dict[str, Any]) -> Acceptance:

@@ -107,8 +107,16 @@ class Claim:
     raw_ref: str | None = None
 
 
-async def claim_keys(store: Store, claims: Sequence[Claim]) -> dict[str, dict[str, Any]]:
-    """Claim distinct keys in one write; return the earlier record of each key claimed before."""
+async def claim_keys_each(
+    store: Store, claims: Sequence[Claim]
+) -> dict[str, dict[str, Any] | Conflict]:
+    """Claim distinct keys in one write; return, per key claimed before, its record or refusal.
+
+    A key missing from the answer is newly claimed. A key claimed before maps
+    to its earlier record (``TAKEN_OVER`` when a stale claim was taken over)
+    or to the ``Conflict`` its caller is to answer with; one key's refusal
+    leaves the others claimed, for their callers to complete or release.
+    """
     if not claims:
         return {}
     try:
@@ -120,20 +128,16 @@ async def claim_keys(store: Store, claims: Sequence[Claim]) -> dict[str, dict[st
         taken = [claims[error["index"]] for error in errors]
     else:
         return {}
-    earlier: dict[str, dict[str, Any]] = {}
-    taken_keys = {claim.key for claim in taken}
-    held = [claim.key for claim in claims if claim.key not in taken_keys]
-    try:
-        for claim in taken:  # redeliveries and retries, so few: one at a time
+    found: dict[str, dict[str, Any] | Conflict] = {}
+    for claim in taken:  # redeliveries and retries, so few: one at a time
+        try:
             record = await claim_key(store, claim)
-            if record is None:
-                held.append(claim.key)
-            else:
-                earlier[claim.key] = record
-    except Conflict:
-        await release_keys(store, held)  # nothing is accepted then, so give them back
-        raise
-    return earlier
+        except Conflict as refused:
+            found[claim.key] = refused
+            continue
+        if record is not None:
+            found[claim.key] = record
+    return found
 
 
 def _pending(claim: Claim) -> dict[str, Any]:
