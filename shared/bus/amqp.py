@@ -134,7 +134,8 @@ class AmqpBus:
         spec = self._queues[subscription.queue]
         channel = await self._connection.channel()
         batched = subscription.batch_handler is not None and subscription.batch_size > 1
-        # A batch consumer has a batch on hand while the next one arrives.
+        # A batch consumer holds at least one batch; each further batch the
+        # prefetch holds runs beside it (see _batches).
         prefetch = subscription.prefetch
         if batched:
             prefetch = max(prefetch, subscription.batch_size)
@@ -146,7 +147,8 @@ class AmqpBus:
             waiting: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
             self._batchers.append(
                 asyncio.create_task(
-                    self._batches(subscription, dlx, waiting), name=f"batches:{spec.name}"
+                    self._batches(subscription, dlx, waiting, prefetch=prefetch),
+                    name=f"batches:{spec.name}",
                 )
             )
             await queue.consume(waiting.put)
@@ -163,25 +165,52 @@ class AmqpBus:
         subscription: Subscription,
         dlx: AbstractExchange,
         waiting: asyncio.Queue[AbstractIncomingMessage],
+        *,
+        prefetch: int,
     ) -> None:
         """Take deliveries as they come (``batch_size`` or ``max_wait``) and handle each lot."""
         loop = asyncio.get_running_loop()
-        while True:
-            batch = [await waiting.get()]
-            deadline = loop.time() + subscription.max_wait
-            while len(batch) < subscription.batch_size:
-                left = deadline - loop.time()
-                if left <= 0:
-                    break
-                try:
-                    batch.append(await asyncio.wait_for(waiting.get(), left))
-                except TimeoutError:
-                    break
-            try:
-                await self._handle_batch(subscription, dlx, batch)
-            except Exception:
-                # Whatever is left unanswered returns to the queue with its channel.
-                log.exception("a batch of %s could not be answered", subscription.queue)
+        # Batches run side by side as far as the prefetch holds them, so one
+        # holding a message through a store outage does not stop the next.
+        slots = asyncio.Semaphore(max(1, prefetch // subscription.batch_size))
+        running: set[asyncio.Task[None]] = set()
+
+        def finished(task: asyncio.Task[None]) -> None:
+            running.discard(task)
+            slots.release()
+
+        try:
+            while True:
+                await slots.acquire()
+                batch = [await waiting.get()]
+                deadline = loop.time() + subscription.max_wait
+                while len(batch) < subscription.batch_size:
+                    left = deadline - loop.time()
+                    if left <= 0:
+                        break
+                    try:
+                        batch.append(await asyncio.wait_for(waiting.get(), left))
+                    except TimeoutError:
+                        break
+                task = asyncio.create_task(self._answer_batch(subscription, dlx, batch))
+                running.add(task)
+                task.add_done_callback(finished)
+        finally:
+            for task in list(running):
+                task.cancel()
+            await asyncio.gather(*running, return_exceptions=True)
+
+    async def _answer_batch(
+        self,
+        subscription: Subscription,
+        dlx: AbstractExchange,
+        batch: list[AbstractIncomingMessage],
+    ) -> None:
+        try:
+            await self._handle_batch(subscription, dlx, batch)
+        except Exception:
+            # Whatever is left unanswered returns to the queue with its channel.
+            log.exception("a batch of %s could not be answered", subscription.queue)
 
     async def _handle_batch(
         self,
