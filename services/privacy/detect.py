@@ -296,7 +296,42 @@ def _classify(text: str, start: int, end: int, lengths: list[int], *, has_cc: bo
         or _bank_follows(text, end)
     ):
         return "bank_account"
-    return "phone" if _PHONE.fullmatch(digits) else None
+    if not _PHONE.fullmatch(digits):
+        return None
+    return None if _look_alike_cue_is_nearest(before, landline=digits[1] not in "689") else "phone"
+
+
+# A number shaped like a phone is one unless a cue right before it (a few
+# letters apart, no digit, line break or phone word between) names a
+# document number (invoice, receipt, slip reference, order, tracking, tax
+# id, contract account, meter) or a fax; an office's or company's word makes
+# a landline theirs, never a mobile. A home's fax (แฟกซ์บ้าน) is a person's.
+_DOCUMENT_CUE = re.compile(
+    r"ใบแจ้งหนี้|invoice|(?<![A-Za-z])inv(?![a-z])|ใบเสร็จ|receipt|เลขที่รายการ|อ้างอิง"
+    r"|(?<![A-Za-z])ref(?![a-z])|order|คำสั่งซื้อ|tracking|เลขพัสดุ|ภาษี|(?<![A-Za-z])tax"
+    r"|แฟกซ์|แฟ็กซ์|โทรสาร|(?<![A-Za-z])fax|(?<![A-Za-z])CA(?![A-Za-z])|บัญชีแสดงสัญญา"
+    r"|มิเตอร์|meter",
+    re.I,
+)
+_OFFICE_CUE = re.compile(
+    r"สำนักงาน|บริษัท|บจก|office|สาขา|call[ \t]?cent(?:er|re)|คอลเซ็นเตอร์|hotline"
+    r"|ที่ทำการ|switchboard|ที่ทำงาน|head[ \t]?quarter",
+    re.I,
+)
+_CUE_GAP = re.compile(r"[^0-9๐-๙\n]{0,12}\Z")
+_PERSONAL_GAP = re.compile(r"โทร(?!สาร)|เบอร์|มือถือ|tel|phone|mobile|ติดต่อ|บ้าน|ส่วนตัว", re.I)
+_LOOK_ALIKE_WIDTH = 30
+
+
+def _look_alike_cue_is_nearest(before: str, *, landline: bool) -> bool:
+    before = before[-_LOOK_ALIKE_WIDTH:]
+    cues = [m.end() for m in _DOCUMENT_CUE.finditer(before)]
+    if landline:
+        cues += [m.end() for m in _OFFICE_CUE.finditer(before)]
+    if not cues:
+        return False
+    gap = before[max(cues) :]
+    return bool(_CUE_GAP.match(gap)) and not _PERSONAL_GAP.search(gap)
 
 
 def is_national_id(digits: str) -> bool:

@@ -10,6 +10,9 @@ it stands for. The repairs, none of which can join two unrelated tokens:
 - a space before a Thai vowel or tone mark that cannot start a word
   (``บ ้านเลขที ่``, ``หมู ่``) is dropped: OCR splits a syllable there;
 - a run of spaces or tabs becomes one space (``วิไลวรรณ  แซ่ตั้ง``);
+- inside a number, keycap emoji (``0️⃣8️⃣``) lose their marks, a long dash
+  (``086—552``) becomes a hyphen and a dot followed by spaces (``0812. 345``)
+  loses the spaces;
 - inside a run of digits, the letters ``O``, ``o`` and ``l`` read or typed
   for 0 and 1 become those digits (``O81-234-5567``, ``2O150``, ``o81-...``);
 - numbers spoken in Thai words, as speech-to-text writes a call, become
@@ -35,6 +38,19 @@ _SPACE_RUN = re.compile(r"(?<=[ \t])[ \t]+")
 _DIGIT_LIKE = re.compile(r"(?<![A-Za-z])[0-9Olo]+(?![A-Za-z])")
 _DIGIT_NEAR = re.compile(r"[ .-]?[0-9]")
 _OCR_DIGITS = str.maketrans("Olo", "010")
+# Typing noise inside a number: keycap emoji marks, long dashes, a dot and spaces.
+_NUMBER_NOISE = re.compile(
+    "[0-9]\ufe0f?\u20e3|(?<=[0-9๐-๙])[ \t]*[\u2012-\u2015\u2212][ \t]*(?=[0-9๐-๙])"
+    "|(?<=[0-9])\\.[ \t]+(?=[0-9]{3})"
+)
+_NUMBER_HINT = re.compile("[\u20e3\u2012-\u2015\u2212]|[0-9]\\.[ \t]")
+
+
+def _number_noise(match: re.Match[str]) -> list[_Piece]:
+    noise = match.group()
+    new = noise[0] if "\u20e3" in noise else ("." if "." in noise else "-")
+    return [(match.start(), match.end(), new)]
+
 
 # Numbers spoken in Thai words.
 _DIGIT_WORDS = ("ศูนย์", "หนึ่ง", "สอง", "สาม", "สี่", "ห้า", "หก", "เจ็ด", "แปด", "เก้า")
@@ -166,6 +182,8 @@ def repair(text: str) -> Repaired:
     """Return ``text`` with OCR splits, look-alike digits and spoken numbers repaired."""
     state = _State(list(text), list(range(len(text))), list(range(1, len(text) + 1)))
     state = _rewrite(state, _LEADERS, lambda m: [(m.start(), m.end(), " ")])
+    if _NUMBER_HINT.search(text):
+        state = _rewrite(state, _NUMBER_NOISE, _number_noise)
     state = _rewrite(state, _DIGIT_LIKE, _ocr_digits)
     state = _rewrite(state, _SPLIT_MARK, lambda m: [(m.start(), m.end(), "")])
     state = _rewrite(state, _SPACE_RUN, lambda m: [(m.start(), m.end(), "")])
