@@ -188,6 +188,15 @@ class Watch:
         counters = self.mongo.admin.command("serverStatus")["opcounters"]
         return {k: int(counters.get(k, 0)) for k in OPS}
 
+    def store_top(self) -> dict[str, tuple[int, int]]:
+        """Return the store's (commands, microseconds) so far per collection (``top``)."""
+        totals = self.mongo.admin.command("top")["totals"]
+        return {
+            ns: (int(v["total"]["count"]), int(v["total"]["time"]))
+            for ns, v in totals.items()
+            if isinstance(v, dict) and "total" in v
+        }
+
     async def spy(self) -> None:
         connection = await aio_pika.connect_robust(self.amqp_url)
         async with connection:
@@ -313,6 +322,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             idle_rate = idle / 5
             load = Load(cluster)
             ops_before, t_before = watch.store_ops(), time.monotonic()
+            top_before = watch.store_top()
             load_started = time.monotonic() - started
             phases = [{"rate": args.rate, "duration": args.duration}]
             if args.burst_rate and args.burst_duration:
@@ -330,6 +340,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             drained_s = time.monotonic() - t_before
             await asyncio.sleep(2)
             ops_after, t_after = watch.store_ops(), time.monotonic()
+            top_after = watch.store_top()
             watch.stop.set()
             for task in tasks:
                 task.cancel()
@@ -344,6 +355,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
     to_case = [watch.case_at[m] - load.sent[m] for m in accepted if m in watch.case_at]
     to_console = [watch.console_at[m] - load.sent[m] for m in accepted if m in watch.console_at]
     cases = len([m for m in accepted if m in watch.case_at])
+    by_collection = _by_collection(top_before, top_after, len(accepted))
     return {
         "at": datetime.now(UTC).isoformat(),
         "phases": phases,
@@ -360,9 +372,55 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         "store_ops": delta,
         "store_ops_idle_per_s": round(idle_rate, 1),
         "store_ops_per_contact": round(total_ops / max(1, len(accepted)), 1),
+        # Round trips (commands) and store time per contact, by service and collection,
+        # as the store's ``top`` counts them; idle traffic is not subtracted here.
+        "store_by_collection": by_collection,
         "queue_depth": watch.depth,
         "processes": watch.procs,
     }
+
+
+def _service_lines(rows: list[dict[str, Any]]) -> list[str]:
+    """Return the Markdown table of store commands and time per contact, by service."""
+    services: dict[str, list[float]] = {}
+    for row in rows:
+        total = services.setdefault(row["service"], [0.0, 0.0])
+        total[0] += row["commands_per_contact"]
+        total[1] += row["store_ms_per_contact"]
+    lines = ["| service | store commands per contact | store ms per contact |", "|---|---|---|"]
+    lines += [
+        f"| {name} | {n:.1f} | {ms:.1f} |"
+        for name, (n, ms) in sorted(services.items(), key=lambda kv: -kv[1][1])
+    ]
+    lines += ["", "| service | collection | commands per contact | ms per contact |"]
+    lines += ["|---|---|---|---|"]
+    lines += [
+        f"| {r['service']} | {r['collection']} | {r['commands_per_contact']} |"
+        f" {r['store_ms_per_contact']} |"
+        for r in rows[:15]
+    ]
+    return lines
+
+
+def _by_collection(
+    before: dict[str, tuple[int, int]], after: dict[str, tuple[int, int]], contacts: int
+) -> list[dict[str, Any]]:
+    """Return commands and store milliseconds per contact for each collection that was used."""
+    rows = []
+    for ns, (count, micros) in after.items():
+        count0, micros0 = before.get(ns, (0, 0))
+        if count - count0 <= 0 or "." not in ns:
+            continue
+        database, collection = ns.split(".", 1)
+        rows.append(
+            {
+                "service": database.rpartition("_")[2],
+                "collection": collection,
+                "commands_per_contact": round((count - count0) / max(1, contacts), 2),
+                "store_ms_per_contact": round((micros - micros0) / 1000 / max(1, contacts), 2),
+            }
+        )
+    return sorted(rows, key=lambda r: -r["store_ms_per_contact"])
 
 
 def summary(result: dict[str, Any]) -> str:
@@ -405,6 +463,8 @@ def summary(result: dict[str, Any]) -> str:
         "| process | peak CPU % | peak RSS MiB |",
         "|---|---|---|",
         *(f"| {name} | {cpu:.0f} | {rss:.0f} |" for name, (cpu, rss) in sorted(peak.items())),
+        "",
+        *_service_lines(result.get("store_by_collection", [])),
     ]
     return "\n".join(lines) + "\n"
 
