@@ -93,6 +93,8 @@ _LABELLED = (
     rf"(?:{_BUILDING})(?:{_SP}?(?!{_NOT_ESTATE}){_PLACE})?",
     rf"(?:บ้าน{_SP}?)?{_NUMBER_LABEL}{_SP}*{_HOUSE}",
     rf"{_D}{{1,4}}/{_D}{{1,3}}(?![0-9๐-๙/])",
+    # A house numbered after บ้าน among an address's parts: ซ.12 บ้าน 88.
+    rf"(?<![\u0e01-\u0e4e])บ้าน{_SP}+{_HOUSE}(?![0-9๐-๙/])",
     r"กรุงเทพฯ|กทม\.?",
     r"[Mm]oo\.?[ \t]*\d+",
     rf"(?:[TA]\.|Tambon|Amphoe|Khet|Khwaeng|Soi|soi)[ \t]*{_EN_PLACE}(?:[ \t]+\d+)?",
@@ -145,7 +147,9 @@ def _component() -> re.Pattern[str]:
     return re.compile("|".join([*_COMPONENTS, *map(re.escape, names)]))
 
 
-_COMPONENT_SEP = re.compile(r"[ \t]*,?[ \t]*")
+# Parts are written apart by spaces and commas, a slash or a bar with spaces
+# around it (หมู่ 11 / บ้านเลขที่ 3 / ต.ป่าแดด), or one to a line.
+_COMPONENT_SEP = re.compile(r"[ \t]*(?:,|/(?![0-9๐-๙])|\||\n)?[ \t]*")
 # Up to three unlabelled words between components: a building's or an estate's
 # own name (ลุมพินี วิลล์, ศุภาลัย ริวา แกรนด์, บางใหญ่). Never over words of a new clause.
 _BRIDGE_WORD = re.compile(rf"(?:{_TH}+|[A-Z][a-z]+){_SP}*,?{_SP}*")
@@ -154,13 +158,23 @@ _POSTCODE_END = re.compile(rf"{_D}{{5}}\Z")
 # Parts inside a building (room, floor, block) and house numbers extend an
 # address but do not make one: "ห้องประชุม 2 อาคาร 3 ชั้น 2" is an office.
 _INSIDE = re.compile(r"(?:ห้อง|ชั้น|อาคาร|ตึก|ทาวเวอร์|Room|Unit|Floor|Fl\.|Tower|Building|Bldg).*")
-_HOUSE_PART = re.compile(rf"(?:บ้าน)?{_NUMBER_LABEL}.*|{_D}{{1,4}}/{_D}{{1,3}}")
+_HOUSE_PART = re.compile(
+    rf"(?:บ้าน)?{_NUMBER_LABEL}.*|{_D}{{1,4}}/{_D}{{1,3}}|บ้าน{_SP}+{_HOUSE}"
+)
 # A house number is labelled "บ้านเลขที่", "เลขที่", "บ." or "บ้าน", or bare and
 # followed by at least two components; a room number ("ห้อง 1204"), a
 # building ("อาคาร A", "ตึก C") or an estate ("หมู่บ้านพฤกษา") starts one too.
 # How many place components (not inside a building) each anchor needs; an
 # estate needs a house number too, else it names where an outage is.
 _ESTATE = re.compile(rf"หมู่บ้าน{_SP}*(?!{_NOT_ESTATE}){_PLACE}(?:{_SP}{_D}+(?![/0-9๐-๙]))?")
+# The parts of an address come in any order (ม.5 บ้านเลขที่ 66 ต.…, 10250 เขต…
+# ซ.… บ้าน 88): any place part opens one when a house number is among the
+# parts that follow it.
+_ANY_PART = re.compile(
+    rf"(?<![\u0e01-\u0e4e])(?:(?:{_MOO}(?:ที่)?|ม\.){_SP}*{_D}+|(?:ซอย|ซ\.|ถนน|ถ\.){_SP}*{_PLACE}"
+    rf"(?:{_SP}?{_D}{{1,3}}(?![0-9๐-๙/]))?"
+    rf"|(?:ตำบล|แขวง|ต\.|อำเภอ|เขต|อ\.|จังหวัด|จ\.){_SP}*{_PLACE}|{_D}{{5}}(?![0-9๐-๙]))"
+)
 _BARE_HOUSE = re.compile(rf"(?<![0-9๐-๙/.,A-Za-z-]){_D}{{1,4}}(?:/{_D}+)?(?![0-9๐-๙])")
 _ANCHORS = (
     (re.compile(rf"บ้าน{_SP}?{_NUMBER_LABEL}{_SP}*{_HOUSE}"), 0),
@@ -180,6 +194,7 @@ _ANCHORS = (
     (_ESTATE, 2),
     (re.compile(r"\b(?:[Rr]oom|[Uu]nit)[ \t]+[A-Z]?\d+[A-Z]?\b"), 1),
     (_BARE_HOUSE, 2),
+    (_ANY_PART, 0),
     # "อยู่ หมู่ 6 บ้าน... ต.... อ...." says where someone lives even with no
     # house number; an outage place is not introduced by อยู่.
     (re.compile(rf"(?<=อยู่){_SP}*:?{_SP}*(?=หมู่|ม\.|ซอย|ซ\.)"), 3),
@@ -210,7 +225,7 @@ def addresses(text: str) -> Iterator[Span]:
             end, count, house = _extend_address(
                 text, match.end(), bridge_first=anchor is not _BARE_HOUSE
             )
-            if anchor is _ESTATE and not house:
+            if (anchor is _ESTATE or anchor is _ANY_PART) and not house:
                 continue
             if count >= needed:
                 start = match.start() + len(match.group()) - len(match.group().lstrip(" \t:"))

@@ -551,8 +551,8 @@ def paired_names(text: str) -> Iterator[Span]:
     words, so that two words of a sentence are not taken for a name.
     """
     for match in _PAIR.finditer(text):
-        given = match.group(1)
-        if given not in given_names():
+        given = _glued_given(match.group(1))
+        if not given:
             continue
         end = surname_end(text, match.end(1))
         surname = text[match.end(1) : end].strip()
@@ -560,7 +560,29 @@ def paired_names(text: str) -> Iterator[Span]:
             continue
         if given in dictionary() and surname in dictionary():
             continue
-        yield Span(match.start(1), name_end(text, match.end(1), end), "name")
+        yield Span(match.end(1) - len(given), name_end(text, match.end(1), end), "name")
+
+
+def _glued_given(run: str) -> str:
+    """Return the listed given name ending ``run``, the whole run or glued after ordinary words.
+
+    Thai writes no space between words, so a name may follow a verb or a
+    preposition in one run (โทรหาสมชาย ใจดี); the words before it must all
+    be ordinary words, and the name itself none.
+    """
+    if run in given_names():
+        return run
+    words = tokens(run)
+    for cut in range(len(words) - 1, max(0, len(words) - 3), -1):
+        given = "".join(words[cut:])
+        head = words[:cut]
+        if (
+            given in given_names()
+            and given not in dictionary()
+            and all(w in dictionary() and not _TITLE.fullmatch(w) for w in head)
+        ):
+            return given
+    return ""
 
 
 # A foreigner named after who they are and their nationality: "ลูกค้าชาวญี่ปุ่น
