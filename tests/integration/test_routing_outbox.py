@@ -79,3 +79,47 @@ async def test_a_relay_that_fails_half_way_keeps_the_rest_in_order(
     await routing.relay.relay_once()
 
     assert [e.data["seq"] for e in bus.published] == [1, 2, 3]
+
+
+async def test_a_relay_pass_marks_a_page_of_cases_published_in_one_write(
+    store: Store, tmp_path: Path
+) -> None:
+    await store.ensure_indexes(INDEXES)
+    clock = FrozenClock(MORNING)
+    down = RecordingBus(failing=True)
+    routing, _ = routing_for(store, clock=clock, tmp_path=tmp_path, bus=down)
+    for n in range(6):
+        await deliver(routing, screened(clock, text=f"ไฟดับ ซอย {n}"))
+    with pytest.raises(BusUnavailable):
+        await routing.relay.relay_once()
+
+    writes: list[str] = []
+    cases = store["cases"]
+    original = cases.bulk_write, cases.update_one
+
+    class Counting:
+        """The cases collection, counting the writes that clear outboxes."""
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(cases, name)
+
+        async def bulk_write(self, requests: list[object], **kwargs: object) -> object:
+            writes.append(f"bulk_write of {len(requests)}")
+            return await original[0](requests, **kwargs)  # type: ignore[arg-type]
+
+        async def update_one(self, *args: object, **kwargs: object) -> object:
+            writes.append("update_one")
+            return await original[1](*args, **kwargs)  # type: ignore[arg-type]
+
+    class Watched(Store):
+        def __getitem__(self, collection: str) -> object:  # type: ignore[override]
+            found = super().__getitem__(collection)
+            return Counting() if collection == "cases" else found
+
+    up = RecordingBus()
+    after, _ = routing_for(
+        Watched(store.client, store.db.name), clock=clock, tmp_path=tmp_path, bus=up
+    )
+    assert await after.relay.relay_once() == 12
+    assert writes == ["bulk_write of 6"]
+    assert await store["cases"].count_documents({"outbox.id": {"$exists": True}}) == 0

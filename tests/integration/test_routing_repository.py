@@ -200,14 +200,14 @@ async def events_are_pending_until_marked_published(cases: Cases) -> None:
     assert pending["_id"] == case.id
     opened, routed = pending["outbox"]
     assert (opened["type"], routed["type"]) == ("case.opened", "case.routed")
-    await cases.mark_published(case.id, [opened["id"]])
+    await cases.mark_published({case.id: [opened["id"]]})
     changed = await cases.get_case(case.id)
     _note(changed)
     await cases.save_case(changed)
     assert changed.outbox == []
     [pending] = await cases.pending_outbox()
     assert [e["type"] for e in pending["outbox"]] == ["case.routed", "case.note_added"]
-    await cases.mark_published(case.id, [e["id"] for e in pending["outbox"]])
+    await cases.mark_published({case.id: [e["id"] for e in pending["outbox"]]})
     assert await cases.pending_outbox() == []
 
 

@@ -23,7 +23,7 @@ asked.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -157,11 +157,12 @@ class MemoryCases:
         ]
         return pending[:limit]
 
-    async def mark_published(self, case_id: str, envelope_ids: Sequence[str]) -> None:
-        """Remove published events from the case's outbox."""
-        done = set(envelope_ids)
-        events = self._outbox.get(case_id, [])
-        self._outbox[case_id] = [event for event in events if event["id"] not in done]
+    async def mark_published(self, published: Mapping[str, Sequence[str]]) -> None:
+        """Remove published events from their cases' outboxes (case id -> envelope ids)."""
+        for case_id, envelope_ids in published.items():
+            done = set(envelope_ids)
+            events = self._outbox.get(case_id, [])
+            self._outbox[case_id] = [event for event in events if event["id"] not in done]
 
     async def due_case_ids(self, *, now: datetime, limit: int) -> list[str]:
         """Return cases whose SLA needs attention by ``now``, the longest due first."""

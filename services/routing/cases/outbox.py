@@ -58,9 +58,13 @@ class OutboxRelay:
             while True:
                 page = await self._outbox.pending_outbox(limit=PAGE)
                 # Cases are independent, so they go out side by side; one case's events in turn.
+                done: dict[str, list[str]] = {doc["_id"]: [] for doc in page}
                 results = await asyncio.gather(
-                    *(self._relay_case(doc) for doc in page), return_exceptions=True
+                    *(self._relay_case(doc, done[doc["_id"]]) for doc in page),
+                    return_exceptions=True,
                 )
+                # What the broker confirmed leaves the outboxes in one write, failures or not.
+                await self._outbox.mark_published({k: ids for k, ids in done.items() if ids})
                 for result in results:
                     if isinstance(result, BaseException):
                         raise result  # every case of the page has finished; the rest waits
@@ -68,14 +72,10 @@ class OutboxRelay:
                 if len(page) < PAGE:
                     return published
 
-    async def _relay_case(self, doc: dict[str, Any]) -> int:
-        done: list[str] = []
-        try:
-            for raw in doc["outbox"]:
-                envelope = Envelope.model_validate(raw)
-                await self._runtime.bus.publish(envelope)
-                done.append(envelope.id)
-        finally:
-            if done:
-                await self._outbox.mark_published(doc["_id"], done)
+    async def _relay_case(self, doc: dict[str, Any], done: list[str]) -> int:
+        """Publish one case's pending events in order, adding each confirmed one to ``done``."""
+        for raw in doc["outbox"]:
+            envelope = Envelope.model_validate(raw)
+            await self._runtime.bus.publish(envelope)
+            done.append(envelope.id)
         return len(done)

@@ -19,7 +19,7 @@ holds the in-memory fake the use cases' unit tests run on.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -86,8 +86,8 @@ class CaseOutbox(Protocol):
         """Return ``{"_id": case id, "outbox": [envelope, ...]}`` of cases with pending events."""
         ...
 
-    async def mark_published(self, case_id: str, envelope_ids: Sequence[str]) -> None:
-        """Remove published events from the case's outbox."""
+    async def mark_published(self, published: Mapping[str, Sequence[str]]) -> None:
+        """Remove published events from their cases' outboxes (case id -> envelope ids)."""
         ...
 
 
@@ -179,9 +179,9 @@ class MongoCases:
         """Return cases that still have events to publish (only the outbox field)."""
         return await case_store.pending_outbox(self._store, limit=limit)
 
-    async def mark_published(self, case_id: str, envelope_ids: Sequence[str]) -> None:
-        """Remove published events from the case's outbox."""
-        await case_store.mark_published(self._store, case_id, envelope_ids)
+    async def mark_published(self, published: Mapping[str, Sequence[str]]) -> None:
+        """Remove published events from their cases' outboxes, in one write."""
+        await case_store.mark_published(self._store, published)
 
     async def due_case_ids(self, *, now: datetime, limit: int) -> list[str]:
         """Return cases whose SLA needs attention by ``now``, the longest due first."""

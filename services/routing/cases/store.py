@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING, IndexModel
+from pymongo import ASCENDING, DESCENDING, IndexModel, UpdateOne
 from pymongo.errors import DuplicateKeyError
 
 from services.routing.cases import list_store
@@ -416,10 +416,16 @@ async def pending_outbox(store: Store, limit: int = 100) -> list[dict[str, Any]]
     return [doc async for doc in cursor]
 
 
-async def mark_published(store: Store, case_id: str, envelope_ids: Sequence[str]) -> None:
-    """Remove published events from the case's outbox."""
-    await store[CASES].update_one(
-        {"_id": case_id}, {"$pull": {"outbox": {"id": {"$in": list(envelope_ids)}}}}
+async def mark_published(store: Store, published: Mapping[str, Sequence[str]]) -> None:
+    """Remove published events from their cases' outboxes (case id -> envelope ids), one write."""
+    if not published:
+        return
+    await store[CASES].bulk_write(
+        [
+            UpdateOne({"_id": case_id}, {"$pull": {"outbox": {"id": {"$in": list(ids)}}}})
+            for case_id, ids in published.items()
+        ],
+        ordered=False,
     )
 
 
