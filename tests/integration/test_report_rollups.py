@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from datetime import datetime, timedelta
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
