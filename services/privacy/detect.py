@@ -23,6 +23,7 @@ from services.privacy.detect_addresses import addresses
 from services.privacy.detect_cued import (
     answered_names,
     chat_senders,
+    romanised_cued_names,
     romanised_names,
     transfer_names,
 )
@@ -37,6 +38,7 @@ from services.privacy.detect_names import (
     foreign_names,
     introduced_names,
     paired_names,
+    spaced_names,
     standalone_names,
     titled_names,
 )
@@ -64,6 +66,7 @@ def detect(text: str, *, known_names: Sequence[str] = ()) -> list[Span]:
         *titled_names(searched),
         *introduced_names(searched),
         *paired_names(searched),
+        *spaced_names(searched),
         *foreign_names(searched),
         *standalone_names(searched, [n for n in numbers if n.kind == "phone"]),
         *english_names(searched),
@@ -75,6 +78,7 @@ def detect(text: str, *, known_names: Sequence[str] = ()) -> list[Span]:
         *answered_names(searched),
         *chat_senders(searched),
         *romanised_names(searched),
+        *romanised_cued_names(searched),
         *table_names(searched),
         *_known_names(searched, known_names),
     ]
@@ -111,6 +115,8 @@ _GROUP_SEP = re.compile(rf"({_SEP})")
 # a date, a pole number or an amount; a comma between a CSV row's cells
 # (a letter or quote before it, no group of three digits after it) does not.
 _GLUED_BEFORE = re.compile(r"[A-Za-z/_@-]|(?<=[0-9๐-๙]),")
+# ... unless the cell before ends a handle or a word in digits (preecha1988,08…).
+_HANDLE_CELL = re.compile(r"[A-Za-z_.][0-9]+,\Z")
 _GLUED_AFTER = re.compile(r"[A-Za-z/_@]|,[0-9]{3}(?![0-9])")
 _PHONE = re.compile(r"0[689]\d{8}|0[2-57]\d{7}")
 _CARD = re.compile(
@@ -214,7 +220,11 @@ def _passports(text: str) -> Iterator[Span]:
 def _numbers(text: str) -> Iterator[Span]:
     for match in _NUMBER.finditer(text):
         start, end = match.span()
-        if start and _GLUED_BEFORE.match(text, start - 1):
+        if (
+            start
+            and _GLUED_BEFORE.match(text, start - 1)
+            and not _HANDLE_CELL.search(text, max(0, start - _CONTEXT_WIDTH), start)
+        ):
             continue
         if _GLUED_AFTER.match(text, end):
             continue

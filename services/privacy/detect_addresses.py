@@ -158,9 +158,7 @@ _POSTCODE_END = re.compile(rf"{_D}{{5}}\Z")
 # Parts inside a building (room, floor, block) and house numbers extend an
 # address but do not make one: "ห้องประชุม 2 อาคาร 3 ชั้น 2" is an office.
 _INSIDE = re.compile(r"(?:ห้อง|ชั้น|อาคาร|ตึก|ทาวเวอร์|Room|Unit|Floor|Fl\.|Tower|Building|Bldg).*")
-_HOUSE_PART = re.compile(
-    rf"(?:บ้าน)?{_NUMBER_LABEL}.*|{_D}{{1,4}}/{_D}{{1,3}}|บ้าน{_SP}+{_HOUSE}"
-)
+_HOUSE_PART = re.compile(rf"(?:บ้าน)?{_NUMBER_LABEL}.*|{_D}{{1,4}}/{_D}{{1,3}}|บ้าน{_SP}+{_HOUSE}")
 # A house number is labelled "บ้านเลขที่", "เลขที่", "บ." or "บ้าน", or bare and
 # followed by at least two components; a room number ("ห้อง 1204"), a
 # building ("อาคาร A", "ตึก C") or an estate ("หมู่บ้านพฤกษา") starts one too.

@@ -221,3 +221,117 @@ def chat_senders(text: str) -> Iterator[Span]:
             if name.isdigit() or len(name) < 2:
                 continue
             yield Span(match.start("name"), match.end("name"), "name")
+
+
+# Thai written in Latin letters, as chat and expats type it: a cue (khun,
+# chue "name", phi and nong for elder and younger, "me" and "I'm") and one
+# or two words, closed by a particle (ja, ka, krub, na), a comma or the line's
+# end: "khun somchai ja", "phom chue Anucha krub", "me Tom na krub".
+_ROMAN_PARTICLE = (
+    r"(?:ja+|jah|ka+|kha|krub|krab|kub|khrap|khrub|na|nakrub|naka|nakha|ha)(?![A-Za-z])"
+)
+_ROMAN_CUED = re.compile(
+    r"(?<![A-Za-z'])(?P<cue>(?i:khun|chue|chuea|cheu|phi|nong)|[Pp]i|[Mm]e|I'?m|I am|[Tt]his is)"
+    r"[ \t]+(?P<name>[A-Za-z][a-z'-]+(?:[ \t]+[A-Za-z][a-z'-]+)?)"
+    rf"(?=[ \t]*(?:[,.!\n]|\Z|{_ROMAN_PARTICLE}))"
+)
+# Words a romanised sentence goes on with, which never start a name.
+_ROMAN_NOT_NAMES = frozenset(
+    {
+        "japanese",
+        "english",
+        "chinese",
+        "american",
+        "british",
+        "german",
+        "farang",
+        "foreigner",
+        "new",
+        "ja",
+        "ka",
+        "kha",
+        "krub",
+        "krab",
+        "na",
+        "mak",
+        "dai",
+        "loey",
+        "tho",
+        "ma",
+        "pai",
+        "fai",
+        "faifa",
+        "bill",
+        "ber",
+        "baan",
+        "ban",
+        "dap",
+        "mai",
+        "chai",
+        "khrap",
+        "the",
+        "a",
+        "an",
+        "is",
+        "my",
+        "here",
+        "there",
+        "back",
+        "again",
+        "know",
+        "please",
+        "pls",
+        "help",
+        "too",
+        "also",
+        "sorry",
+        "ok",
+        "okay",
+        "yes",
+        "no",
+        "not",
+        "so",
+        "very",
+        "urgent",
+        "home",
+        "chan",
+        "phom",
+        "pom",
+        "rao",
+        "khao",
+        "kao",
+        "tee",
+        "thi",
+        "yu",
+        "you",
+        "it",
+        "up",
+        "now",
+        "today",
+        "later",
+        "soon",
+        "fine",
+        "well",
+        "done",
+        "out",
+        "in",
+        "on",
+    }
+)
+
+
+def romanised_cued_names(text: str) -> Iterator[Span]:
+    """Find a name after a cue in Thai written in Latin letters."""
+    for match in _ROMAN_CUED.finditer(text):
+        words = match.group("name").split()
+        if words[0].lower() in _ROMAN_NOT_NAMES or words[0].capitalize() in _NOT_GIVEN:
+            continue  # nor a nationality or a place: "I am Thai"
+        cue = match.group("cue").lower()
+        if cue in ("me", "i'm", "im", "i am", "this is") and not words[0][0].isupper():
+            continue  # English cues name a capitalised word: "call me back" names none
+        # A second word that goes on with the sentence is not the surname.
+        if len(words) == 2 and words[1].lower() in _ROMAN_NOT_NAMES:
+            end = match.start("name") + len(words[0])
+        else:
+            end = match.end("name")
+        yield Span(match.start("name"), end, "name")

@@ -552,15 +552,35 @@ def paired_names(text: str) -> Iterator[Span]:
     """
     for match in _PAIR.finditer(text):
         given = _glued_given(match.group(1))
-        if not given:
-            continue
         end = surname_end(text, match.end(1))
         surname = text[match.end(1) : end].strip()
+        if not given and _transliterated(match.group(1), surname):
+            given = match.group(1)
+        if not given:
+            continue
         if surname not in family_names() and not surname_shaped(surname):
             continue
         if given in dictionary() and surname in dictionary():
             continue
         yield Span(match.end(1) - len(given), name_end(text, match.end(1), end), "name")
+
+
+_TRANSLITERATED_NOT = frozenset({"ลูกค้า", "คุณ", "บ้าน", "ร้าน", "บริษัท", "ตระกูล", "ครอบครัว"})
+
+
+def _transliterated(given: str, surname: str) -> bool:
+    """Tell whether an unlisted word before a listed surname is a given name spelt from English.
+
+    Thai people with English given names write them in Thai script (แอนนา,
+    ไมเคิล, เจสสิก้า): no Thai word and no pieces of words, before a surname
+    from the lists that is no word itself.
+    """
+    if len(given) < 3 or len(surname) < 5 or surname not in family_names():
+        return False
+    pieces = tokens(given)
+    if len(pieces) != 1 or starts_clause(given) or given in _TRANSLITERATED_NOT:
+        return False
+    return given in dictionary() or surname not in dictionary()
 
 
 def _glued_given(run: str) -> str:
@@ -678,3 +698,44 @@ def known_names(text: str, names: Sequence[str]) -> Iterator[Span]:
                 pattern = rf"\b{pattern}\b"
             for match in re.finditer(pattern, text, re.I):
                 yield Span(match.start(), match.end(), "name")
+
+
+# A name split into syllables by OCR, speech-to-text or an elderly hand:
+# "สม ศักดิ์ ใจ ดี", short pieces one space apart.
+_PIECES = re.compile(
+    r"(?<![\u0e01-\u0e4e])[\u0e01-\u0e4e]{1,6}(?:[ \t][\u0e01-\u0e4e]{1,6}){2,7}(?![\u0e01-\u0e4e])"
+)
+_PIECE = re.compile(r"[\u0e01-\u0e4e]+")
+
+
+def spaced_names(text: str) -> Iterator[Span]:
+    """Find a listed given name and a surname both written in spaced-apart pieces."""
+    for run in _PIECES.finditer(text):
+        pieces = [(m.start(), m.end(), m.group()) for m in _PIECE.finditer(run.group())]
+        i = 0
+        while i < len(pieces):
+            found = _spaced_pair(pieces, i)
+            if found:
+                yield Span(run.start() + pieces[i][0], run.start() + pieces[found - 1][1], "name")
+                i = found
+            else:
+                i += 1
+
+
+def _spaced_pair(pieces: list[tuple[int, int, str]], i: int) -> int:
+    """Return the index after a spaced given name and surname starting at ``i``, or 0."""
+    for g in (3, 2, 1):
+        given = "".join(p[2] for p in pieces[i : i + g])
+        if len(pieces) < i + g + 1 or given not in given_names():
+            continue
+        # The shortest listed surname wins: a spaced sentence goes on after it.
+        for f in (1, 2, 3):
+            if g + f < 3 or len(pieces) < i + g + f:
+                continue
+            surname = "".join(p[2] for p in pieces[i + g : i + g + f])
+            if surname not in family_names():
+                continue
+            if given in dictionary() and surname in dictionary():
+                continue
+            return i + g + f
+    return 0
