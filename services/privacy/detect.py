@@ -60,6 +60,7 @@ def detect(text: str, *, known_names: Sequence[str] = ()) -> list[Span]:
     candidates = [
         *numbers,
         *_passports(searched),
+        *_masked_numbers(searched),
         *_emails(searched),
         *_line_ids(searched),
         *addresses(searched),
@@ -83,10 +84,26 @@ def detect(text: str, *, known_names: Sequence[str] = ()) -> list[Span]:
         *_known_names(searched, known_names),
     ]
     spans = []
-    for span in _resolve(candidates):
+    for span in _resolve(_with_initials(searched, candidates)):
         start, end = repaired.span(span.start, span.end)
         spans.append(Span(start, end, span.kind))
     return spans
+
+
+# A name in Latin letters whose surname is cut to its initial, as slips and
+# forms print it: "MISS WARAPORN T", "Kanya S.".
+_LATIN_INITIAL = re.compile(r"[ \t]+[A-Z]\.?(?![A-Za-z0-9])")
+
+
+def _with_initials(text: str, candidates: list[Span]) -> list[Span]:
+    out = []
+    for span in candidates:
+        if span.kind == "name" and text[span.end - 1 : span.end].isascii():
+            initial = _LATIN_INITIAL.match(text, span.end)
+            if initial and text[span.end - 1].isalpha():
+                span = Span(span.start, initial.end(), "name")
+        out.append(span)
+    return out
 
 
 def _resolve(candidates: list[Span]) -> list[Span]:
@@ -202,12 +219,41 @@ _CONTEXT_WIDTH = 40
 _MAX_DIGITS = 19
 
 
+# --- numbers an app masked in part ----------------------------------------------
+
+# A transfer slip or an app shows an account or a phone with some digits
+# replaced by x (xxx-x-x4512-x, 081-xxx-5521): the digits left still point to
+# one person, so the whole number is masked.
+_X = "[xX*]"
+_XD = "[0-9xX*]"
+_MASKED_NUMBER = re.compile(
+    rf"(?<![0-9A-Za-z*-])(?:(?P<bank>{_XD}{{3}}-{_XD}-{_XD}{{5}}-{_XD})"
+    rf"|(?P<phone>0[0-9]{_XD}-?{_X}{{3}}-?[0-9]{{4}}|0[0-9]{{2}}-?[0-9]{{3}}-?{_X}{{4}}))"
+    r"(?![0-9A-Za-z*])"
+)
+
+
+def _masked_numbers(text: str) -> Iterator[Span]:
+    if "x" not in text and "X" not in text and "*" not in text:
+        return
+    for match in _MASKED_NUMBER.finditer(text):
+        digits = sum(c.isdigit() for c in match.group())
+        if match.group("bank") and 2 <= digits < 10:
+            yield Span(match.start(), match.end(), "bank_account")
+        elif match.group("phone"):
+            yield Span(match.start(), match.end(), "phone")
+
+
 # --- passports ------------------------------------------------------------------
 
 _PASSPORT_CUE = re.compile(r"passport|พาสปอร์ต|พาสสปอร์ต|หนังสือเดินทาง", re.I)
 # Thai passports are two letters and seven digits; others one or two letters
 # and six to eight digits, or digits alone.
-_PASSPORT = re.compile(r"(?<![A-Za-z0-9])(?:[A-Z]{1,2}[0-9]{6,8}|[0-9]{7,9})(?![A-Za-z0-9])")
+# Some mix letters into the digits (C01X00T47): eight or nine of both.
+_PASSPORT = re.compile(
+    r"(?<![A-Za-z0-9])(?:[A-Z]{1,2}[0-9]{6,8}|[0-9]{7,9}"
+    r"|(?=[A-Z0-9]{8,9}(?![A-Za-z0-9]))(?=[A-Z]*[0-9])[A-Z][A-Z0-9]*[0-9][A-Z0-9]*)(?![A-Za-z0-9])"
+)
 
 
 def _passports(text: str) -> Iterator[Span]:

@@ -136,7 +136,8 @@ def english_names(text: str) -> Iterator[Span]:
 # A form key that names a person's name, then ":" or "=", then the value.
 _FIELD = re.compile(
     r"(?:(?<![A-Za-z_])(?:(?:first|last|full|middle|given|family|sur|acc|account|customer"
-    r"|contact|owner|payee|display|th|en|nick|applicant|reporter|sender)[_ ]?)?name"
+    r"|contact|owner|payee|display|th|en|nick|applicant|reporter|sender|user|buyer|recipient"
+    r"|receiver|ship(?:ping)?|consignee)[_ ]?)?name|recipient|consignee|ชื่อผู้รับ"
     r"|(?<![A-Za-z_])submitted[_ ]by|ชื่อผู้ยื่น(?:คำขอ)?|ผู้ยื่นคำขอ"
     r"|ชื่อ(?:-?(?:นาม)?สกุล)?|นามสกุล|ชื่อบัญชี|ผู้แจ้ง|ผู้ติดต่อ"
     r"|ผู้ร้อง|ผู้รับเงิน|ชื่อ(?:ลูกค้า|ผู้ติดต่อ|ผู้แจ้ง|ผู้ร้อง|ผู้ใช้ไฟ(?:ฟ้า)?)|ผู้ใช้ไฟ(?:ฟ้า)?)"
@@ -147,7 +148,8 @@ _FIELD = re.compile(
 # "customer: wants a refund" is not one).
 _JSON_PERSON = re.compile(
     r"\"(?:customer|holder|account_holder|contact_person|caller|payee|requester|complainant"
-    r"|tenant|owner|applicant|reporter|sender|first|last|th|en|ผู้ติดต่อ|ผู้แจ้ง|ลูกค้า)\""
+    r"|tenant|owner|applicant|reporter|sender|first|last|th|en|ผู้ติดต่อ|ผู้แจ้ง|ลูกค้า"
+    r"|recipient|receiver|buyer|consignee|fullname|full_name|name)\""
     r"[ \t]*:[ \t]*\"(?P<value>[^\"\n]{2,60})\"",
     re.I,
 )

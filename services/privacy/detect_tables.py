@@ -17,9 +17,10 @@ _DELIMITERS = ("\t", ";", "|", ",")
 _NAME_HEADER = re.compile(
     r"ชื่อ(?:-?(?:นาม)?สกุล|ลูกค้า|ผู้ติดต่อ|ผู้แจ้ง|ผู้ร้อง|บัญชี|ผู้ใช้ไฟ(?:ฟ้า)?)?|นามสกุล|สกุล"
     r"|ผู้ติดต่อ|ผู้แจ้ง|ผู้ร้อง|ผู้ใช้ไฟ(?:ฟ้า)?|ลูกค้า|เจ้าของบัญชี"
-    r"|(?:(?:first|last|full|given|family|sur|customer|contact|account|holder|payee|caller)"
-    r"[ _]?)?name"
-    r"|customer|holder|payee|caller|contact(?:[ _]person)?|account[ _]holder",
+    r"|(?:(?:first|last|full|given|family|sur|customer|contact|account|holder|payee|caller"
+    r"|buyer|recipient|receiver|user|ship(?:ping)?|consignee)[ _]?)?name"
+    r"|customer|holder|payee|caller|contact(?:[ _]person)?|account[ _]holder|recipient|buyer"
+    r"|consignee|ชื่อผู้รับ|ผู้รับ",
     re.I,
 )
 # A column of LINE ids: its cells are handles, with no cue word beside them.
