@@ -173,6 +173,7 @@ _ANY_PART = re.compile(
     rf"(?:{_SP}?{_D}{{1,3}}(?![0-9๐-๙/]))?"
     rf"|(?:ตำบล|แขวง|ต\.|อำเภอ|เขต|อ\.|จังหวัด|จ\.){_SP}*{_PLACE}|{_D}{{5}}(?![0-9๐-๙]))"
 )
+_HOUSE_HINT = re.compile(rf"เลขที|บ้าน{_SP}+{_D}|{_D}/{_D}")
 _BARE_HOUSE = re.compile(rf"(?<![0-9๐-๙/.,A-Za-z-]){_D}{{1,4}}(?:/{_D}+)?(?![0-9๐-๙])")
 _ANCHORS = (
     (re.compile(rf"บ้าน{_SP}?{_NUMBER_LABEL}{_SP}*{_HOUSE}"), 0),
@@ -210,7 +211,10 @@ _COMPONENT_VALUE = re.compile(
 
 def addresses(text: str) -> Iterator[Span]:
     """Yield every address candidate in ``text``."""
+    any_order = bool(_HOUSE_HINT.search(text))
     for anchor, needed in _ANCHORS:
+        if anchor is _ANY_PART and not any_order:
+            continue
         for match in anchor.finditer(text):
             if anchor is _BARE_HOUSE and _COMPONENT_VALUE.search(
                 text, max(0, match.start() - 10), match.start()

@@ -552,6 +552,12 @@ def paired_names(text: str) -> Iterator[Span]:
     """
     for match in _PAIR.finditer(text):
         given = _glued_given(match.group(1))
+        if not given:
+            # Only a listed surname of five letters or more next can vouch
+            # for a given name spelt from English: look before tokenising.
+            after = _SURNAME_RUN.match(text, match.end(1))
+            if not after or len(after.group(1)) < 5 or after.group(1) not in family_names():
+                continue
         end = surname_end(text, match.end(1))
         surname = text[match.end(1) : end].strip()
         if not given and _transliterated(match.group(1), surname):
@@ -583,6 +589,7 @@ def _transliterated(given: str, surname: str) -> bool:
     return given in dictionary() or surname not in dictionary()
 
 
+@lru_cache(maxsize=8192)
 def _glued_given(run: str) -> str:
     """Return the listed given name ending ``run``, the whole run or glued after ordinary words.
 
@@ -592,6 +599,12 @@ def _glued_given(run: str) -> str:
     """
     if run in given_names():
         return run
+    # Look for a listed name at the run's end before tokenising it.
+    names, words_list = given_names(), dictionary()
+    if not any(
+        run[-n:] in names and run[-n:] not in words_list for n in range(3, min(len(run), 16))
+    ):
+        return ""
     words = tokens(run)
     for cut in range(len(words) - 1, max(0, len(words) - 3), -1):
         given = "".join(words[cut:])
@@ -739,3 +752,50 @@ def _spaced_pair(pieces: list[tuple[int, int, str]], i: int) -> int:
                 continue
             return i + g + f
     return 0
+
+
+_KIN_GLUED = frozenset({"ลุง", "ป้า", "ยาย", "น้า", "ตา", "ปู่", "ย่า", "พี่", "น้อง", "อา"})
+_KIN_HINT = re.compile("|".join(sorted(_KIN_GLUED, key=len, reverse=True)))
+_THAI_RUN = re.compile(rf"{_TH}+")
+# Shops, estates and places named after someone (ร้านป้าสมศรี, หมู่บ้านลุงชาญ).
+_PLACE_WORDS = frozenset(
+    {"ร้าน", "หมู่บ้าน", "ตลาด", "บริษัท", "ซอย", "ชุมชน", "วัด", "โรงเรียน", "ห้าง", "หอพัก", "สวน"}
+)
+
+
+def kin_glued_names(text: str) -> Iterator[Span]:
+    """Find a kin word and a listed given name glued inside a run of Thai (บอกลุงสมชายด้วย)."""
+    if not _KIN_HINT.search(text):
+        return
+    for run in _THAI_RUN.finditer(text):
+        if not _kin_then_name(run.group()):
+            continue
+        words = tokens(run.group())
+        offset = 0
+        for j, word in enumerate(words):
+            if word in _KIN_GLUED and not _PLACE_WORDS.intersection(words[:j]):
+                given = _given_after(words, j + 1)
+                if given:
+                    start = run.start() + offset
+                    yield Span(start, start + len(word) + len(given), "name")
+            offset += len(word)
+
+
+@lru_cache(maxsize=8192)
+def _kin_then_name(run: str) -> bool:
+    """Tell cheaply whether a kin word in ``run`` is followed by a listed given name."""
+    names = given_names()
+    for kin in _KIN_HINT.finditer(run):
+        rest = run[kin.end() :]
+        if any(rest[:n] in names for n in range(2, min(len(rest), 16) + 1)):
+            return True
+    return False
+
+
+def _given_after(words: tuple[str, ...], k: int) -> str:
+    """Return the listed given name made of the words from ``k``, no ordinary word, or ""."""
+    for n in (3, 2, 1):
+        given = "".join(words[k : k + n])
+        if k + n <= len(words) and given in given_names() and given not in dictionary():
+            return given
+    return ""
