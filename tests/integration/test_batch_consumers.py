@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
-import aio_pika
 import pytest
 
 from services.privacy import store as pstore
@@ -24,7 +22,14 @@ from shared.ids import new_id
 from shared.messages import Envelope, Identity
 from shared.settings import Settings
 from shared.store import MongoInbox, Store
-from tests.support.broker import AMQP_URL, connected_bus, delete_queues, get_dead, topic_of
+from tests.support.broker import (
+    connected_bus,
+    delete_queues,
+    get_dead,
+    topic_of,
+    until,
+    waiting_messages,
+)
 from tests.support.broker import unique_spec as new_spec
 from tests.support.messages import contact, topic_envelope
 from tests.support.routing import RecordingBus, case_of, routing_for, screened
@@ -90,23 +95,6 @@ class Handlers:
         )
 
 
-async def _until(predicate: Callable[[], bool], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("condition not reached in time")
-
-
-async def _waiting(spec: QueueSpec) -> int:
-    connection = await aio_pika.connect(AMQP_URL)
-    async with connection:
-        channel = await connection.channel()
-        queue = await channel.declare_queue(spec.name, passive=True)
-        return int(queue.declaration_result.message_count or 0)
-
-
 async def _published(bus: AmqpBus, spec: QueueSpec, count: int) -> list[Envelope]:
     envelopes = [topic_envelope(topic_of(spec), text=f"n{i}") for i in range(count)]
     for envelope in envelopes:
@@ -125,7 +113,7 @@ async def test_a_batch_skips_a_message_handled_before_and_dead_letters_only_its_
     try:
         await bus.subscribe(handlers.subscription(spec, inbox))
         dead = await get_dead(spec, timeout=20)
-        await _until(lambda: len(handlers.handled) == len(good))
+        await until(lambda: len(handlers.handled) == len(good))
     finally:
         await bus.close()
     assert handlers.batches == [[poison.id, *(e.id for e in good)]]  # one batch, no duplicate
@@ -135,7 +123,7 @@ async def test_a_batch_skips_a_message_handled_before_and_dead_letters_only_its_
     claims = await inbox.claim_many(spec.name, [e.id for e in (seen, poison, *good)])
     # The good ones are done; the poison one's claim was given back.
     assert claims == {seen.id: "done", poison.id: "new", **{e.id: "done" for e in good}}
-    assert await _waiting(spec) == 0
+    assert await waiting_messages(spec.name) == 0
 
 
 async def test_a_transient_failure_in_a_batch_is_held_then_requeued_and_handled_once(
@@ -149,7 +137,7 @@ async def test_a_transient_failure_in_a_batch_is_held_then_requeued_and_handled_
     handlers = Handlers(failing={flaky.id: 3})
     try:
         await bus.subscribe(handlers.subscription(spec, MongoInbox(store)))
-        await _until(lambda: len(handlers.handled) == 4)
+        await until(lambda: len(handlers.handled) == 4)
         await asyncio.sleep(0.5)  # nothing more arrives
     finally:
         await bus.close()
@@ -157,7 +145,7 @@ async def test_a_transient_failure_in_a_batch_is_held_then_requeued_and_handled_
     assert handlers.calls[flaky.id] == 4
     assert all(handlers.calls[e.id] == 1 for e in others)
     assert len(handlers.batches) == 2  # the redelivery came as a batch of its own
-    assert await _waiting(spec) == 0
+    assert await waiting_messages(spec.name) == 0
 
 
 async def test_a_failing_batch_handler_leaves_each_message_to_be_handled_one_by_one(
@@ -175,12 +163,12 @@ async def test_a_failing_batch_handler_leaves_each_message_to_be_handled_one_by_
         await bus.subscribe(
             Subscription(**{**subscription.__dict__, "batch_handler": broken})  # type: ignore[arg-type]
         )
-        await _until(lambda: len(handlers.handled) == 5)
+        await until(lambda: len(handlers.handled) == 5)
         await asyncio.sleep(0.3)
     finally:
         await bus.close()
     assert sorted(handlers.handled) == sorted(e.id for e in envelopes)
-    assert await _waiting(spec) == 0
+    assert await waiting_messages(spec.name) == 0
 
 
 @pytest.fixture

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Callable
 from typing import Any
 
-import aio_pika
 import pytest
 from pymongo.errors import ServerSelectionTimeoutError
 
@@ -16,37 +13,20 @@ from shared.bus.amqp import REASON_HEADER
 from shared.messages import Envelope
 from shared.store import MongoInbox, Store
 from tests.support.broker import (
-    AMQP_URL,
     connected_bus,
     get_dead,
     topic_of,
+    until,
+    waiting_messages,
 )
 from tests.support.messages import topic_envelope
 
 pytestmark = pytest.mark.integration
 
 
-async def _until(predicate: Callable[[], bool], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("condition not reached in time")
-
-
-async def _queue_is_empty(spec: QueueSpec) -> bool:
-    connection = await aio_pika.connect(AMQP_URL)
-    async with connection:
-        channel = await connection.channel()
-        queue = await channel.declare_queue(spec.name, passive=True)
-        result = queue.declaration_result
-        return int(result.message_count or 0) == 0
-
-
 async def _drained(spec: QueueSpec) -> None:
     for _ in range(150):
-        if await _queue_is_empty(spec):
+        if await waiting_messages(spec.name) == 0:
             return
         await asyncio.sleep(0.2)
 
@@ -117,11 +97,11 @@ async def test_store_error_inside_the_inbox_ends_in_the_message_handled_and_acke
     await bus.subscribe(Subscription(queue=spec.name, handler=handle, inbox=inbox, prefetch=1))
     envelope = topic_envelope(topic_of(spec))
     await bus.publish(envelope)
-    await _until(lambda: len(handled) == 1)
+    await until(lambda: len(handled) == 1)
     await _drained(spec)
     await bus.close()
     assert handled == [envelope.id]
-    assert await _queue_is_empty(spec)
+    assert await waiting_messages(spec.name) == 0
 
 
 async def test_two_copies_of_one_message_delivered_at_once_have_one_effect(
@@ -140,7 +120,7 @@ async def test_two_copies_of_one_message_delivered_at_once_have_one_effect(
     envelope = topic_envelope(topic_of(spec))
     await bus.publish(envelope)
     await bus.publish(envelope)
-    await _until(lambda: len(effects) >= 1)
+    await until(lambda: len(effects) >= 1)
     await _drained(spec)
     await asyncio.sleep(1)
     await bus.close()

@@ -8,7 +8,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import aio_pika
 import pytest
 from fastapi.testclient import TestClient
 from pymongo import MongoClient
@@ -21,7 +20,7 @@ from shared.ids import new_id
 from shared.messages import ContactReceived, Envelope
 from shared.runtime import Runtime, open_store
 from shared.settings import Settings
-from tests.support.broker import private_vhost
+from tests.support.broker import private_vhost, take_envelopes
 
 pytestmark = pytest.mark.integration
 
@@ -58,18 +57,7 @@ def _post(client: TestClient, key: str) -> Any:
 
 
 def _queued(amqp_url: str) -> list[Envelope]:
-    async def read() -> list[Envelope]:
-        connection = await aio_pika.connect(amqp_url)
-        async with connection:
-            channel = await connection.channel()
-            queue = await channel.get_queue("privacy.contacts")
-            found = []
-            while (message := await queue.get(fail=False)) is not None:
-                await message.ack()
-                found.append(Envelope.from_json(message.body))
-            return found
-
-    return asyncio.run(read())
+    return asyncio.run(take_envelopes("privacy.contacts", amqp_url))
 
 
 def test_retry_after_a_crash_between_publish_and_claim_completion_keeps_the_contact_id(

@@ -13,7 +13,6 @@ from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-import aio_pika
 import pytest
 from pymongo import AsyncMongoClient, monitoring
 
@@ -27,7 +26,7 @@ from shared.messages import Contact, ContactReceived, Envelope
 from shared.runtime import Runtime
 from shared.settings import Settings
 from shared.store import Store
-from tests.support.broker import private_vhost
+from tests.support.broker import private_vhost, take_envelopes
 from tests.support.messages import contact as app_contact
 
 pytestmark = pytest.mark.integration
@@ -87,15 +86,7 @@ async def intake(mongo_url: str, vhost: str) -> AsyncIterator[tuple[Runtime, Wri
 
 
 async def published(amqp_url: str) -> list[Envelope]:
-    connection = await aio_pika.connect(amqp_url)
-    async with connection:
-        channel = await connection.channel()
-        queue = await channel.get_queue("privacy.contacts")
-        found = []
-        while (message := await queue.get(fail=False)) is not None:
-            await message.ack()
-            found.append(Envelope.from_json(message.body))
-        return found
+    return await take_envelopes("privacy.contacts", amqp_url)
 
 
 async def accept(runtime: Runtime, contact: Contact, *, key: str, body: str = "b") -> str:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import subprocess
-from collections.abc import AsyncIterator, Iterator
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
 from urllib.parse import quote
 
 import aio_pika
@@ -13,8 +14,41 @@ import aio_pika
 from shared.bus.amqp import AmqpBus
 from shared.bus.topology import QueueSpec
 from shared.ids import new_id
+from shared.messages import Envelope
 
 AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
+
+
+async def until(predicate: Callable[[], bool], timeout: float = 30.0) -> None:
+    """Wait until ``predicate`` holds; fail the test after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("condition not reached in time")
+
+
+async def waiting_messages(queue: str, url: str = AMQP_URL) -> int:
+    """Return how many messages wait in ``queue`` (which must exist)."""
+    connection = await aio_pika.connect(url)
+    async with connection:
+        channel = await connection.channel()
+        declared = await channel.declare_queue(queue, passive=True)
+        return int(declared.declaration_result.message_count or 0)
+
+
+async def take_envelopes(queue: str, url: str = AMQP_URL) -> list[Envelope]:
+    """Take every message waiting in ``queue`` off it and return their envelopes."""
+    connection = await aio_pika.connect(url)
+    async with connection:
+        channel = await connection.channel()
+        declared = await channel.get_queue(queue)
+        found = []
+        while (message := await declared.get(fail=False)) is not None:
+            await message.ack()
+            found.append(Envelope.from_json(message.body))
+        return found
 
 
 def unique_spec(*suffixes: str) -> QueueSpec:
