@@ -354,6 +354,8 @@ def _classify(text: str, start: int, end: int, lengths: list[int], *, has_cc: bo
         or _bank_follows(text, end)
     ):
         return "bank_account"
+    if len(digits) == 11 and digits.startswith("66") and digits[2] in "689":
+        digits = "0" + digits[2:]  # the country code typed without its +: 66812345678
     if not _PHONE.fullmatch(digits):
         return None
     return None if _look_alike_cue_is_nearest(before, landline=digits[1] not in "689") else "phone"

@@ -320,8 +320,26 @@ _ROMAN_NOT_NAMES = frozenset(
 )
 
 
+_ROMAN_CUE_HINTS = (
+    "khun",
+    "chue",
+    "cheu",
+    "phi",
+    "nong",
+    "pi ",
+    "me ",
+    "i'm",
+    "im ",
+    "i am",
+    "this is",
+)
+
+
 def romanised_cued_names(text: str) -> Iterator[Span]:
     """Find a name after a cue in Thai written in Latin letters."""
+    lowered = text.lower()
+    if not any(cue in lowered for cue in _ROMAN_CUE_HINTS):
+        return
     for match in _ROMAN_CUED.finditer(text):
         words = match.group("name").split()
         if words[0].lower() in _ROMAN_NOT_NAMES or words[0].capitalize() in _NOT_GIVEN:

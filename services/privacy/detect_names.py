@@ -765,11 +765,21 @@ _PLACE_WORDS = frozenset(
 
 def kin_glued_names(text: str) -> Iterator[Span]:
     """Find a kin word and a listed given name glued inside a run of Thai (บอกลุงสมชายด้วย)."""
-    if not _KIN_HINT.search(text):
-        return
-    for run in _THAI_RUN.finditer(text):
-        if not _kin_then_name(run.group()):
+    names, words_list = given_names(), dictionary()
+    seen: set[int] = set()
+    for kin in _KIN_HINT.finditer(text):
+        # Look for a listed name right after the kin word before tokenising.
+        rest = text[kin.end() : kin.end() + 16]
+        if not any(
+            rest[:n] in names and rest[:n] not in words_list for n in range(2, len(rest) + 1)
+        ):
             continue
+        run = _THAI_RUN.search(text, max(0, kin.start() - 40))
+        while run and run.end() < kin.end():
+            run = _THAI_RUN.search(text, run.end())
+        if not run or run.start() in seen:
+            continue
+        seen.add(run.start())
         words = tokens(run.group())
         offset = 0
         for j, word in enumerate(words):
@@ -779,17 +789,6 @@ def kin_glued_names(text: str) -> Iterator[Span]:
                     start = run.start() + offset
                     yield Span(start, start + len(word) + len(given), "name")
             offset += len(word)
-
-
-@lru_cache(maxsize=8192)
-def _kin_then_name(run: str) -> bool:
-    """Tell cheaply whether a kin word in ``run`` is followed by a listed given name."""
-    names = given_names()
-    for kin in _KIN_HINT.finditer(run):
-        rest = run[kin.end() :]
-        if any(rest[:n] in names for n in range(2, min(len(rest), 16) + 1)):
-            return True
-    return False
 
 
 def _given_after(words: tuple[str, ...], k: int) -> str:

@@ -100,6 +100,15 @@ _SPOKEN_EMAIL = re.compile(
     r"(?:[ \t]*(?:ด็อท|ดอท|จุด|\.)[ \t]*(?:[A-Za-z]{2,}|คอม|เน็ต|โค|ทีเอช)(?![\u0e01-\u0e4e]))+"
 )
 
+# An address typed with spaces around its @ and dots (noknoi.2530 @ hotmail . com).
+_SPACED_HINT = re.compile(r"[ \t]@|@[ \t]")
+_SPACED_EMAIL = re.compile(
+    r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9][A-Za-z0-9._%+-]*(?:[ \t]+@[ \t]*|[ \t]*@[ \t]+)"
+    r"[A-Za-z0-9-]+(?:[ \t]*\.[ \t]*(?:com|net|org|co|th|ac|go|or|io|me|info|biz|edu|gov|uk|jp))+"
+    r"(?![A-Za-z0-9])",
+    re.I,
+)
+_BLANKS = re.compile(r"[ \t]+")
 # An address spelt out against harvesters: (at) and [dot] in brackets, or at
 # and dot as words, which only count with a dot word or a known mail host.
 _HIDDEN_AT = r"[ \t]*[(\[{<][ \t]*at[ \t]*[)\]}>][ \t]*|[ \t]+at[ \t]+"
@@ -190,6 +199,8 @@ def repair(text: str) -> Repaired:
     if _NUMBER_WORD.search(state.text):
         state = _rewrite(state, _SPOKEN_RUN, _spoken_digits)
         state = _rewrite(state, _SPOKEN_SIGN, lambda m: [(m.start(), m.end(), _SIGNS[m[1]])])
+    if _SPACED_HINT.search(state.text):
+        state = _rewrite(state, _SPACED_EMAIL, _spaced_email)
     if _SPOKEN_AT.search(state.text):
         state = _rewrite(state, _SPOKEN_EMAIL, _spoken_email)
     if _HIDDEN_HINT.search(state.text):
@@ -256,6 +267,10 @@ def _cardinal(words: list[str]) -> str | None:
             return None
         total += digit
     return str(total)
+
+
+def _spaced_email(match: re.Match[str]) -> list[_Piece] | None:
+    return [(m.start(), m.end(), "") for m in _BLANKS.finditer(match.string, *match.span())]
 
 
 def _spoken_email(match: re.Match[str]) -> list[_Piece] | None:
