@@ -12,14 +12,16 @@ from services.privacy.detect import detect
 from tests.support.pii_eval import FIXTURES, masked, score
 
 SIXTH = FIXTURES / "pii_eval_sixth.jsonl"
-SIXTH_FLOOR = 0.85
-SIXTH_KEPT_FLOOR = 0.96
+SIXTH_FLOOR = 0.88
+SIXTH_KEPT_FLOOR = 0.98
 
 
 def test_sixth_set_keeps_the_measured_floor() -> None:
-    # The floor is the figure measured once after tuning (0.852, from 0.716 before;
-    # look-alikes 0.969 both times); the goal, 0.99 on unseen text, is not met: see
-    # docs/decisions.md, "Masking on a sixth unseen set".
+    # Measured once after its own round at 0.852 (0.716 before; look-alikes 0.969),
+    # see docs/decisions.md, "Masking on a sixth unseen set". Its misses became
+    # tuning data with the seventh set, and it was rebuilt with real tabs where
+    # it had "\t": 0.8875 and 0.980 of look-alikes since, so it is no longer
+    # unseen text ("Masking on a seventh unseen set").
     hidden, kept = score(SIXTH, "holdout")
     assert hidden >= SIXTH_FLOOR
     assert kept >= SIXTH_KEPT_FLOOR
