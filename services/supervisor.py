@@ -4,7 +4,10 @@ A child that exits is reported and restarted after a delay that doubles with
 each crash in a row. A child counts as crashing unless it answered its
 ``/readyz`` and then ran for ``STABLE_S``: one that dies before it was ever
 ready is a crash however long its start took, so a loaded machine that starts
-a service slowly still sees a crash loop for what it is. After
+a service slowly still sees a crash loop for what it is. One that is still
+not ready ``START_TIMEOUT_S`` after its start (stuck waiting for something
+that never comes) is stopped and counted as a crash too, so a hung start is
+retried and, if it keeps hanging, given up on, never waited for forever. After
 ``max_restarts`` crashes in a row (``VOCDESK_SUPERVISOR_MAX_RESTARTS``) the
 supervisor gives up, stops the others and exits 1; a child that was ready and
 ran for ``STABLE_S`` starts its count afresh. The embedded store, when
@@ -36,6 +39,7 @@ FIRST_DELAY_S = 0.5
 MAX_DELAY_S = 10.0
 STOP_TIMEOUT_S = 30.0
 READY_TIMEOUT_S = 90.0
+START_TIMEOUT_S = 120.0
 
 
 def say(line: str) -> None:
@@ -74,6 +78,14 @@ class Child:
             self.ready_at = self.started_at
         elif _answers(self.ready_url, timeout=PROBE_TIMEOUT_S):
             self.ready_at = now
+
+    def start_overdue(self, now: float) -> bool:
+        """Return whether the child has been starting for longer than ``START_TIMEOUT_S``."""
+        return (
+            self.ready_url is not None
+            and self.ready_at is None
+            and now - self.started_at > START_TIMEOUT_S
+        )
 
     def ran_stable(self, now: float) -> bool:
         """Return whether the child was ready and then ran for ``STABLE_S``."""
@@ -138,7 +150,11 @@ class Supervisor:
             code = child.exited()
             if code is None:
                 child.probe(now)
-                continue
+                if not child.start_overdue(now):
+                    continue
+                say(f"{child.name} not ready {START_TIMEOUT_S:.0f}s after its start; stopping it")
+                _terminate([child])
+                code = child.exited()
             if self.stopping:
                 continue
             child.crashes = 1 if child.ran_stable(now) else child.crashes + 1

@@ -21,6 +21,7 @@ def _quick(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(supervisor, "STABLE_S", 0.4)
     monkeypatch.setattr(supervisor, "FIRST_DELAY_S", 0.01)
     monkeypatch.setattr(supervisor, "PROBE_EVERY_S", 0.05)
+    monkeypatch.setattr(supervisor, "STOP_TIMEOUT_S", 2.0)
     # The supervisor takes over these signals; the test run gets its own back.
     kept = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
     yield
@@ -57,6 +58,29 @@ def _exits_after(
         )
 
     return Child(name="slow", start=start)
+
+
+def test_a_child_whose_start_hangs_is_stopped_counted_and_given_up_on(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(supervisor, "START_TIMEOUT_S", 1.0)
+    starts: list[int] = []
+    child = _exits_after(3600, starts)  # never ready and never exits by itself
+    child.ready_url = f"http://127.0.0.1:{free_port()}/readyz"
+    sup = Supervisor([child], max_restarts=2)
+    stopper = threading.Timer(60.0, sup._stop)  # a supervisor that waits for ever ends here
+    stopper.start()
+    try:
+        code = sup.run()
+    finally:
+        stopper.cancel()
+    out = capsys.readouterr().out
+    assert code == 1
+    assert len(starts) == 3
+    assert out.count("not ready 1s after its start; stopping it") == 3
+    assert "slow exited 3 times in a row" in out
+    assert child.process is not None
+    assert child.process.poll() is not None  # nothing left running
 
 
 def test_a_child_that_is_never_ready_is_crashing_however_long_it_runs(
