@@ -141,7 +141,12 @@ def run_all_as_processes(
         service_child(service, env, f"http://127.0.0.1:{port_of(settings, service)}/readyz")
         for service in SERVICES
     ]
-    return Supervisor(children, store=store, max_restarts=settings.supervisor_max_restarts).run()
+    return Supervisor(
+        children,
+        store=store,
+        max_restarts=settings.supervisor_max_restarts,
+        start_timeout_s=settings.supervisor_start_timeout_s,
+    ).run()
 
 
 def up(settings: Settings) -> int:

@@ -5,7 +5,8 @@ each crash in a row. A child counts as crashing unless it answered its
 ``/readyz`` and then ran for ``STABLE_S``: one that dies before it was ever
 ready is a crash however long its start took, so a loaded machine that starts
 a service slowly still sees a crash loop for what it is. One that is still
-not ready ``START_TIMEOUT_S`` after its start (stuck waiting for something
+not ready ``start_timeout_s`` after its start
+(``VOCDESK_SUPERVISOR_START_TIMEOUT_S``) (stuck waiting for something
 that never comes) is stopped and counted as a crash too, so a hung start is
 retried and, if it keeps hanging, given up on, never waited for forever. After
 ``max_restarts`` crashes in a row (``VOCDESK_SUPERVISOR_MAX_RESTARTS``) the
@@ -79,12 +80,10 @@ class Child:
         elif _answers(self.ready_url, timeout=PROBE_TIMEOUT_S):
             self.ready_at = now
 
-    def start_overdue(self, now: float) -> bool:
-        """Return whether the child has been starting for longer than ``START_TIMEOUT_S``."""
+    def start_overdue(self, now: float, timeout: float) -> bool:
+        """Return whether the child has been starting, never ready, for longer than ``timeout``."""
         return (
-            self.ready_url is not None
-            and self.ready_at is None
-            and now - self.started_at > START_TIMEOUT_S
+            self.ready_url is not None and self.ready_at is None and now - self.started_at > timeout
         )
 
     def ran_stable(self, now: float) -> bool:
@@ -107,6 +106,7 @@ class Supervisor:
     children: list[Child]
     store: EmbeddedMongo | None = None
     max_restarts: int = MAX_RESTARTS
+    start_timeout_s: float = START_TIMEOUT_S
     stopping: bool = False
     rolling: bool = False
 
@@ -150,9 +150,10 @@ class Supervisor:
             code = child.exited()
             if code is None:
                 child.probe(now)
-                if not child.start_overdue(now):
+                if not child.start_overdue(now, self.start_timeout_s):
                     continue
-                say(f"{child.name} not ready {START_TIMEOUT_S:.0f}s after its start; stopping it")
+                waited = self.start_timeout_s
+                say(f"{child.name} not ready {waited:.0f}s after its start; stopping it")
                 _terminate([child])
                 code = child.exited()
             if self.stopping:

@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     publish_timeout_s: float = Field(default=2.0, gt=0)
     # ``vocdesk up`` gives up on a service after this many crashes in a row.
     supervisor_max_restarts: int = Field(default=5, ge=0)
+    # ... and stops one still not ready this long after its start (a crash).
+    supervisor_start_timeout_s: float = Field(default=120.0, gt=0)
 
     host: str = "127.0.0.1"
     console_port: int = 8000

@@ -102,7 +102,11 @@ def test_up_gives_up_on_a_service_that_keeps_crashing_and_exits_non_zero(tmp_pat
         taken.listen()
         port = taken.getsockname()[1]
         with _up(
-            tmp_path, VOCDESK_INTAKE_PORT=str(port), VOCDESK_SUPERVISOR_MAX_RESTARTS="2"
+            tmp_path,
+            VOCDESK_INTAKE_PORT=str(port),
+            VOCDESK_SUPERVISOR_MAX_RESTARTS="2",
+            # A start that hangs on a loaded machine is stopped and counted as well.
+            VOCDESK_SUPERVISOR_START_TIMEOUT_S="60",
         ) as (process, _, out):
             code = process.wait(timeout=400)
             text = out.read_text()

@@ -61,13 +61,12 @@ def _exits_after(
 
 
 def test_a_child_whose_start_hangs_is_stopped_counted_and_given_up_on(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.setattr(supervisor, "START_TIMEOUT_S", 1.0)
     starts: list[int] = []
     child = _exits_after(3600, starts)  # never ready and never exits by itself
     child.ready_url = f"http://127.0.0.1:{free_port()}/readyz"
-    sup = Supervisor([child], max_restarts=2)
+    sup = Supervisor([child], max_restarts=2, start_timeout_s=1.0)
     stopper = threading.Timer(60.0, sup._stop)  # a supervisor that waits for ever ends here
     stopper.start()
     try:
