@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from services.privacy.detect_names import given_names, name_end, starts_clause
+from services.privacy.detect_lexicon import given_names, starts_clause
 from services.privacy.detect_span import Span
+from services.privacy.detect_surnames import name_end
 
 _EN_WORD = r"[A-Z][a-zß-öø-ÿ'-]+"
 _EN_NAME = rf"{_EN_WORD}(?:[ \t]{_EN_WORD}){{1,2}}"
