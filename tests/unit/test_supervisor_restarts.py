@@ -60,6 +60,16 @@ def _exits_after(
     return Child(name="slow", start=start)
 
 
+def _run(sup: Supervisor) -> int:
+    """Run ``sup``; one that never stops by itself (waits for ever) is stopped after 60 s."""
+    stopper = threading.Timer(60.0, sup._stop)
+    stopper.start()
+    try:
+        return sup.run()
+    finally:
+        stopper.cancel()
+
+
 def test_a_child_whose_start_hangs_is_stopped_counted_and_given_up_on(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -67,12 +77,7 @@ def test_a_child_whose_start_hangs_is_stopped_counted_and_given_up_on(
     child = _exits_after(3600, starts)  # never ready and never exits by itself
     child.ready_url = f"http://127.0.0.1:{free_port()}/readyz"
     sup = Supervisor([child], max_restarts=2, start_timeout_s=1.0)
-    stopper = threading.Timer(60.0, sup._stop)  # a supervisor that waits for ever ends here
-    stopper.start()
-    try:
-        code = sup.run()
-    finally:
-        stopper.cancel()
+    code = _run(sup)
     out = capsys.readouterr().out
     assert code == 1
     assert len(starts) == 3
@@ -89,12 +94,7 @@ def test_a_child_that_is_never_ready_is_crashing_however_long_it_runs(
     child = _exits_after(0.6, starts)  # longer than STABLE_S, never ready
     child.ready_url = f"http://127.0.0.1:{free_port()}/readyz"
     sup = Supervisor([child], max_restarts=2)
-    stopper = threading.Timer(60.0, sup._stop)  # a supervisor that never gives up ends here
-    stopper.start()
-    try:
-        code = sup.run()
-    finally:
-        stopper.cancel()
+    code = _run(sup)
     assert code == 1
     assert len(starts) == 3
     assert "slow exited 3 times in a row" in capsys.readouterr().out
@@ -115,12 +115,7 @@ def test_a_child_that_was_ready_and_ran_stable_starts_its_count_afresh(
     child.ready_url = ready_url
     sup = Supervisor([child], max_restarts=1)
     sups.append(sup)
-    stopper = threading.Timer(60.0, sup._stop)  # a backstop only
-    stopper.start()
-    try:
-        code = sup.run()
-    finally:
-        stopper.cancel()
+    code = _run(sup)
     out = capsys.readouterr().out
     assert code == 0
     assert len(starts) >= 3  # more starts than max_restarts allows for a crash loop
