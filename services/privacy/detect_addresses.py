@@ -15,11 +15,10 @@ from functools import cache
 
 from pythainlp.corpus import provinces
 
-from services.privacy.detect_span import Span
+from services.privacy.detect_span import BLANK, THAI_CHAR, Span
 
 _D = "[0-9๐-๙]"
-_TH = "[\u0e01-\u0e4e]"
-_SP = "[ \t]"
+_TH, _SP = THAI_CHAR, BLANK
 _HOUSE = rf"{_D}+(?:/{_D}+)?"
 # A room, floor or building: 1204, 5/12, B205, A.
 _ROOM = rf"(?:[A-Za-z]-?{_D}+(?:/{_D}+)?[A-Za-z]?|{_D}+(?:/{_D}+)?[A-Za-z]?|[A-Z](?![A-Za-z]))"

@@ -11,11 +11,10 @@ import re
 from collections.abc import Iterator
 
 from services.privacy.detect_lexicon import dictionary, given_names, starts_clause, tokens
-from services.privacy.detect_span import Span
+from services.privacy.detect_span import BLANK, THAI_CHAR, Span
 from services.privacy.detect_surnames import name_end, spaced_end, surname_shaped
 
-_TH = "[\u0e01-\u0e4e]"
-_SP = "[ \t]"
+_TH, _SP = THAI_CHAR, BLANK
 _RUN = re.compile(rf"{_TH}+")
 
 

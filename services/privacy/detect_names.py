@@ -25,7 +25,7 @@ from services.privacy.detect_lexicon import (
     starts_clause,
     tokens,
 )
-from services.privacy.detect_span import Span
+from services.privacy.detect_span import BLANK, THAI_CHAR, Span
 from services.privacy.detect_surnames import (
     NICKNAME,
     SURNAME_RUN,
@@ -44,8 +44,7 @@ from services.privacy.detect_titles import (
     WORD_TITLES,
 )
 
-_TH = "[\u0e01-\u0e4e]"
-_SP = "[ \t]"
+_TH, _SP = THAI_CHAR, BLANK
 _RUN = re.compile(rf"{_TH}+")
 _GIVEN_RUN = re.compile(rf"{_SP}?({_TH}+)")
 # Cues that introduce a name with no title: "ชื่อ", "ชื่อบัญชี", "ผู้ใช้ไฟ:",

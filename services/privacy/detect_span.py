@@ -1,4 +1,4 @@
-"""The span type every personal-data finder yields."""
+"""The span type every personal-data finder yields, and the character classes they share."""
 
 from __future__ import annotations
 
@@ -17,6 +17,11 @@ Kind = Literal[
     "name",
     "address",
 ]
+
+# Pattern pieces the finders build their expressions from: one Thai letter or
+# mark, and a blank within a line.
+THAI_CHAR = "[\u0e01-\u0e4e]"
+BLANK = "[ \t]"
 
 
 @dataclass(frozen=True, order=True)

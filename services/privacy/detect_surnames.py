@@ -21,10 +21,10 @@ from services.privacy.detect_lexicon import (
     starts_clause,
     tokens,
 )
+from services.privacy.detect_span import BLANK, THAI_CHAR
 from services.privacy.detect_titles import TITLE
 
-_TH = "[\u0e01-\u0e4e]"
-_SP = "[ \t]"
+_TH, _SP = THAI_CHAR, BLANK
 
 
 # A surname may begin with a word that opens a clause when an auspicious

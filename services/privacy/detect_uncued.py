@@ -20,11 +20,10 @@ from services.privacy.detect_lexicon import (
     starts_clause,
     tokens,
 )
-from services.privacy.detect_span import Span
+from services.privacy.detect_span import BLANK, THAI_CHAR, Span
 from services.privacy.detect_surnames import NOT_NICKNAMES
 
-_TH = "[\u0e01-\u0e4e]"
-_SP = "[ \t]"
+_TH, _SP = THAI_CHAR, BLANK
 
 
 # A foreigner named after who they are and their nationality: "ลูกค้าชาวญี่ปุ่น

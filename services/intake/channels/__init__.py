@@ -4,7 +4,7 @@
 its routers, starts its background loops and ensures its indexes; it knows no
 channel by anything else. A channel's routers are module-level: what they
 need is the channel's ``parts``, which ``app.py`` sets on the app as
-``app.state.channels[name]`` and the routes read through ``parts_of``, so no
+``app.state.channels[name]`` and the routes read through ``parts_reader``, so no
 channel reads another's. A package's other modules are that channel's own
 (parsers, listeners); what several channels use stays at the top of intake.
 """
@@ -55,9 +55,16 @@ class Channel(Protocol):
 OpenChannel = Callable[[Runtime, IntakeSettings], Channel]
 
 
-def parts_of(request: Request, name: ChannelName) -> object:
-    """Return the parts channel ``name`` set on the app the request came to."""
-    return request.app.state.channels[name]
+def parts_reader(name: ChannelName) -> Callable[[Request], Any]:
+    """Return the dependency that reads channel ``name``'s parts off the app a request came to.
+
+    A route declares ``Parts = Annotated[XParts, Depends(parts_reader("x"))]``.
+    """
+
+    def read(request: Request) -> Any:
+        return request.app.state.channels[name]
+
+    return read
 
 
 class RoutesOnly:

@@ -8,7 +8,7 @@ import secrets
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, cast
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Request, Security
 from fastapi.security import HTTPBearer
@@ -26,7 +26,7 @@ from pydantic import (
 )
 
 from services.intake.accept import accept_once
-from services.intake.channels import parts_of
+from services.intake.channels import parts_reader
 from services.intake.limits import ChannelLimits, channel_limits, read_body
 from services.intake.openapi import Accepted, body, inline_schema, refusals
 from shared.errors import Invalid, PayloadTooLarge, Unauthorized
@@ -199,12 +199,7 @@ class AppParts:
         return cls(runtime=runtime, limits=channel_limits(runtime.settings, "app"))
 
 
-def app_parts(request: Request) -> AppParts:
-    """Return the app channel's parts, set on the app by intake's ``app.py``."""
-    return cast(AppParts, parts_of(request, "app"))
-
-
-Parts = Annotated[AppParts, Depends(app_parts)]
+Parts = Annotated[AppParts, Depends(parts_reader("app"))]
 
 router = APIRouter(tags=["app"])
 

@@ -6,7 +6,7 @@ import asyncio
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any, cast
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request, Security
 from fastapi.security import APIKeyHeader
@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 
 from services.intake.accept import accept_once
-from services.intake.channels import parts_of
+from services.intake.channels import parts_reader
 from services.intake.channels.fax.ocr import (
     MAX_FAX_BYTES,
     FaxMeta,
@@ -129,12 +129,7 @@ class FaxParts:
         return cls(runtime=runtime, limiter=RateLimiter(FAX_LIMIT))
 
 
-def fax_parts(request: Request) -> FaxParts:
-    """Return the fax channel's parts, set on the app by intake's ``app.py``."""
-    return cast(FaxParts, parts_of(request, "fax"))
-
-
-Parts = Annotated[FaxParts, Depends(fax_parts)]
+Parts = Annotated[FaxParts, Depends(parts_reader("fax"))]
 
 router = APIRouter(tags=["fax"])
 

@@ -16,14 +16,14 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any, cast
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request, Security
 from fastapi.security import APIKeyHeader
 from pydantic import BaseModel
 
 from services.intake.accept import Acceptance, accept_all
-from services.intake.channels import parts_of
+from services.intake.channels import parts_reader
 from services.intake.channels.line.events import (
     LineEvent,
     parse_webhook,
@@ -253,12 +253,7 @@ class LineParts:
         )
 
 
-def line_parts(request: Request) -> LineParts:
-    """Return the LINE channel's parts, set on the app by intake's ``app.py``."""
-    return cast(LineParts, parts_of(request, "line"))
-
-
-Parts = Annotated[LineParts, Depends(line_parts)]
+Parts = Annotated[LineParts, Depends(parts_reader("line"))]
 
 router = APIRouter(tags=["line"])
 

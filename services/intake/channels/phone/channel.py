@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any, cast
+from typing import Annotated, Any
 
 import bson
 from bson.errors import InvalidDocument
@@ -28,7 +28,7 @@ from pydantic import BaseModel
 from pydantic_core import from_json
 
 from services.intake.accept import accept_once
-from services.intake.channels import parts_of
+from services.intake.channels import parts_reader
 from services.intake.channels.phone import store as phone_store
 from services.intake.channels.phone.events import (
     CallRecord,
@@ -301,12 +301,7 @@ class PhoneParts:
         return cls(runtime=runtime, limits=channel_limits(runtime.settings, "pbx"))
 
 
-def phone_parts(request: Request) -> PhoneParts:
-    """Return the phone channel's parts, set on the app by intake's ``app.py``."""
-    return cast(PhoneParts, parts_of(request, "phone"))
-
-
-Parts = Annotated[PhoneParts, Depends(phone_parts)]
+Parts = Annotated[PhoneParts, Depends(parts_reader("phone"))]
 
 router = APIRouter(tags=["phone"])
 

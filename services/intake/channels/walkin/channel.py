@@ -6,12 +6,12 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, cast
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 
 from services.intake.accept import accept_once
-from services.intake.channels import parts_of
+from services.intake.channels import parts_reader
 from services.intake.limits import read_body
 from services.intake.openapi import Accepted, body, inline_schema, refusals
 from services.intake.payloads import parse_payload
@@ -100,12 +100,7 @@ class WalkInParts:
     runtime: Runtime
 
 
-def walk_in_parts(request: Request) -> WalkInParts:
-    """Return the walk-in channel's parts, set on the app by intake's ``app.py``."""
-    return cast(WalkInParts, parts_of(request, "walk_in"))
-
-
-Parts = Annotated[WalkInParts, Depends(walk_in_parts)]
+Parts = Annotated[WalkInParts, Depends(parts_reader("walk_in"))]
 
 router = APIRouter(prefix="/internal/v1", tags=["walk-in"])
 
