@@ -296,6 +296,16 @@ async def test_late_edits_show_in_the_next_report_and_in_the_snapshot_difference
     assert again["snapshot"]["frozen_at"] == first["snapshot"]["frozen_at"]
 
 
+async def test_one_settle_clears_a_backlog_of_marks_larger_than_one_write(
+    store: Store, generated: list[Case]
+) -> None:
+    assert len(generated) > report_store.CLEAR_CHUNK  # so the marks take several writes
+    days = await report_rollups.settle(store)
+
+    assert await store[CASES].count_documents({PENDING: {"$exists": True}}) == 0
+    assert days == {day_key(c.org, day_of(c.created_at)) for c in generated}
+
+
 async def test_background_builder_settles_marks_and_leaves_days_clean(
     store: Store, generated: list[Case]
 ) -> None:
