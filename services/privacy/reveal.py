@@ -13,8 +13,9 @@ from typing import Any, Literal
 
 from services.privacy.consent import visible_identity
 from services.privacy.consent_book import ConsentBook
+from services.privacy.reply_targets import ReplyTargets
 from services.privacy.store.audit import append_audit
-from services.privacy.store.contacts import by_reply_handle, contact_doc, contacts_by_id
+from services.privacy.store.contacts import contact_doc, contacts_by_id
 from services.privacy.vault import KeyDestroyed
 from services.privacy.vaulting import SubjectVault
 from shared.clock import Clock
@@ -35,6 +36,7 @@ class Revealer:
         self._vault = vault
         self._consents = consents
         self._clock = clock
+        self._reply_targets = ReplyTargets(store, vault=vault, clock=clock)
 
     async def case_view(
         self,
@@ -109,26 +111,8 @@ class Revealer:
         self, handle: str, *, case_id: str | None, actor: str, role: str
     ) -> dict[str, Any]:
         """Return where to answer the customer; an erased customer is not found."""
-        doc = await by_reply_handle(self._store, handle)
-        if doc is None:
-            raise NotFound("unknown reply handle")
-        try:
-            clear = await self._vault.open_contact(doc)
-        except KeyDestroyed as exc:
-            raise NotFound("the customer's data was erased") from exc
-        await self._audit(
-            doc["subject_ref"],
-            case_id=case_id,
-            purpose="notify_customer",
-            reason="address to tell the customer about their case",
-            actor=actor,
-            role=role,
-        )
-        return {
-            "subject_ref": doc["subject_ref"],
-            **clear["reply"],
-            "name": (clear["identity"] or {}).get("name"),
-        }
+        # Concurrent look-ups share one read and one audit write (reply_targets.py).
+        return await self._reply_targets.resolve(handle, case_id=case_id, actor=actor, role=role)
 
     async def _views(
         self,

@@ -10,18 +10,22 @@ strips the sealed part of its contacts, so nothing of it can be recovered.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from services.privacy.store.contacts import strip_contacts, strip_subject_contacts
 from services.privacy.store.subjects import (
+    delete_subjects,
     drop_indexes,
     erase_subject,
     insert_subject,
+    insert_subjects,
     living,
+    set_identities,
     set_identity,
     subject_doc,
+    subject_docs,
 )
 from services.privacy.vault import (
     KeyDestroyed,
@@ -35,6 +39,8 @@ from shared.ids import new_id
 from shared.store import Store
 
 Clear = dict[str, Any]
+# A customer drafted by ``SubjectVault.draft``: ref, wrapped key, clear key, identity.
+Drafted = tuple[str, dict[str, Any], bytes, Mapping[str, str | None]]
 
 
 class SubjectVault:
@@ -65,6 +71,55 @@ class SubjectVault:
             self._store, subject_ref, data_key=wrapped.model_dump(), identity=sealed, at=at
         )
         return subject_ref, key, merged
+
+    def draft(self) -> tuple[str, dict[str, Any], bytes]:
+        """Return a new customer's ref and data key, wrapped and clear; write nothing."""
+        wrapped = self._ring.new_data_key()
+        return f"sub_{new_id()}", wrapped.model_dump(), self._ring.unwrap(wrapped)
+
+    async def create(self, drafts: Sequence[Drafted], *, at: datetime) -> None:
+        """Create drafted customers (ref, wrapped key, clear key, identity) in one write."""
+        await insert_subjects(
+            self._store,
+            [
+                {
+                    "_id": ref,
+                    "data_key": wrapped,
+                    "identity": encrypt_identity(identity, key, aad=ref.encode()),
+                    "created_at": at,
+                    "updated_at": at,
+                }
+                for ref, wrapped, key, identity in drafts
+            ],
+        )
+
+    async def discard(self, subject_refs: Sequence[str]) -> None:
+        """Delete customers drafted for nothing (another writer recognised them first)."""
+        await delete_subjects(self._store, subject_refs)
+
+    async def subjects(self, subject_refs: set[str]) -> dict[str, dict[str, Any]]:
+        """Return the subject documents of ``subject_refs`` there are (erased ones too), by id."""
+        return await subject_docs(self._store, subject_refs)
+
+    def opened(self, doc: Mapping[str, Any]) -> tuple[dict[str, str | None], bytes]:
+        """Return a subject document's clear identity and data key; raise ``KeyDestroyed``."""
+        key = self._unwrap(doc)
+        if not doc.get("identity"):
+            return {}, key
+        return decrypt_identity(doc["identity"], key, aad=str(doc["_id"]).encode()), key
+
+    async def store_identities(
+        self, identities: Mapping[str, tuple[Mapping[str, str | None], bytes]], *, at: datetime
+    ) -> None:
+        """Replace the identities (clear, with their keys) of customers not erased, in one write."""
+        await set_identities(
+            self._store,
+            {
+                ref: encrypt_identity(identity, key, aad=ref.encode())
+                for ref, (identity, key) in identities.items()
+            },
+            at=at,
+        )
 
     async def live(self, subject_refs: set[str]) -> set[str]:
         """Return those of ``subject_refs`` that still have their data key."""
@@ -125,8 +180,24 @@ class SubjectVault:
         """Return what was sealed with a contact; raise ``KeyDestroyed`` if it is gone."""
         if not contact.get("vault"):
             raise KeyDestroyed("the contact's clear data was purged")
+        return self._open(contact, await self.data_key(str(contact["subject_ref"])))
+
+    def open_contact_with(
+        self, contact: Mapping[str, Any], subject: Mapping[str, Any] | None
+    ) -> Clear:
+        """Return what was sealed with a contact, opened with its ``subject`` document read with it.
+
+        Raise ``KeyDestroyed`` if the clear part or the key is gone, ``NotFound``
+        if there is no such subject.
+        """
+        if not contact.get("vault"):
+            raise KeyDestroyed("the contact's clear data was purged")
+        if subject is None or subject.get("_id") != contact["subject_ref"]:
+            raise NotFound(f"no subject {contact['subject_ref']}")
+        return self._open(contact, self._unwrap(subject))
+
+    def _open(self, contact: Mapping[str, Any], key: bytes) -> Clear:
         subject_ref = str(contact["subject_ref"])
-        key = await self.data_key(subject_ref)
         flat = decrypt_identity(contact["vault"], key, aad=subject_ref.encode())
         return {k: json.loads(v) if v is not None else None for k, v in flat.items()}
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import weakref
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -54,18 +55,37 @@ async def append_audit(store: Store, *, at: datetime, **fields: Any) -> AuditEnt
     A writer that died between insert and head move leaves the head behind;
     the next writer walks forward from it and moves it on.
     """
-    # Reasons are typed by people and may quote the customer: the log keeps them masked.
-    if fields.get("reason"):
-        fields["reason"] = mask(str(fields["reason"]))
-    chain_entry(None, at=at, **fields)  # refuse an invalid entry before it is queued
+    (entry,) = await append_audits(store, [(at, fields)])
+    return entry
+
+
+async def append_audits(
+    store: Store, entries: Sequence[tuple[datetime, Mapping[str, Any]]]
+) -> list[AuditEntry]:
+    """Append ``entries`` (time and fields each) in order, together; return them once stored.
+
+    They are queued at once, so they go to the store in one write with
+    whatever else is queued (see ``append_audit``). One entry refused as
+    invalid refuses them all before any is queued.
+    """
+    items: list[_Pending] = []
+    loop = asyncio.get_running_loop()
+    for at, given in entries:
+        fields = dict(given)
+        # Reasons are typed by people and may quote the customer: the log keeps them masked.
+        if fields.get("reason"):
+            fields["reason"] = mask(str(fields["reason"]))
+        chain_entry(None, at=at, **fields)  # refuse an invalid entry before it is queued
+        items.append(_Pending(at, fields, loop.create_future()))
+    if not items:
+        return []
     chain = _CHAINS.setdefault(store, _Chain())
-    item = _Pending(at, fields, asyncio.get_running_loop().create_future())
-    chain.pending.append(item)
+    chain.pending.extend(items)
     async with chain.lock:
-        if not item.done.done():
+        if not all(item.done.done() for item in items):
             batch, chain.pending = chain.pending, []
             await _write_batch(store, chain, batch)
-    return await item.done
+    return [await item.done for item in items]
 
 
 async def _write_batch(store: Store, chain: _Chain, batch: list[_Pending]) -> None:

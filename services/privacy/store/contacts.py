@@ -8,7 +8,7 @@ from typing import Any
 
 from pymongo.errors import BulkWriteError
 
-from services.privacy.store.collections import CONFLICTS, CONTACTS
+from services.privacy.store.collections import CONFLICTS, CONTACTS, SUBJECTS
 from shared.store import Store
 
 DUPLICATE_KEY = 11000
@@ -40,9 +40,34 @@ async def contacts_by_id(store: Store, contact_ids: Sequence[str]) -> dict[str, 
     return {doc["_id"]: doc async for doc in cursor}
 
 
-async def by_reply_handle(store: Store, handle: str) -> dict[str, Any] | None:
-    """Return the contact whose reply handle is ``handle``, or None."""
-    return await store[CONTACTS].find_one({"reply_handle": handle})
+async def by_reply_handles(
+    store: Store, handles: Sequence[str]
+) -> dict[str, tuple[dict[str, Any], dict[str, Any] | None]]:
+    """Return, by reply handle, each contact with its customer's subject document (one read).
+
+    The subject is joined in the same command (``$lookup``), so the sealed
+    part and the key that opens it are read together; None if it is missing.
+    """
+    if not handles:
+        return {}
+    cursor = await store[CONTACTS].aggregate(
+        [
+            {"$match": {"reply_handle": {"$in": list(dict.fromkeys(handles))}}},
+            {
+                "$lookup": {
+                    "from": SUBJECTS,
+                    "localField": "subject_ref",
+                    "foreignField": "_id",
+                    "as": "_subject",
+                }
+            },
+        ]
+    )
+    found: dict[str, tuple[dict[str, Any], dict[str, Any] | None]] = {}
+    async for doc in cursor:
+        subjects = doc.pop("_subject", None) or [None]
+        found[str(doc["reply_handle"])] = (doc, subjects[0])
+    return found
 
 
 async def contacts_of(store: Store, subject_ref: str) -> AsyncIterator[dict[str, Any]]:

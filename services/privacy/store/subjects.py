@@ -7,15 +7,18 @@ its indexes (``services/privacy/vaulting.py`` decides when).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from pymongo.errors import DuplicateKeyError
+from pymongo import UpdateOne
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from services.privacy.identifiers import IdentifierKind
 from services.privacy.store.collections import BLIND, NAMES, SUBJECTS
 from shared.store import Store
+
+_DUPLICATE_KEY = 11000
 
 
 async def subjects_for(store: Store, indexes: list[str]) -> list[dict[str, Any]]:
@@ -51,6 +54,50 @@ async def add_indexes(
             continue
 
 
+async def add_index_entries(store: Store, entries: Sequence[Mapping[str, str]]) -> set[str]:
+    """Insert blind-index entries (``_id``, ``subject_ref``, ``kind``) in one write.
+
+    Return the indexes that already pointed somewhere (another writer got
+    there first); the others were stored.
+    """
+    if not entries:
+        return set()
+    ids = [str(entry["_id"]) for entry in entries]
+    try:
+        await store[BLIND].insert_many([dict(entry) for entry in entries], ordered=False)
+    except BulkWriteError as exc:
+        errors = exc.details.get("writeErrors", [])
+        if any(error.get("code") != _DUPLICATE_KEY for error in errors):
+            raise
+        return {ids[int(error["index"])] for error in errors}
+    return set()
+
+
+async def repoint_indexes(store: Store, indexes: Sequence[str], *, old: str, new: str) -> None:
+    """Point those of ``indexes`` that point at ``old`` at ``new`` instead."""
+    if indexes:
+        await store[BLIND].update_many(
+            {"_id": {"$in": list(indexes)}, "subject_ref": old}, {"$set": {"subject_ref": new}}
+        )
+
+
+async def add_name_indexes(store: Store, pairs: Sequence[tuple[str, str]]) -> None:
+    """Record each (name index, customer) pair in one write; pairs held already stay."""
+    docs = {
+        f"{index}:{subject_ref}": {"index": index, "subject_ref": subject_ref}
+        for index, subject_ref in pairs
+    }
+    if not docs:
+        return
+    try:
+        await store[NAMES].insert_many(
+            [{"_id": key, **doc} for key, doc in docs.items()], ordered=False
+        )
+    except BulkWriteError as exc:
+        if any(e.get("code") != _DUPLICATE_KEY for e in exc.details.get("writeErrors", [])):
+            raise
+
+
 async def identifier_kinds(store: Store, subject_ref: str) -> list[str]:
     """Return the kinds of identifier the customer is known by, sorted."""
     cursor = store[BLIND].find({"subject_ref": subject_ref}, {"kind": 1})
@@ -83,6 +130,26 @@ async def insert_subject(
     )
 
 
+async def insert_subjects(store: Store, docs: Sequence[Mapping[str, Any]]) -> None:
+    """Create customers (``_id``, ``data_key``, ``identity``, times) in one write."""
+    if docs:
+        await store[SUBJECTS].insert_many([dict(doc) for doc in docs], ordered=False)
+
+
+async def delete_subjects(store: Store, subject_refs: Sequence[str]) -> None:
+    """Delete customers created for nothing: nothing points at them."""
+    if subject_refs:
+        await store[SUBJECTS].delete_many({"_id": {"$in": list(subject_refs)}})
+
+
+async def subject_docs(store: Store, subject_refs: set[str]) -> dict[str, dict[str, Any]]:
+    """Return the subject documents of ``subject_refs`` there are (erased ones too), by id."""
+    if not subject_refs:
+        return {}
+    cursor = store[SUBJECTS].find({"_id": {"$in": sorted(subject_refs)}})
+    return {str(doc["_id"]): doc async for doc in cursor}
+
+
 async def subject_doc(store: Store, subject_ref: str) -> dict[str, Any] | None:
     """Return the customer's subject document, or None if there is none."""
     return await store[SUBJECTS].find_one({"_id": subject_ref})
@@ -110,6 +177,24 @@ async def set_identity(
     await store[SUBJECTS].update_one(
         {"_id": subject_ref, "data_key": {"$ne": None}},
         {"$set": {"identity": identity, "updated_at": at}},
+    )
+
+
+async def set_identities(
+    store: Store, identities: Mapping[str, dict[str, Any]], *, at: datetime
+) -> None:
+    """Replace the sealed identities of customers who still have their data key (one write)."""
+    if not identities:
+        return
+    await store[SUBJECTS].bulk_write(
+        [
+            UpdateOne(
+                {"_id": subject_ref, "data_key": {"$ne": None}},
+                {"$set": {"identity": identity, "updated_at": at}},
+            )
+            for subject_ref, identity in identities.items()
+        ],
+        ordered=False,
     )
 
 
