@@ -47,7 +47,7 @@ def create_app(
     )
     token = shared.service_token.get_secret_value()
     directory = directory or OrgDirectory()
-    deliveries = MongoDeliveries(runtime.store)
+    deliveries = MongoDeliveries(runtime.store, linger=notify.notify_write_linger_s)
     templates = MongoTemplates(runtime.store)
     library = TemplateLibrary(templates=templates, clock=runtime.clock)
     reachability = Reachability(deliveries=deliveries, clock=runtime.clock)

@@ -12,11 +12,11 @@ for unit tests is ``tests/support/notify_memory.py``).
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from pymongo import ASCENDING, InsertOne, UpdateOne
-from pymongo.errors import DuplicateKeyError
 
 from services.notify.batching import WriteBatcher
 from services.notify.domain import Intent
@@ -122,12 +122,21 @@ def rate_window(now: datetime, window: timedelta) -> tuple[int, datetime]:
 class MongoDeliveries:
     """``DeliveryRepository`` in MongoDB; the writes every notification makes go in bulk."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(
+        self, store: Store, *, linger: float = 0.0, spent_cache_size: int = 10_000
+    ) -> None:
         self._store = store
-        # Grouped with their neighbours into bulk writes: a record, a rate
-        # slot and an outcome per notification.
-        self._deliveries = WriteBatcher(store[DELIVERIES])
-        self._rates = WriteBatcher(store[RATES])
+        # Grouped with their neighbours into bulk writes, each batch waiting
+        # ``linger`` for more: per notification a record, an outcome and the
+        # mark that agents were told, a rate slot, a reply token.
+        self._deliveries = WriteBatcher(store[DELIVERIES], linger=linger)
+        self._rates = WriteBatcher(store[RATES], linger=linger)
+        self._reply_tokens = WriteBatcher(store[REPLY_TOKENS], linger=linger)
+        # Reply handles whose token this process has claimed, or seen taken:
+        # a spent token stays spent, so asking the store again is a round trip
+        # that can only answer no (a contact's later notifications all push).
+        self._spent: OrderedDict[str, None] = OrderedDict()
+        self._spent_cache_size = spent_cache_size
 
     async def record_intent(
         self, intent: Intent, *, at: datetime, owner: str, lease: timedelta
@@ -198,16 +207,25 @@ class MongoDeliveries:
 
     async def release(self, docs: list[Document], *, now: datetime) -> None:
         """Give leased deliveries back at once (on shutdown) so another replica takes them."""
-        for doc in docs:
-            await self._store[DELIVERIES].update_one(
-                {"_id": doc["_id"], "lease_owner": doc["lease_owner"]},
-                {"$set": {"lease_until": now, "next_attempt_at": now, "lease_owner": None}},
-            )
+        # Outcomes and marks still waiting for company are written first: an
+        # attempt that got this far must not be made again.
+        for batcher in (self._deliveries, self._rates, self._reply_tokens):
+            await batcher.drain()
+        if not docs:
+            return
+        back = {"$set": {"lease_until": now, "next_attempt_at": now, "lease_owner": None}}
+        await self._store[DELIVERIES].bulk_write(
+            [
+                UpdateOne({"_id": doc["_id"], "lease_owner": doc["lease_owner"]}, back)
+                for doc in docs
+            ],
+            ordered=False,
+        )
 
     async def announced(self, delivery_id: str) -> None:
         """Mark a delivery's message to agents as published."""
-        await self._store[DELIVERIES].update_one(
-            {"_id": delivery_id}, {"$unset": {"announce_pending": ""}}
+        await self._deliveries.write(
+            UpdateOne({"_id": delivery_id}, {"$unset": {"announce_pending": ""}})
         )
 
     async def unannounced(self, *, settled_before: datetime, limit: int = 100) -> list[Document]:
@@ -225,11 +243,20 @@ class MongoDeliveries:
 
     async def claim_reply_token(self, reply_handle: str, *, at: datetime) -> bool:
         """Return True for the first caller only: a LINE reply token works once."""
-        try:
-            await self._store[REPLY_TOKENS].insert_one({"_id": reply_handle, "at": at})
-        except DuplicateKeyError:
+        if reply_handle in self._spent:
             return False
-        return True
+        # Marked before the write, so a second notification of the contact
+        # does not ask while the first one's claim is on its way.
+        self._spent[reply_handle] = None
+        while len(self._spent) > self._spent_cache_size:
+            self._spent.popitem(last=False)  # the oldest is asked of the store again
+        try:
+            # The id is the handle: a duplicate means another caller took it.
+            return await self._reply_tokens.write(InsertOne({"_id": reply_handle, "at": at}))
+        except BaseException:
+            # Not known to be taken: a later attempt asks the store again.
+            self._spent.pop(reply_handle, None)
+            raise
 
     async def set_reachable(
         self, subject_ref: str, *, channel: str, reachable: bool, reason: str, at: datetime
