@@ -36,6 +36,11 @@ from shared.store import Document
 log = logging.getLogger(__name__)
 
 _ANNOUNCE_GRACE = timedelta(seconds=10)
+# While the store has nothing due, each look finding nothing doubles the wait
+# before the next, up to this many poll intervals: what comes due is mostly
+# known here (this worker's own retries), the rest is a dead replica's work.
+_IDLE_BACKOFF = 8
+_SWEEP_PAGE = 100
 
 
 class Publisher(Protocol):
@@ -75,7 +80,10 @@ class DeliveryWorker:
         self._wake = asyncio.Event()
         self._in_flight: set[asyncio.Task[None]] = set()
         self._maintained_at: datetime | None = None
-        self._claimed_at: datetime | None = None
+        self._swept_at: datetime | None = None
+        self._claim_at: datetime | None = None  # when to look in the store for due work next
+        self._soonest: datetime | None = None  # the earliest due time this worker wrote
+        self._idle_polls = 1  # poll intervals to the next look while nothing is due
 
     async def enqueue(self, intent: Intent) -> bool:
         """Record ``intent`` leased to this worker and queue it; False if recorded before."""
@@ -126,18 +134,25 @@ class DeliveryWorker:
         self._maintained_at = now
         await self._library.refresh_if_stale()
         await self._reachability.sync()
+        if self._swept_at is not None and now - self._swept_at < _ANNOUNCE_GRACE:
+            return
+        self._swept_at = now
         # Only what the worker that settled it had time to publish itself: the
-        # sweep is for a process that died in between.
+        # sweep is for a process that died in between, or a publish that
+        # failed, so once per grace period is soon enough.
         settled_before = now - _ANNOUNCE_GRACE
-        for doc in await self._deliveries.unannounced(settled_before=settled_before):
-            await self._publish(doc["_id"], doc["announce"])
+        found = await self._deliveries.unannounced(settled_before=settled_before, limit=_SWEEP_PAGE)
+        if len(found) == _SWEEP_PAGE:
+            self._swept_at = None  # more left: the next round goes on at once
+        await asyncio.gather(*(self._publish(doc["_id"], doc["announce"]) for doc in found))
 
     async def _drain(self) -> None:
         settings = self._settings
-        now = self._clock.now()
-        # Retries and deliveries orphaned by a dead replica are looked for once
-        # per poll interval, and again at once while they come in full batches.
-        claim = self._due(self._claimed_at, now)
+        # Retries and deliveries orphaned by a dead replica are looked for when
+        # a retry this worker wrote comes due, and otherwise once per poll
+        # interval, backing off while nothing is found; again at once while
+        # they come in full batches.
+        claim = self._claim_due_now(self._clock.now())
         while True:
             room = settings.notify_concurrency - len(self._in_flight)
             if room <= 0:
@@ -146,10 +161,9 @@ class DeliveryWorker:
             docs: list[Document] = []
             if claim:
                 limit = min(settings.notify_batch_size, room)
-                self._claimed_at = self._clock.now()
-                docs = await self._deliveries.claim_due(
-                    now=self._claimed_at, lease=self._lease, limit=limit
-                )
+                now = self._clock.now()
+                docs = await self._deliveries.claim_due(now=now, lease=self._lease, limit=limit)
+                self._claimed(len(docs), now)
                 claim = len(docs) == limit
             docs += self._take_local(room - len(docs))
             if not docs:
@@ -158,6 +172,24 @@ class DeliveryWorker:
                 task = asyncio.create_task(self._work(doc))
                 self._in_flight.add(task)
                 task.add_done_callback(self._in_flight.discard)
+
+    def _claim_due_now(self, now: datetime) -> bool:
+        if self._claim_at is None or now >= self._claim_at:
+            return True
+        return self._soonest is not None and now >= self._soonest
+
+    def _claimed(self, found: int, now: datetime) -> None:
+        """Set when to look again after a claim at ``now`` that found ``found`` deliveries."""
+        self._idle_polls = 1 if found else min(2 * self._idle_polls, _IDLE_BACKOFF)
+        wait = self._settings.notify_poll_interval_s * self._idle_polls
+        self._claim_at = now + timedelta(seconds=wait)
+        if self._soonest is not None and self._soonest <= now:
+            self._soonest = None  # the claim took what was due by now
+
+    def _comes_due(self, at: datetime) -> None:
+        """Note that a delivery comes due in the store at ``at``: look for it then."""
+        if self._soonest is None or at < self._soonest:
+            self._soonest = at
 
     def _take_local(self, count: int) -> list[Document]:
         # A delivery whose lease is nearly over is left for the store's claim:
@@ -168,6 +200,8 @@ class DeliveryWorker:
             doc = self._local.popleft()
             if doc["lease_until"] > cutoff:
                 taken.append(doc)
+            else:
+                self._comes_due(doc["lease_until"])
         return taken
 
     def _due(self, last: datetime | None, now: datetime) -> bool:
@@ -190,6 +224,7 @@ class DeliveryWorker:
         except Exception:
             # The lease runs out and the delivery is attempted again.
             log.exception("delivery outcome not recorded", extra=_ids(doc, intent))
+            self._comes_due(doc["lease_until"])
 
     async def _record(self, doc: Document, intent: Intent, outcome: Outcome) -> None:
         now = self._clock.now()
@@ -234,7 +269,10 @@ class DeliveryWorker:
             attempt=attempt,
             announce=announce.model_dump(mode="json") if announce else None,
         )
-        if verdict not in ("retry", "deferred"):
+        if verdict in ("retry", "deferred"):
+            if (again := fields.get("next_attempt_at")) is not None:
+                self._comes_due(again)
+        else:
             self._attempter.forget(doc["_id"])
         extra = {**_ids(doc, intent), "channel": outcome.channel, "outcome": verdict}
         log.info("notification %s", verdict, extra=extra)
