@@ -20,6 +20,7 @@ from services.privacy.consent import captured
 from services.privacy.detect import Span
 from services.privacy.identifiers import NORMALISERS, BlindIndexer, IdentifierKind
 from services.privacy.masking import mask_text
+from services.privacy.recognition import STRENGTH, Recognition
 from services.privacy.redaction import (
     REPLY_META_PREFIX,
     nfc,
@@ -29,7 +30,6 @@ from services.privacy.redaction import (
     scan,
 )
 from services.privacy.store.contacts import contacts_by_id, insert_contacts, record_conflict
-from services.privacy.store.subjects import add_indexes, add_name_index, subjects_for
 from services.privacy.vault import KeyRing, derive_key
 from services.privacy.vaulting import SubjectVault
 from shared.bus.base import transient
@@ -42,14 +42,6 @@ from shared.thai_ids import normalise_national_id
 
 log = logging.getLogger(__name__)
 
-# Which identifier decides when several customers match: the most specific first.
-_STRENGTH: tuple[IdentifierKind, ...] = (
-    "national_id",
-    "phone",
-    "email",
-    "line_user_id",
-    "app_user_id",
-)
 # What a customer may state about themselves in free text and be recognised by.
 _STATED: tuple[IdentifierKind, ...] = ("national_id", "phone", "email")
 
@@ -84,8 +76,8 @@ class Resolution:
     subject_ref: str
     flags: tuple[str, ...]
     names: tuple[str, ...]
-    # The customer's clear data key, when resolving read it already.
-    data_key: bytes | None = None
+    # The customer's clear data key, which seals the contact's clear part.
+    data_key: bytes
 
 
 class Screener:
@@ -109,59 +101,76 @@ class Screener:
         """Vault and mask each of ``contacts`` in order; idempotent per contact id.
 
         One read finds those screened before and one write stores the rest;
-        customers are resolved one contact after the other, so two contacts
-        of one customer find the same one. A contact that fails gives its
-        exception in its place; a failing read or write fails them all.
+        the customers of the batch are recognised with a few reads and writes
+        for all of them (``recognition.py``), one contact after the other, so
+        two contacts of one customer find the same one. A contact that fails
+        gives its exception in its place; a failing read or write fails them all.
         """
         done = await contacts_by_id(self._store, [c.id for c in contacts])
-        prepared: dict[str, tuple[ContactScreened, dict[str, Any]]] = {}
-        failed: dict[int, Exception] = {}
-        for index, contact in enumerate(contacts):
-            if contact.id in done or contact.id in prepared:
+        read: dict[str, _Read] = {}
+        failed: dict[str, Exception] = {}
+        for contact in contacts:
+            if contact.id in done or contact.id in read or contact.id in failed:
                 continue
             try:
-                prepared[contact.id] = await self._prepare(contact, at=at)
+                read[contact.id] = _read(contact, self._indexer)
+            except Exception as exc:
+                failed[contact.id] = exc
+        recognition = Recognition(self._store, vault=self._vault)
+        await recognition.load({ix for r in read.values() for ix in r.indexes()})
+        resolved: dict[str, Resolution] = {}
+        for contact_id, seen in read.items():
+            try:
+                resolved[contact_id] = await self._resolve(seen, recognition, at=at)
             except Exception as exc:
                 if transient(exc):
                     raise
-                failed[index] = exc
+                failed[contact_id] = exc
+        replaced = await recognition.save(at=at)
+        prepared: dict[str, tuple[ContactScreened, dict[str, Any]]] = {}
+        for contact_id, resolution in resolved.items():
+            seen = read[contact_id]
+            winner = replaced.get(resolution.subject_ref)
+            if winner is not None:  # another replica recognised the customer first
+                names = _names(seen.contact, winner.identity)
+                resolution = Resolution(winner.ref, resolution.flags, names, winner.key)
+            try:
+                prepared[contact_id] = self._prepare(seen, resolution)
+            except Exception as exc:
+                failed[contact_id] = exc
         stored = await insert_contacts(self._store, [doc for _, doc in prepared.values()])
         # Screened meanwhile by another delivery of the same contact: its copy stands.
         lost = [contact_id for contact_id in prepared if contact_id not in stored]
         if lost:
             done.update(await contacts_by_id(self._store, lost))
         results: list[ContactScreened | Exception] = []
-        for index, contact in enumerate(contacts):
-            if index in failed:
-                results.append(failed[index])
-            elif contact.id in done:
+        for contact in contacts:
+            if contact.id in done:
                 results.append(ContactScreened.model_validate(done[contact.id]["screened"]))
+            elif contact.id in failed:
+                results.append(failed[contact.id])
             elif contact.id in stored:
                 results.append(prepared[contact.id][0])
             else:
                 results.append(RuntimeError(f"contact {contact.id} was neither stored nor found"))
         return results
 
-    async def _prepare(
-        self, contact: Contact, *, at: datetime
+    def _prepare(
+        self, seen: _Read, resolution: Resolution
     ) -> tuple[ContactScreened, dict[str, Any]]:
-        """Resolve the customer, mask the text and seal the clear part; return what to store."""
-        text = nfc(contact.text)
-        given_names = (contact.customer.name,) if contact.customer.name else ()
-        spans = scan(text, given_names)
-        resolution = await self._resolve(contact, stated_identifiers(text, spans), at=at)
-        if resolution.names != given_names:
-            spans = scan(text, resolution.names)  # a name known from earlier contacts
+        """Mask the text and seal the clear part for the resolved customer; return what to store."""
+        contact, spans = seen.contact, seen.spans
+        if resolution.names != seen.given_names:
+            spans = scan(seen.text, resolution.names)  # a name known from earlier contacts
         consent, source = captured(contact)
         reply_handle = f"rh_{new_id()}"
         screened = _screened(
             contact,
-            masked_text=mask_text(text, spans),
+            masked_text=mask_text(seen.text, spans),
             resolution=resolution,
             consent=consent,
             reply_handle=reply_handle,
         )
-        data_key = resolution.data_key or await self._vault.data_key(resolution.subject_ref)
         clear = {
             "text": contact.text,
             "subject": contact.subject,
@@ -178,26 +187,22 @@ class Screener:
             "consent_source": source,
             "case_id": None,
             "reply_handle": reply_handle,
-            "vault": self._vault.seal(clear, data_key, subject_ref=resolution.subject_ref),
+            "vault": self._vault.seal(
+                clear, resolution.data_key, subject_ref=resolution.subject_ref
+            ),
             "screened": screened.model_dump(mode="json"),
         }
         return screened, doc
 
-    async def _resolve(
-        self, contact: Contact, stated: Mapping[IdentifierKind, str], *, at: datetime
-    ) -> Resolution:
-        explicit = self._indexer.indexes(contact.customer)
-        stated_ix = {
-            kind: self._indexer.index(kind, value)
-            for kind, value in stated.items()
-            if kind not in explicit
-        }
-        explicit_hits = await self._hits(explicit)
-        stated_hits = await self._hits(stated_ix)
+    async def _resolve(self, seen: _Read, recognition: Recognition, *, at: datetime) -> Resolution:
+        contact, stated, explicit = seen.contact, seen.stated, seen.explicit
+        stated_ix = dict(seen.stated_ix)
+        explicit_hits = recognition.hits(explicit)
+        stated_hits = recognition.hits(stated_ix)
         flags: list[str] = []
         subject_ref: str | None = None
         if explicit_hits:
-            subject_ref = next(explicit_hits[k] for k in _STRENGTH if k in explicit_hits)
+            subject_ref = next(explicit_hits[k] for k in STRENGTH if k in explicit_hits)
         elif len(set(stated_hits.values())) == 1:
             subject_ref = next(iter(stated_hits.values()))
             flags.append("matched_on_stated_identifier")
@@ -209,35 +214,24 @@ class Screener:
             flags.append("identity_conflict")
             await self._record_conflict(contact, refs, {**explicit_hits, **stated_hits}, at=at)
             if subject_ref is not None:
-                held = await self._vault.identity(subject_ref)
-                return Resolution(subject_ref, tuple(flags), _names(contact, held))
+                held = recognition.customer(subject_ref)
+                return Resolution(
+                    subject_ref, tuple(flags), _names(contact, held.identity), held.key
+                )
             stated_ix = {}
         fallback = {str(kind): value for kind, value in stated.items() if kind in stated_ix}
-        key: bytes | None = None
         if subject_ref is None:
             # A new customer is written once, with what this contact gave.
-            subject_ref, key, held = await self._vault.new_subject(
-                at, given=given, fallback=fallback
-            )
-        await add_indexes(self._store, subject_ref, {**stated_ix, **explicit})
+            customer = recognition.new(given, fallback)
+        else:
+            customer = recognition.customer(subject_ref)
+            customer.merge(given, fallback)
+        recognition.point({**stated_ix, **explicit}, customer.ref)
         name_index = self._indexer.name_index(contact.customer.name)
         if name_index:
-            await add_name_index(self._store, subject_ref, name_index)
-        if key is None:
-            held, key = await self._vault.merge_identity(
-                subject_ref, given, fallback=fallback, at=at
-            )
-        return Resolution(subject_ref, tuple(flags), _names(contact, held), key)
-
-    async def _hits(self, indexes: Mapping[IdentifierKind, str]) -> dict[IdentifierKind, str]:
-        """Return, per kind, the living customer an index of that kind points at."""
-        entries = await subjects_for(self._store, list(indexes.values()))
-        kind_of = {value: kind for kind, value in indexes.items()}
-        pointed = {kind_of[e["_id"]]: str(e["subject_ref"]) for e in entries}
-        # An erased customer's indexes are deleted; checking the key as well
-        # covers an erasure that happens while this contact is screened.
-        alive = await self._vault.live(set(pointed.values()))
-        return {kind: ref for kind, ref in pointed.items() if ref in alive}
+            recognition.name(name_index, customer.ref)
+        names = _names(contact, customer.identity)
+        return Resolution(customer.ref, tuple(flags), names, customer.key)
 
     async def _record_conflict(
         self,
@@ -256,6 +250,35 @@ class Screener:
             channel=contact.channel,
             at=at,
         )
+
+
+@dataclass(frozen=True)
+class _Read:
+    """What screening reads off a contact before its customer is known."""
+
+    contact: Contact
+    text: str
+    given_names: tuple[str, ...]
+    spans: Sequence[Span]
+    stated: Mapping[IdentifierKind, str]
+    explicit: Mapping[IdentifierKind, str]
+    stated_ix: Mapping[IdentifierKind, str]
+
+    def indexes(self) -> set[str]:
+        """Return every blind index the contact may be recognised by."""
+        return {*self.explicit.values(), *self.stated_ix.values()}
+
+
+def _read(contact: Contact, indexer: BlindIndexer) -> _Read:
+    text = nfc(contact.text)
+    given_names = (contact.customer.name,) if contact.customer.name else ()
+    spans = scan(text, given_names)
+    stated = stated_identifiers(text, spans)
+    explicit = indexer.indexes(contact.customer)
+    stated_ix = {
+        kind: indexer.index(kind, value) for kind, value in stated.items() if kind not in explicit
+    }
+    return _Read(contact, text, given_names, spans, stated, explicit, stated_ix)
 
 
 def _screened(
