@@ -62,15 +62,15 @@ def connect(url: str, database: str, *, timeout_ms: int = 5000) -> Store:
     return Store(client, database)
 
 
-async def increment(store: Store, collection: str, counter_id: str) -> int:
-    """Add one to the counter ``counter_id`` (created at 0 if missing) and return its value."""
+async def increment(store: Store, collection: str, counter_id: str, *, by: int = 1) -> int:
+    """Add ``by`` to the counter ``counter_id`` (created at 0 if missing) and return its value."""
     # The counter is created apart from the increment: callers race for a new
     # counter, and an upserting increment that loses that race may come back
     # with no document although it counted (seen on the embedded store),
     # which would lose a number or, retried, skip one.
     for _ in range(2):
         doc = await store[collection].find_one_and_update(
-            {"_id": counter_id}, {"$inc": {"value": 1}}, return_document=ReturnDocument.AFTER
+            {"_id": counter_id}, {"$inc": {"value": by}}, return_document=ReturnDocument.AFTER
         )
         if doc is not None:
             return int(doc["value"])

@@ -22,8 +22,9 @@ asked.
 
 from __future__ import annotations
 
+import contextlib
 import copy
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -142,6 +143,11 @@ class MemoryCases:
             if moving is not None and moving["contact_id"] == contact_id:
                 return self._load(doc)
         return None
+
+    @contextlib.asynccontextmanager
+    async def batched_writes(self) -> AsyncIterator[None]:
+        """Nothing to group in memory: every write is made at once."""
+        yield
 
     async def next_serial(self, year: int) -> int:
         """Return the next case serial of ``year``, counting from 1."""

@@ -30,20 +30,36 @@ from shared.store import Store
 log = logging.getLogger(__name__)
 # Cases handed out per fill; the rest wait for the next freed seat.
 FILL_BATCH = 50
+# Round-robin tickets a replica takes from the unit's counter at a time: one
+# write per this many assignments. Replicas interleave by blocks, and a block
+# a replica dies holding only skips some turns of the rotation.
+TICKET_BLOCK = 16
 # Who is offline per unit, read once while a batch of contacts is routed.
 _offline_seen: contextvars.ContextVar[dict[str, set[str]] | None] = contextvars.ContextVar(
     "offline_seen", default=None
+)
+# Members' loads per unit, read once while a batch is routed and counted on as
+# the batch hands out cases.
+_loads_seen: contextvars.ContextVar[dict[str, dict[str, int]] | None] = contextvars.ContextVar(
+    "loads_seen", default=None
 )
 
 
 @contextlib.contextmanager
 def read_once() -> Iterator[None]:
-    """Read each unit's offline members once inside the block (a batch of new cases)."""
-    token = _offline_seen.set({})
+    """Read each unit's offline members and loads once inside the block (a batch of new cases).
+
+    Inside the block a member's load goes up by one for each case ``choose``
+    gives them; a case whose write then fails leaves that member counted one
+    too high until the block ends, which only holds them back.
+    """
+    offline_token = _offline_seen.set({})
+    loads_token = _loads_seen.set({})
     try:
         yield
     finally:
-        _offline_seen.reset(token)
+        _loads_seen.reset(loads_token)
+        _offline_seen.reset(offline_token)
 
 
 class Dispatcher:
@@ -56,6 +72,7 @@ class Dispatcher:
         self._org = org
         self._cases = cases
         self._queues = queues
+        self._tickets: dict[str, Iterator[int]] = {}
 
     def unit(self, unit_id: str) -> Unit:
         """Return the unit with the members in force, or raise ``NotFound``."""
@@ -69,11 +86,24 @@ class Dispatcher:
         unit = unit_in_force(self._org, unit_id)
         if unit is None or unit.assignment == "pull" or not unit.members:
             return None
-        users = [member.user for member in unit.members]
-        loads = await self._queues.member_loads(unit.id, users)
+        loads = await self._loads(unit)
         offline = await self.offline(unit.id)
         ticket = await self._ticket(unit.id) if unit.assignment == "round_robin" else 0
-        return assignment.pick_member(unit, loads=loads, offline=offline, ticket=ticket)
+        user = assignment.pick_member(unit, loads=loads, offline=offline, ticket=ticket)
+        if user is not None:
+            loads[user] = loads.get(user, 0) + 1
+        return user
+
+    async def _loads(self, unit: Unit) -> dict[str, int]:
+        """Return the members' loads (read once per ``read_once``, counted on inside it)."""
+        seen = _loads_seen.get()
+        if seen is not None and unit.id in seen:
+            return seen[unit.id]
+        users = [member.user for member in unit.members]
+        loads = await self._queues.member_loads(unit.id, users)
+        if seen is not None:
+            seen[unit.id] = loads
+        return loads
 
     async def fill(self, unit_id: str | None, *, at: datetime) -> int:
         """Hand the unit's waiting cases, oldest first, to members with room; return how many."""
@@ -160,4 +190,13 @@ class Dispatcher:
         return False
 
     async def _ticket(self, unit_id: str) -> int:
-        return await assignment_store.next_ticket(self._store, unit_id=unit_id)
+        """Return the unit's next round-robin ticket from this replica's block."""
+        block = self._tickets.get(unit_id)
+        ticket = next(block, None) if block is not None else None
+        if ticket is None:
+            taken = await assignment_store.take_tickets(
+                self._store, unit_id=unit_id, count=TICKET_BLOCK
+            )
+            block = self._tickets[unit_id] = iter(taken)
+            ticket = next(block)
+        return ticket

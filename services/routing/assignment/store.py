@@ -68,6 +68,7 @@ async def offline_members(store: Store, *, unit_id: str) -> set[str]:
     return {doc["user"] async for doc in cursor}
 
 
-async def next_ticket(store: Store, *, unit_id: str) -> int:
-    """Return the unit's next round-robin ticket, counting from 0 (an atomic counter)."""
-    return await increment(store, COUNTERS, f"round-robin-{unit_id}") - 1
+async def take_tickets(store: Store, *, unit_id: str, count: int) -> range:
+    """Take the unit's next ``count`` round-robin tickets, counting from 0 (an atomic counter)."""
+    end = await increment(store, COUNTERS, f"round-robin-{unit_id}", by=count)
+    return range(end - count, end)

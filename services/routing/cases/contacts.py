@@ -96,14 +96,19 @@ class ContactRouter:
             except Poison as exc:
                 outcomes[index] = exc
         known = await self._read_ahead(messages)
-        with read_once():
-            for index, message in messages:
-                envelope = envelopes[index]
-                with message_scope(envelope):
-                    try:
-                        await self._route(message, envelope, known=known.pop(index, None))
-                    except Exception as exc:
-                        outcomes[index] = exc
+        # The batch's lane books are written once, then the relay publishes its events.
+        async with self._cases.batched_writes():
+            with read_once():
+                for index, message in messages:
+                    envelope = envelopes[index]
+                    with message_scope(envelope):
+                        try:
+                            await self._route(
+                                message, envelope, known=known.pop(index, None), wake=False
+                            )
+                        except Exception as exc:
+                            outcomes[index] = exc
+        self._relay.wake()
         return outcomes
 
     def _screened(self, envelope: Envelope) -> ContactScreened:
@@ -146,7 +151,12 @@ class ContactRouter:
         }
 
     async def _route(
-        self, message: ContactScreened, envelope: Envelope, *, known: _Known | None
+        self,
+        message: ContactScreened,
+        envelope: Envelope,
+        *,
+        known: _Known | None,
+        wake: bool = True,
     ) -> None:
         for attempt in range(ATTEMPTS):
             fresh = known if attempt == 0 else None  # a lost race reads everything again
@@ -162,7 +172,8 @@ class ContactRouter:
                 continue
             except DuplicateContact:
                 return  # a concurrent delivery of the same contact won
-            self._relay.wake()
+            if wake:
+                self._relay.wake()
             return
         raise Retry(f"contact {message.contact_id}: its case kept changing; try again later")
 

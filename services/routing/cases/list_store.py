@@ -13,7 +13,10 @@ along (``lane_ops``, one round trip); ``rebuild_books`` recounts them all.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import contextlib
+import contextvars
+import logging
+from collections.abc import AsyncIterator, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,6 +34,11 @@ BOUNDED = ("created_at", "updated_at", "due_sort", "number")
 BOOK_FIELDS = (*BOUNDED, "urgency_rank")
 # Big, history-only fields a list of cases leaves out.
 LIST_PROJECTION = {"timeline": 0, "sla_history": 0, "outbox": 0}
+# Lane-book writes held for the end of a ``deferred_books`` block.
+_deferred: contextvars.ContextVar[list[UpdateOne] | None] = contextvars.ContextVar(
+    "deferred_books", default=None
+)
+log = logging.getLogger(__name__)
 
 
 # -- lane books ---------------------------------------------------------------------------
@@ -87,9 +95,33 @@ def lane_ops(before: Mapping[str, Any] | None, after: Mapping[str, Any]) -> list
 
 
 async def apply_ops(store: Store, ops: list[UpdateOne]) -> None:
-    """Write lane-book changes (one round trip)."""
-    if ops:
+    """Write lane-book changes (one round trip; kept for the end inside ``deferred_books``)."""
+    pending = _deferred.get()
+    if pending is not None:
+        pending.extend(ops)
+    elif ops:
         await store[LANES].bulk_write(ops, ordered=False)
+
+
+@contextlib.asynccontextmanager
+async def deferred_books(store: Store) -> AsyncIterator[None]:
+    """Keep the lane-book writes of the block and make them in one round trip as it ends.
+
+    A batch of contacts routed inside the block writes its cases one by one
+    and the books once; a list read meanwhile counts the batch's new cases a
+    moment late. If that write fails the books are off until rebuilt, as
+    when a single case's book write fails.
+    """
+    pending: list[UpdateOne] = []
+    token = _deferred.set(pending)
+    try:
+        yield
+    finally:
+        _deferred.reset(token)
+        try:
+            await apply_ops(store, pending)
+        except Exception:
+            log.exception("could not update the lane books of a batch")
 
 
 async def lane_counts(store: Store, lanes: Iterable[str]) -> dict[str, int]:

@@ -19,10 +19,12 @@ holds the in-memory fake the use cases' unit tests run on.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
+from services.routing.cases import list_store
 from services.routing.cases import store as case_store
 from services.routing.cases.domain import Case
 from shared.store import Store
@@ -72,6 +74,10 @@ class CaseRepository(Protocol):
 
     async def moving_to(self, contact_id: str) -> Case | None:
         """Return the case a stopped split left ``contact_id`` on its way to, if any."""
+        ...
+
+    def batched_writes(self) -> contextlib.AbstractAsyncContextManager[None]:
+        """Group what the writes inside the block cost beside the cases, written as it ends."""
         ...
 
     async def next_serial(self, year: int) -> int:
@@ -170,6 +176,10 @@ class MongoCases:
     async def moving_to(self, contact_id: str) -> Case | None:
         """Return the case a stopped split left ``contact_id`` on its way to, if any."""
         return await case_store.moving_to(self._store, contact_id)
+
+    def batched_writes(self) -> contextlib.AbstractAsyncContextManager[None]:
+        """Write the lane books of the block's case writes in one round trip as it ends."""
+        return list_store.deferred_books(self._store)
 
     async def next_serial(self, year: int) -> int:
         """Return the next case serial of ``year`` (an atomic counter)."""

@@ -1,0 +1,95 @@
+"""A batch of new cases on the real store: what each case costs beside its own write."""
+
+from __future__ import annotations
+
+from collections import Counter
+from itertools import pairwise
+from pathlib import Path
+
+import pytest
+
+from services.routing.app import INDEXES, Routing
+from services.routing.assignment.dispatch import TICKET_BLOCK, read_once
+from services.routing.cases import list_store
+from services.routing.cases import store as case_store
+from shared.clock import FrozenClock
+from shared.messages import Envelope
+from shared.store import Store
+from tests.support.messages import contact
+from tests.support.routing import RecordingBus, case_of, routing_for, screened
+
+pytestmark = pytest.mark.integration
+
+NETOPS = "pea-netops"  # round robin over three members in the demo organisation
+OUTAGE = "ไฟดับทั้งซอย"
+
+
+@pytest.fixture
+async def routing(store: Store, tmp_path: Path) -> tuple[Routing, RecordingBus, FrozenClock]:
+    await store.ensure_indexes(INDEXES)
+    clock = FrozenClock(contact().received_at)
+    service, bus = routing_for(store, clock=clock, tmp_path=tmp_path)
+    return service, bus, clock
+
+
+async def commands(store: Store) -> Counter[str]:
+    """Return the commands the server has run on each collection of ``store``'s database."""
+    totals = (await store.client.admin.command("top"))["totals"]
+    prefix = f"{store.db.name}."
+    return Counter(
+        {
+            ns.removeprefix(prefix): int(counts["total"]["count"])
+            for ns, counts in totals.items()
+            if ns.startswith(prefix) and isinstance(counts, dict)
+        }
+    )
+
+
+async def test_a_batch_writes_its_lane_books_once_and_they_count_every_new_case(
+    routing: tuple[Routing, RecordingBus, FrozenClock],
+) -> None:
+    service, _, clock = routing
+    store = service.runtime.store
+    envelopes = [Envelope.of(screened(clock, channel="line", text=OUTAGE)) for _ in range(10)]
+    before = await commands(store)
+    outcomes = await service.contacts.on_contacts_screened(envelopes)
+    after = await commands(store)
+    assert outcomes == [None] * 10
+    assert after[list_store.LANES] - before[list_store.LANES] == 1
+    # Each lane's book counts what the lane holds, as if written case by case.
+    cases = [await case_of(service, e.data["contact_id"]) for e in envelopes]
+    lanes = Counter(lane for case in cases for lane in case.stored_lanes["lanes"])
+    assert lanes
+    assert await list_store.lane_counts(store, lanes) == dict(lanes)
+    # Their events wait in the outbox for the relay, woken once as the batch ends.
+    assert len(await case_store.pending_outbox(store)) == 10
+
+
+async def test_round_robin_takes_tickets_by_block_and_still_turns_through_the_members(
+    routing: tuple[Routing, RecordingBus, FrozenClock], tmp_path: Path
+) -> None:
+    service, _, clock = routing
+    store = service.runtime.store
+    first = await service.dispatcher.choose(NETOPS)  # the counter is created, a block taken
+    before = await commands(store)
+    with read_once():
+        # The rest of the first block and one ticket of the next.
+        assignees = [await service.dispatcher.choose(NETOPS) for _ in range(TICKET_BLOCK)]
+    after = await commands(store)
+    assignees.insert(0, first)
+    # Three members in turn, whatever ticket the first block started at.
+    assert len(set(assignees)) == 3
+    assert all(a != b for a, b in pairwise(assignees))
+    # One more block of tickets, and the members' loads read once.
+    assert after[case_store.COUNTERS] - before[case_store.COUNTERS] == 1
+    assert after[case_store.CASES] - before[case_store.CASES] == 1
+    counter = await store[case_store.COUNTERS].find_one({"_id": f"round-robin-{NETOPS}"})
+    assert counter is not None
+    assert counter["value"] == 2 * TICKET_BLOCK
+
+    # A second replica takes the next block: the two never hand out one ticket twice.
+    other, _ = routing_for(store, clock=clock, tmp_path=tmp_path / "other")
+    await other.dispatcher.choose(NETOPS)
+    counter = await store[case_store.COUNTERS].find_one({"_id": f"round-robin-{NETOPS}"})
+    assert counter is not None
+    assert counter["value"] == 3 * TICKET_BLOCK
