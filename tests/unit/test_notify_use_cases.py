@@ -18,7 +18,7 @@ from services.notify.breaker import Breakers
 from services.notify.channels import Channels
 from services.notify.delivery import Attempter
 from services.notify.directory import OrgDirectory
-from services.notify.domain import ReplyTarget
+from services.notify.domain import Intent, ReplyTarget
 from services.notify.handlers import Notify
 from services.notify.library import TemplateLibrary
 from services.notify.ratings import record_rating
@@ -28,9 +28,10 @@ from services.notify.store import notification_id
 from services.notify.survey import SurveySigner, SurveyTicket
 from services.notify.worker import DeliveryWorker
 from shared.clock import FrozenClock
-from shared.errors import UpstreamUnavailable
+from shared.errors import StoreUnavailable, UpstreamUnavailable
 from shared.ids import new_id
 from shared.messages import CaseEvent, CaseSnapshot, Envelope
+from shared.store import Document
 from tests.support.notify_memory import MemoryDeliveries, MemorySurveys, MemoryTemplates
 
 START = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
@@ -355,3 +356,92 @@ async def test_a_survey_link_records_one_rating_and_gives_back_one_routing_did_n
     assert await rate(4) == "thanks"  # given back: the customer could send again
     assert await rate(1) == "already"
     assert routing.ratings == [("case-1", 4)]
+
+
+class CountingDeliveries(MemoryDeliveries):
+    """The in-memory log, counting the worker's looks for due and for unannounced deliveries."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.claims = 0
+        self.sweeps = 0
+
+    async def claim_due(self, *, now: datetime, lease: timedelta, limit: int) -> list[Document]:
+        """Count the look, then lease as the in-memory log does."""
+        self.claims += 1
+        return await super().claim_due(now=now, lease=lease, limit=limit)
+
+    async def unannounced(self, *, settled_before: datetime, limit: int = 100) -> list[Document]:
+        """Count the look, then answer as the in-memory log does."""
+        self.sweeps += 1
+        return await super().unannounced(settled_before=settled_before, limit=limit)
+
+
+async def test_an_idle_worker_looks_for_due_work_less_often_yet_takes_a_dead_replicas() -> None:
+    deliveries = CountingDeliveries()
+    desk = Desk(deliveries=deliveries)
+    worker = desk.worker()
+    poll = timedelta(seconds=SETTINGS["notify_poll_interval_s"])
+
+    for _ in range(24):  # two minutes of nothing to do, a round per poll interval
+        await worker.work_once()
+        desk.clock.advance(poll)
+
+    # Once per poll interval was 24 of each; looks finding nothing back off
+    # (2, 4, then 8 intervals apart), the sweep runs once per grace period.
+    assert deliveries.claims <= 5
+    assert deliveries.sweeps <= 12
+    event = opened()
+    await desk.consumer(desk.worker()).on_event(event)  # that replica dies before sending
+    recorded = desk.clock.now()
+    for _ in range(100):
+        if desk.line.received:
+            break
+        await worker.work_once()
+        desk.clock.advance(poll)
+    assert desk.delivery(event)["status"] == "sent"
+    lease = timedelta(seconds=SETTINGS["notify_lease_s"])
+    assert desk.clock.now() - recorded <= lease + 9 * poll
+
+
+async def test_a_retry_is_looked_for_when_it_comes_due_however_idle_the_worker() -> None:
+    deliveries = CountingDeliveries()
+    desk = Desk(deliveries=deliveries, line=FakeLine(script=[DOWN]))
+    worker = desk.worker()
+    for _ in range(12):  # idle long enough to look only every eighth interval
+        await worker.work_once()
+        desk.clock.advance(timedelta(seconds=SETTINGS["notify_poll_interval_s"]))
+    event = opened()
+    await desk.consumer(worker).on_event(event)
+    await worker.work_once()
+    retry_at = desk.delivery(event)["next_attempt_at"]
+
+    desk.clock.set(retry_at)
+    await worker.work_once()
+
+    assert desk.delivery(event)["status"] == "sent"
+    assert len(desk.line.received) == 2
+
+
+async def test_a_batch_of_events_is_recorded_with_one_outcome_per_event() -> None:
+    desk = Desk()
+    worker = desk.worker()
+    failing = opened()
+
+    async def enqueue(intent: Intent) -> bool:
+        if intent.event_id == failing.id:
+            raise StoreUnavailable("store down (test)")
+        return await worker.enqueue(intent)
+
+    reachability = Reachability(deliveries=desk.deliveries, clock=desk.clock)
+    consumer = Notify(directory=OrgDirectory(), reachability=reachability, enqueue=enqueue)
+    first, last = opened(), opened()
+
+    outcomes = await consumer.on_events([first, failing, last])
+
+    assert outcomes[0] is None
+    assert isinstance(outcomes[1], StoreUnavailable)
+    assert outcomes[2] is None
+    assert set(desk.deliveries.deliveries) == {notification_id(first.id), notification_id(last.id)}
+    (subscription,) = consumer.subscriptions()
+    assert subscription.batch_handler == consumer.on_events
