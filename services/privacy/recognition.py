@@ -1,7 +1,8 @@
 """Recognising the customers of a batch of contacts: a few reads and writes for all of them.
 
-The blind-index entries of every identifier in the batch are read with one
-``find``, the subjects they point at with another. Contacts are then resolved
+The blind-index entries of every identifier in the batch are read with the
+subjects they point at, in the same command as the contacts screened before
+(``store/contacts.py`` ``screened_and_known``). Contacts are then resolved
 one after the other against that picture, which each resolution updates (a
 new customer, an identifier learnt, an identity merged), so two contacts of
 one customer in a batch find the same one, as they would one by one. Then
@@ -18,7 +19,7 @@ race ends with one customer.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -78,14 +79,16 @@ class Recognition:
         self._entries: list[dict[str, str]] = []  # blind-index entries to store
         self._names: list[tuple[str, str]] = []  # (name index, subject ref) to store
 
-    async def load(self, indexes: set[str]) -> None:
-        """Read the entries of ``indexes`` and the living customers they point at."""
-        entries = await subjects_for(self._store, sorted(indexes))
+    def know(self, entries: Sequence[Mapping[str, Any]]) -> None:
+        """Start from the blind-index entries read, each with its ``subject`` document."""
         self._book = {str(e["_id"]): str(e["subject_ref"]) for e in entries}
-        docs = await self._vault.subjects(set(self._book.values()))
         # An erased customer's indexes are deleted; checking the key as well
         # covers an erasure that happens while this batch is screened.
-        self._held = {ref: doc for ref, doc in docs.items() if doc.get("data_key")}
+        self._held = {
+            str(e["subject_ref"]): e["subject"]
+            for e in entries
+            if e.get("subject") and e["subject"].get("data_key")
+        }
 
     def hits(self, indexes: Mapping[IdentifierKind, str]) -> dict[IdentifierKind, str]:
         """Return, per kind, the living customer an index of that kind points at."""

@@ -29,7 +29,12 @@ from services.privacy.redaction import (
     redact_meta,
     scan,
 )
-from services.privacy.store.contacts import contacts_by_id, insert_contacts, record_conflict
+from services.privacy.store.contacts import (
+    contacts_by_id,
+    insert_contacts,
+    record_conflict,
+    screened_and_known,
+)
 from services.privacy.vault import KeyRing, derive_key
 from services.privacy.vaulting import SubjectVault
 from shared.bus.base import transient
@@ -100,24 +105,32 @@ class Screener:
     ) -> list[ContactScreened | Exception]:
         """Vault and mask each of ``contacts`` in order; idempotent per contact id.
 
-        One read finds those screened before and one write stores the rest;
-        the customers of the batch are recognised with a few reads and writes
-        for all of them (``recognition.py``), one contact after the other, so
+        One read finds those screened before and the customers the batch's
+        identifiers point at, and one write stores the new contacts; the
+        customers are recognised with a few writes for all of them
+        (``recognition.py``), one contact after the other, so
         two contacts of one customer find the same one. A contact that fails
         gives its exception in its place; a failing read or write fails them all.
         """
-        done = await contacts_by_id(self._store, [c.id for c in contacts])
         read: dict[str, _Read] = {}
         failed: dict[str, Exception] = {}
         for contact in contacts:
-            if contact.id in done or contact.id in read or contact.id in failed:
+            if contact.id in read or contact.id in failed:
                 continue
             try:
                 read[contact.id] = _read(contact, self._indexer)
             except Exception as exc:
                 failed[contact.id] = exc
+        done, entries = await screened_and_known(
+            self._store,
+            [c.id for c in contacts],
+            sorted({ix for r in read.values() for ix in r.indexes()}),
+        )
+        for contact_id in done:
+            read.pop(contact_id, None)
+            failed.pop(contact_id, None)
         recognition = Recognition(self._store, vault=self._vault)
-        await recognition.load({ix for r in read.values() for ix in r.indexes()})
+        recognition.know(entries)
         resolved: dict[str, Resolution] = {}
         for contact_id, seen in read.items():
             try:

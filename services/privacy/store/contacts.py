@@ -8,7 +8,7 @@ from typing import Any
 
 from pymongo.errors import BulkWriteError
 
-from services.privacy.store.collections import CONFLICTS, CONTACTS, SUBJECTS
+from services.privacy.store.collections import BLIND, CONFLICTS, CONTACTS, SUBJECTS
 from shared.store import Store
 
 DUPLICATE_KEY = 11000
@@ -38,6 +38,48 @@ async def contacts_by_id(store: Store, contact_ids: Sequence[str]) -> dict[str, 
     """Return the screened contacts among ``contact_ids``, by id."""
     cursor = store[CONTACTS].find({"_id": {"$in": list(contact_ids)}})
     return {doc["_id"]: doc async for doc in cursor}
+
+
+async def screened_and_known(
+    store: Store, contact_ids: Sequence[str], indexes: Sequence[str]
+) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
+    """Return the contacts among ``contact_ids`` screened before and the entries of ``indexes``.
+
+    One read for a batch (``$unionWith``): the contacts by id, and the
+    blind-index entries, each with the subject document it points at under
+    ``subject`` (None if there is none).
+    """
+    cursor = await store[CONTACTS].aggregate(
+        [
+            {"$match": {"_id": {"$in": list(dict.fromkeys(contact_ids))}}},
+            {
+                "$unionWith": {
+                    "coll": BLIND,
+                    "pipeline": [
+                        {"$match": {"_id": {"$in": list(dict.fromkeys(indexes))}}},
+                        {
+                            "$lookup": {
+                                "from": SUBJECTS,
+                                "localField": "subject_ref",
+                                "foreignField": "_id",
+                                "as": "_subject",
+                            }
+                        },
+                        {"$addFields": {"_entry": True}},
+                    ],
+                }
+            },
+        ]
+    )
+    screened: dict[str, dict[str, Any]] = {}
+    entries: list[dict[str, Any]] = []
+    async for doc in cursor:
+        if doc.pop("_entry", False):
+            subjects = doc.pop("_subject", None) or [None]
+            entries.append({**doc, "subject": subjects[0]})
+        else:
+            screened[str(doc["_id"])] = doc
+    return screened, entries
 
 
 async def by_reply_handles(
