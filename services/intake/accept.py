@@ -177,6 +177,8 @@ class _Request:
     firsts: dict[str, Acceptance] = field(default_factory=dict)
     earlier: dict[str, dict[str, Any]] = field(default_factory=dict)
     new: list[Acceptance] = field(default_factory=list)
+    # Keys whose stale claim (a request that died) this request took over.
+    taken_over: set[str] = field(default_factory=set)
 
     def settle(self) -> None:
         """Answer the caller: its error, or each item's contact id."""
@@ -233,6 +235,7 @@ async def _accept_group(runtime: Runtime, group: Sequence[_Request]) -> None:
         for key, record in list(earlier.items()):
             if record["state"] == intake_store.TAKEN_OVER:
                 request.firsts[key] = _as_claimed(request.firsts[key], record)
+                request.taken_over.add(key)
                 del earlier[key]
         request.earlier = earlier
         # New: claimed now, or a dead request's stale claim taken over.
@@ -251,8 +254,8 @@ async def _accept_group(runtime: Runtime, group: Sequence[_Request]) -> None:
             continue
         ready.append(request)
     await intake_store.release_keys(store, release)
-    fresh = [item for request in ready for item in request.new]
-    to_archive = [item for item in fresh if not await _archived(store, item)]
+    fresh = [(request, item) for request in ready for item in request.new]
+    to_archive = [item for request, item in fresh if not await _archived(store, request, item)]
     await intake_store.archive_raws(store, [await _raw_record(store, item) for item in to_archive])
     published = await asyncio.gather(
         *(asyncio.create_task(_publish_in_order(runtime, r), context=r.context) for r in ready)
@@ -313,9 +316,11 @@ def _as_claimed(item: Acceptance, record: dict[str, Any]) -> Acceptance:
     return replace(item, contact=contact, message_id=message_id)
 
 
-async def _archived(store: Store, item: Acceptance) -> bool:
+async def _archived(store: Store, request: _Request, item: Acceptance) -> bool:
     # Only a taken-over claim can find its payload archived by the request that died.
-    return item.contact.raw_ref is not None and await intake_store.has_raw(store, _raw_id(item))
+    if item.key not in request.taken_over or item.contact.raw_ref is None:
+        return False
+    return await intake_store.has_raw(store, _raw_id(item))
 
 
 def _check_earlier(earlier: dict[str, dict[str, Any]], firsts: dict[str, Acceptance]) -> None:

@@ -33,13 +33,13 @@ pytestmark = pytest.mark.integration
 
 
 class Writes(monitoring.CommandListener):
-    """Count the write commands sent to each collection."""
+    """Count the write commands (and finds) sent to each collection."""
 
     def __init__(self) -> None:
         self.seen: Counter[tuple[str, str]] = Counter()
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
-        if event.command_name in {"insert", "update", "delete"}:
+        if event.command_name in {"insert", "update", "delete", "find"}:
             self.seen[(event.command_name, str(event.command.get(event.command_name)))] += 1
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
@@ -126,6 +126,8 @@ async def test_requests_accepted_together_share_writes_and_keep_their_own_answer
     assert writes.seen[("insert", intake_store.IDEMPOTENCY)] < 10
     assert writes.seen[("insert", intake_store.RAW)] < 10
     assert writes.seen[("update", intake_store.IDEMPOTENCY)] < 10
+    # New claims: nothing of theirs can be archived already, so the archive is not read.
+    assert writes.seen[("find", intake_store.RAW)] == 0
 
 
 async def test_a_conflicting_request_fails_alone_and_leaves_nothing_written(
