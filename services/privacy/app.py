@@ -43,7 +43,11 @@ def create_app(runtime: Runtime, *, settings: PrivacySettings | None = None) -> 
         settings=own,
         clock=clock,
     )
-    privacy = Privacy(runtime, screener=Screener(store, vault=vault, indexer=indexer))
+    privacy = Privacy(
+        runtime,
+        screener=Screener(store, vault=vault, indexer=indexer),
+        batch_wait_s=own.privacy_batch_wait_s,
+    )
     service_parts = ServiceParts(
         indexes=INDEXES,
         subscriptions=privacy.subscriptions(),
@@ -60,7 +64,13 @@ def create_app(runtime: Runtime, *, settings: PrivacySettings | None = None) -> 
     install_service_auth(app, ServiceAuth.of(runtime.settings, "privacy"))
     app.state.parts = PrivacyParts(
         store=store,
-        revealer=Revealer(store, vault=vault, consents=consents, clock=clock),
+        revealer=Revealer(
+            store,
+            vault=vault,
+            consents=consents,
+            clock=clock,
+            lookup_linger_s=own.privacy_lookup_linger_s,
+        ),
         consents=consents,
         rights=Rights(store, vault=vault, indexer=indexer, consents=consents, clock=clock),
         staff_texts=StaffTexts(store, vault=vault, consents=consents, clock=clock),

@@ -13,8 +13,8 @@ from shared.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
-# Contacts screened per batch, and how long a batch waits to fill: one read of
-# contacts screened before and one write of the new ones serve the whole batch,
+# Contacts screened per batch, and how long a batch waits to fill by default
+# (``privacy_batch_wait_s``): one read and a few writes serve the whole batch,
 # and 20 ms is little beside a contact's way to its case. Twice the batch is
 # prefetched, so the next batch fills while one is screened.
 BATCH_SIZE = 32
@@ -24,9 +24,12 @@ BATCH_WAIT_S = 0.02
 class Privacy:
     """Screen contacts; the only reader of ``contact.received.*``."""
 
-    def __init__(self, runtime: Runtime, *, screener: Screener) -> None:
+    def __init__(
+        self, runtime: Runtime, *, screener: Screener, batch_wait_s: float = BATCH_WAIT_S
+    ) -> None:
         self._runtime = runtime
         self._screener = screener
+        self._batch_wait_s = batch_wait_s
 
     async def on_contact_received(self, envelope: Envelope) -> None:
         """Vault, mask and publish ``contact.screened``."""
@@ -84,7 +87,7 @@ class Privacy:
                 inbox=self._runtime.inbox(),
                 batch_handler=self.on_contacts_received,
                 batch_size=BATCH_SIZE,
-                max_wait=BATCH_WAIT_S,
+                max_wait=self._batch_wait_s,
                 prefetch=2 * BATCH_SIZE,
             )
         ]

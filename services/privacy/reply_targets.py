@@ -2,16 +2,18 @@
 
 Notify asks once per delivery. Each look-up needs the contact with its sealed
 reply target, the customer's data key and an audit entry; asked one by one
-that is three or four commands each. Here whatever is asked while a group is
-on its way goes in the next group: one read of the contacts with their
-subjects joined, and one append of the group's audit entries (one insert and
-one head move). Nothing waits to fill a group: a look-up alone goes at once.
-Every answer is given only after its audit entry is stored.
+that is three or four commands each. Here look-ups go in groups: one read of
+the contacts with their subjects joined, and one append of the group's audit
+entries (one insert and one head move). A group goes once its first look-up
+has waited ``linger`` seconds (none by default) or once it is full, never
+while the one before it is still on its way, so whatever is asked meanwhile
+goes in the next. Every answer is given only after its audit entry is stored.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,29 +49,51 @@ class ReplyTargets:
     """Resolve reply handles to addresses, auditing each; concurrent look-ups go together."""
 
     def __init__(
-        self, store: Store, *, vault: SubjectVault, clock: Clock, max_group: int = 100
+        self,
+        store: Store,
+        *,
+        vault: SubjectVault,
+        clock: Clock,
+        max_group: int = 100,
+        linger: float = 0.0,
     ) -> None:
         self._store = store
         self._vault = vault
         self._clock = clock
         self._max_group = max_group
+        self._linger = linger
         self._pending: list[_Asked] = []
+        self._oldest = 0.0  # when the oldest pending look-up came (loop time)
+        self._full = asyncio.Event()
         self._runner: asyncio.Task[None] | None = None
 
     async def resolve(
         self, handle: str, *, case_id: str | None, actor: str, role: str
     ) -> dict[str, Any]:
         """Return where to answer the customer; an erased customer is not found."""
-        asked = _Asked(handle, case_id, actor, role, asyncio.get_running_loop().create_future())
+        loop = asyncio.get_running_loop()
+        asked = _Asked(handle, case_id, actor, role, loop.create_future())
+        if not self._pending:
+            self._oldest = loop.time()
         self._pending.append(asked)
+        if len(self._pending) >= self._max_group:
+            self._full.set()
         if self._runner is None or self._runner.done():
             self._runner = asyncio.create_task(self._run())
         return await asked.answer
 
     async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
         while self._pending:
+            wait = self._oldest + self._linger - loop.time()
+            if wait > 0 and len(self._pending) < self._max_group:
+                self._full.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._full.wait(), wait)
             group = self._pending[: self._max_group]
             del self._pending[: self._max_group]
+            # What is left waited while this group was gathered: it goes next, at once.
+            self._oldest = loop.time() - self._linger
             try:
                 await self._resolve(group)
             except BaseException as exc:

@@ -30,13 +30,19 @@ class Revealer:
     """Build role-filtered views of contacts and reply targets, auditing each reveal."""
 
     def __init__(
-        self, store: Store, *, vault: SubjectVault, consents: ConsentBook, clock: Clock
+        self,
+        store: Store,
+        *,
+        vault: SubjectVault,
+        consents: ConsentBook,
+        clock: Clock,
+        lookup_linger_s: float = 0.0,
     ) -> None:
         self._store = store
         self._vault = vault
         self._consents = consents
         self._clock = clock
-        self._reply_targets = ReplyTargets(store, vault=vault, clock=clock)
+        self._reply_targets = ReplyTargets(store, vault=vault, clock=clock, linger=lookup_linger_s)
 
     async def case_view(
         self,

@@ -12,6 +12,7 @@ from pymongo import AsyncMongoClient, monitoring
 from services.privacy import store as pstore
 from services.privacy.audit import verify_chain
 from services.privacy.consent_book import ConsentBook
+from services.privacy.reply_targets import ReplyTargets
 from services.privacy.reveal import Revealer
 from services.privacy.screening import Screener, blind_indexer, key_ring
 from services.privacy.vaulting import SubjectVault
@@ -146,3 +147,25 @@ async def test_an_unknown_or_erased_customer_in_a_group_is_not_found_alone(
     # Only what was revealed is audited, once per look-up.
     assert [e.subject_ref for e in entries] == [kept.subject_ref, kept.subject_ref]
     assert verify_chain(entries).ok
+
+
+async def test_look_ups_asked_within_the_linger_go_together(privacy: Privacy) -> None:
+    screened = await privacy.screened(4)
+    await privacy.look_up(screened[0].reply_handle)
+    lingering = ReplyTargets(privacy.store, vault=privacy.vault, clock=privacy.clock, linger=0.2)
+
+    async def asked_after(delay: float, handle: str | None) -> dict[str, Any]:
+        await asyncio.sleep(delay)
+        assert handle is not None
+        return await lingering.resolve(handle, case_id="case-1", actor="notify", role="notify")
+
+    privacy.commands.seen.clear()
+    targets = await asyncio.gather(
+        *(asked_after(0.02 * n, s.reply_handle) for n, s in enumerate(screened[1:]))
+    )
+    assert [t["subject_ref"] for t in targets] == [s.subject_ref for s in screened[1:]]
+    assert privacy.commands.seen == [
+        ("aggregate", pstore.CONTACTS),
+        ("insert", pstore.AUDIT),
+        ("update", pstore.AUDIT_HEAD),
+    ]
