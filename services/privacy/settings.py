@@ -20,9 +20,11 @@ class PrivacySettings(BaseSettings):
     retention_identity_days: int = Field(default=730, ge=1)
     retention_interval_s: float = Field(default=6 * 3600, gt=0)
     consent_relay_interval_s: float = Field(default=5.0, gt=0)
-    # How long a reply-handle look-up waits for others to go with it in one
-    # read and one audit append: the store's round trips per look-up fall,
-    # each look-up answers a little later.
-    privacy_lookup_linger_s: float = Field(default=0.02, ge=0, le=1)
+    # How long a reply-handle look-up may wait for others to go with it in one
+    # read and one audit append. None by default: look-ups asked while a group
+    # is on its way go together anyway, and notify asks for a batch of
+    # deliveries at once; a linger trades each look-up's latency for fewer
+    # round trips when look-ups come one by one.
+    privacy_lookup_linger_s: float = Field(default=0.0, ge=0, le=1)
     # How long a batch of received contacts waits to fill (up to 32).
     privacy_batch_wait_s: float = Field(default=0.02, gt=0, le=1)
