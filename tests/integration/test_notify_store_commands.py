@@ -9,16 +9,23 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from services.notify.directory import OrgDirectory
 from services.notify.domain import Intent
+from services.notify.handlers import Notify
+from services.notify.reachability import Reachability
 from services.notify.store import MongoDeliveries
+from shared.bus.amqp import AmqpBus
+from shared.clock import SystemClock
 from shared.ids import new_id
-from shared.messages import Contact, ContactScreened, Identity, ThreadKeys
+from shared.messages import Contact, ContactScreened, Envelope, Identity, ThreadKeys
 from shared.store import Store
+from tests.support.broker import private_vhost, until, waiting_messages
+from tests.support.messages import screened_message
 from tests.support.notify_stack import NotifyStack, case_event, expiring, notify_stack
 
 pytestmark = pytest.mark.integration
@@ -187,3 +194,49 @@ async def test_outcomes_waiting_to_be_written_are_written_when_deliveries_are_re
 
     assert await asyncio.wait_for(record, 1) is not None
     assert await store["deliveries"].count_documents({"case_id": "case-released"}) == 1
+
+
+@pytest.fixture
+def vhost() -> Iterator[str]:
+    with private_vhost("notify-batches") as url:
+        yield url
+
+
+async def test_case_events_from_the_broker_are_recorded_in_batches_once_each(
+    store: Store, vhost: str
+) -> None:
+    deliveries = MongoDeliveries(store)  # no linger: only the batch makes one write
+    recorded: list[str] = []
+
+    async def enqueue(intent: Intent) -> bool:
+        now = datetime.now(UTC)
+        if await deliveries.record_intent(intent, at=now, owner="a", lease=LEASE) is None:
+            return False
+        recorded.append(intent.event_id)
+        return True
+
+    clock = SystemClock()
+    reachability = Reachability(deliveries=deliveries, clock=clock)
+    consumer = Notify(directory=OrgDirectory(), reachability=reachability, enqueue=enqueue)
+    bus = AmqpBus(vhost)
+    await bus.connect()
+    try:
+        envelopes = [
+            Envelope.of(case_event(screened_message(channel="line"), "case.opened"))
+            for _ in range(20)
+        ]
+        before = await commands(store)
+        for envelope in [*envelopes, envelopes[0]]:  # the first one comes twice
+            await bus.publish(envelope)
+        for subscription in consumer.subscriptions():
+            await bus.subscribe(subscription)
+        await until(lambda: len(recorded) == 20, timeout=10)
+        await asyncio.sleep(0.3)  # the duplicate is handled too
+        spent = await commands(store) - before
+    finally:
+        await bus.close()
+
+    assert sorted(recorded) == sorted(e.id for e in envelopes)
+    assert await store["deliveries"].count_documents({}) == 20
+    assert await waiting_messages("notify.events", vhost) == 0  # all acknowledged
+    assert spent["deliveries"] <= 3, spent  # a write per batch, not per event
