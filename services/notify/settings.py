@@ -46,12 +46,12 @@ class NotifySettings(BaseSettings):
     # outlast the slowest send (SMTP timeout) so two replicas never race.
     notify_lease_s: float = Field(default=90.0, gt=0)
     notify_http_timeout_s: float = Field(default=10.0, gt=0)
-    # How long a write waits for others to the same collection to go with it
-    # in one bulk write (records, outcomes, rate slots, reply tokens): the
-    # store's round trips per notification fall, each notification waits a
-    # little longer.
-    notify_write_linger_s: float = Field(default=0.1, ge=0, le=1)
     notify_smtp_timeout_s: float = Field(default=30.0, gt=0)
+    # How long a write waits for others to the same collection to go with it
+    # in one bulk write (records, outcomes, rate slots, reply tokens): fewer
+    # round trips to the store per notification, each sent a little later
+    # (a record and a rate slot wait before a send: about 0.2 s at 0.1).
+    notify_write_linger_s: float = Field(default=0.1, ge=0, le=1)
 
     # Circuit breaker per provider: open after this many transient failures in
     # a row, let one probe through after notify_breaker_open_s, doubling (up to
