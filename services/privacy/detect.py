@@ -30,8 +30,16 @@ from services.privacy.detect_fields import (
     field_names,
     signed_names,
 )
-from services.privacy.detect_ids import emails, line_ids, passports
+from services.privacy.detect_ids import bare_handles, emails, line_ids, passports
+from services.privacy.detect_labels import (
+    called_names,
+    labelled_names,
+    small_k_names,
+    with_latin_title,
+)
+from services.privacy.detect_latin_addresses import latin_addresses
 from services.privacy.detect_names import introduced_names, paired_names, titled_names
+from services.privacy.detect_nicknames import nicknames
 from services.privacy.detect_normalise import repair
 from services.privacy.detect_numbers import is_national_id, masked_numbers
 from services.privacy.detect_numbers import numbers as _numbers
@@ -61,15 +69,21 @@ def detect(text: str, *, known_names: Sequence[str] = ()) -> list[Span]:
         *masked_numbers(searched),
         *emails(searched),
         *line_ids(searched),
+        *bare_handles(searched),
         *addresses(searched),
+        *latin_addresses(searched),
         *titled_names(searched),
         *introduced_names(searched),
         *paired_names(searched),
         *spaced_names(searched),
         *kin_glued_names(searched),
+        *nicknames(searched),
         *foreign_names(searched),
         *standalone_names(searched, [n for n in numbers if n.kind == "phone"]),
         *english_names(searched),
+        *labelled_names(searched),
+        *small_k_names(searched),
+        *called_names(searched),
         *field_names(searched),
         *signed_names(searched),
         *device_signers(searched),
@@ -101,7 +115,7 @@ def _with_initials(text: str, candidates: list[Span]) -> list[Span]:
             initial = _LATIN_INITIAL.match(text, span.end)
             if initial and text[span.end - 1].isalpha():
                 span = Span(span.start, initial.end(), "name")
-        out.append(span)
+        out.append(with_latin_title(text, span))
     return out
 
 

@@ -19,7 +19,7 @@ from services.privacy.detect_span import BLANK, THAI_CHAR, Span
 
 _D = "[0-9๐-๙]"
 _TH, _SP = THAI_CHAR, BLANK
-_HOUSE = rf"{_D}+(?:/{_D}+)?"
+_HOUSE = rf"{_D}+(?:/{_D}+)?(?:-{_D}{{1,3}}(?![0-9๐-๙-]))?"
 # A room, floor or building: 1204, 5/12, B205, A.
 _ROOM = rf"(?:[A-Za-z]-?{_D}+(?:/{_D}+)?[A-Za-z]?|{_D}+(?:/{_D}+)?[A-Za-z]?|[A-Z](?![A-Za-z]))"
 # A place name runs to a space or, in faxed text without spaces, to the next

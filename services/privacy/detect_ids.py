@@ -50,7 +50,7 @@ _LINE_ID = re.compile(
     re.I,
 )
 _ID_CUE = re.compile(rf"{_ID_WORD}|:|=|คือ", re.I)
-_AT_HANDLE = re.compile(r"(?<![A-Za-z0-9._%+-])@[A-Za-z0-9][A-Za-z0-9._-]*")
+_AT_HANDLE = re.compile(r"(?<![A-Za-z0-9._%+-])@_*[A-Za-z0-9][A-Za-z0-9._-]*")
 # An @handle after LINE or a social network's name is someone's account, and
 # so is one opening a reply (a mention) when it is shaped like a handle.
 _LINE_CUE = re.compile(
@@ -88,6 +88,66 @@ def line_ids(text: str) -> Iterator[Span]:
             span = _handle_span(text, match.start(), match.end())
             if span:
                 yield span
+
+
+# A handle with no cue, standing alone in Thai text: small letters joined by a
+# dot or an underscore (ploy.ploy99, may_may.2003), or small letters ending in
+# digits (nongfah2545). Not a domain or a file (pea.co.th, bill_12.pdf), not
+# part of a link, an email or a code in capitals.
+_BARE_HANDLE = re.compile(
+    r"(?<![\w@./:#%+-])(?:[a-z][a-z0-9]*(?:[._][a-z0-9]+)+|[a-z]{3,}[0-9]{2,})(?![\w@/:-]|\.\w)"
+)
+_NOT_HANDLE_ENDS = (
+    ".com",
+    ".net",
+    ".org",
+    ".th",
+    ".io",
+    ".co",
+    ".pdf",
+    ".jpg",
+    ".jpeg",
+    ".png",
+    ".xlsx",
+    ".xls",
+    ".docx",
+    ".doc",
+    ".csv",
+    ".txt",
+    ".html",
+    ".php",
+    ".zip",
+    ".json",
+)
+_RECORD_MARKS = "=,:\t|{["
+
+
+def _in_record(text: str, start: int, end: int) -> bool:
+    """Tell whether a token stands as a key or a cell: a record's mark right before or after."""
+    before = text[start - 1 : start] if start else ""
+    after = text[end : end + 2].lstrip("\"' ")[:1]
+    return (before in _RECORD_MARKS + "\"'" and before != "") or (
+        after != "" and after in _RECORD_MARKS
+    )
+
+
+_THAI = re.compile("[\u0e01-\u0e4e]")
+
+
+def bare_handles(text: str) -> Iterator[Span]:
+    """Find a handle shaped like a LINE or social id with no cue word, in Thai text."""
+    if not _THAI.search(text):
+        return
+    for match in _BARE_HANDLE.finditer(text):
+        handle = match.group()
+        if handle.endswith(_NOT_HANDLE_ENDS) or sum(c.isalpha() for c in handle) < 4:
+            continue
+        before = text[max(0, match.start() - 12) : match.start()].lower()
+        if "http" in before or "www" in before:
+            continue
+        if not any(c.isdigit() for c in handle) and _in_record(text, match.start(), match.end()):
+            continue  # a key or a value of a record (first_name:, intent=outage_report)
+        yield Span(match.start(), match.end(), "line_id")
 
 
 def _handle_span(text: str, start: int, end: int) -> Span | None:

@@ -115,8 +115,12 @@ def _glued_title(text: str, match: re.Match[str]) -> bool:
     return before is not None and tokens(before.group() + match.group())[-1] == match.group()
 
 
+# An address's label after a title names an office: ผู้ใหญ่บ้านหมู่ที่ 7, กำนันตำบล….
+_PLACE_LABELS = ("หมู่", "ตำบล", "อำเภอ", "จังหวัด", "ต.", "อ.", "ม.")
+
+
 def _plausible_given(title: str, given: str) -> bool:
-    if len(given) < 2:
+    if len(given) < 2 or given.startswith(_PLACE_LABELS):
         return False
     if title in LOOSE_TITLES and len(tokens(title + given)[0]) > len(title):
         return False  # fused into one word: ครูใหญ่, พระราม

@@ -141,3 +141,14 @@ def bank_cue_is_nearest(before: str) -> bool:
     bank = [m.end() for m in _BANK_CUE.finditer(before)]
     phone = [m.end() for m in _PHONE_CUE.finditer(before)]
     return bool(bank) and max(bank) > max(phone, default=-1)
+
+
+# The English word alone ("account 0200…"): in a bill's context it is the
+# contract account as often as a bank's.
+_ACCOUNT_WORD = re.compile(r"account|acct?\.?(?:[ \t]*no\.?)?|a/c", re.I)
+
+
+def only_account_word(before: str) -> bool:
+    """Tell whether every bank cue before a number is the bare English word account."""
+    cues = list(_BANK_CUE.finditer(before))
+    return bool(cues) and all(_ACCOUNT_WORD.fullmatch(m.group()) for m in cues)

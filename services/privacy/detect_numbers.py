@@ -18,6 +18,7 @@ from services.privacy.detect_number_cues import (
     bank_follows,
     look_alike_cue_is_nearest,
     member_cue_is_nearest,
+    only_account_word,
 )
 from services.privacy.detect_span import Kind, Span
 
@@ -117,15 +118,26 @@ def _atoms(match: re.Match[str]) -> list[_Atom]:
     pieces = _GROUP_SEP.split(match.group("body"))
     atoms: list[_Atom] = []
     offset = match.start("body")
+    listed = _is_list_marker(match.string, match.start("body"), pieces)
     for i in range(0, len(pieces), 2):
         group, sep = pieces[i], pieces[i + 1] if i + 1 < len(pieces) else ""
-        if atoms and pieces[i - 1] not in (" ", "\n"):
+        if atoms and pieces[i - 1] not in (" ", "\n") and not (i == 2 and listed):
             atom_start, _, lengths = atoms[-1]
             atoms[-1] = (atom_start, offset + len(group), [*lengths, len(group)])
         else:
             atoms.append((offset, offset + len(group), [len(group)]))
         offset += len(group) + len(sep)
     return atoms
+
+
+# A numbered list's marker, "1)" or "2.", at a line's start or after a blank,
+# is no part of the number after it (1) 0812345678).
+
+
+def _is_list_marker(text: str, start: int, pieces: list[str]) -> bool:
+    if len(pieces) < 3 or len(pieces[0]) > 2 or pieces[1].rstrip(" \t") not in (")", "."):
+        return False
+    return start == 0 or text[start - 1] in "\n \t("
 
 
 def _sub_runs(atoms: list[_Atom]) -> list[tuple[int, int]]:
@@ -155,10 +167,15 @@ def _classify(text: str, start: int, end: int, lengths: list[int], *, has_cc: bo
         return "card"
     # Savings-bank and agricultural-bank accounts run to 12 digits; a
     # contract-account number has as many, so only a bank word decides.
-    if len(digits) in (10, 11, 12) and (
-        (len(digits) == 10 and lengths == [3, 1, 5, 1])
-        or bank_cue_is_nearest(before)
-        or bank_follows(text, end)
+    contract = len(digits) == 12 and digits.startswith("020") and only_account_word(before)
+    if (
+        len(digits) in (10, 11, 12)
+        and not contract
+        and (
+            (len(digits) == 10 and lengths == [3, 1, 5, 1])
+            or bank_cue_is_nearest(before)
+            or bank_follows(text, end)
+        )
     ):
         return "bank_account"
     if len(digits) == 11 and digits.startswith("66") and digits[2] in "689":

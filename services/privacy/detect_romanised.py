@@ -112,7 +112,10 @@ _ROMAN_PARTICLE = (
     r"(?:ja+|jah|ka+|kha|krub|krab|kub|khrap|khrub|na|nakrub|naka|nakha|ha)(?![A-Za-z])"
 )
 _ROMAN_CUED = re.compile(
-    r"(?<![A-Za-z'])(?P<cue>(?i:khun|chue|chuea|cheu|phi|nong)|[Pp]i|[Mm]e|I'?m|I am|[Tt]his is)"
+    r"(?<![A-Za-z'])(?P<cue>(?i:khun|chue|chuea|cheu|phi|nong"
+    # "phom", "chan" (I) before a name, not before chue, which has its own turn.
+    r"|(?:phom|pom|chan|dichan)(?![ \t]+ch[eu]))"
+    r"|[Pp]i|[Mm]e|I'?m|I am|[Tt]his is)"
     r"[ \t]+(?P<name>[A-Za-z][a-z'-]+(?:[ \t]+[A-Za-z][a-z'-]+)?)"
     rf"(?=[ \t]*(?:[,.!\n]|\Z|{_ROMAN_PARTICLE}))"
 )
@@ -213,6 +216,9 @@ _ROMAN_CUE_HINTS = (
     "im ",
     "i am",
     "this is",
+    "phom ",
+    "pom ",
+    "chan ",
 )
 
 
