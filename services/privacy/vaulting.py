@@ -19,11 +19,8 @@ from services.privacy.store.subjects import (
     delete_subjects,
     drop_indexes,
     erase_subject,
-    insert_subject,
     insert_subjects,
-    living,
     set_identities,
-    set_identity,
     subject_doc,
     subject_docs,
 )
@@ -49,28 +46,6 @@ class SubjectVault:
     def __init__(self, store: Store, ring: KeyRing) -> None:
         self._store = store
         self._ring = ring
-
-    async def new_subject(
-        self,
-        at: datetime,
-        *,
-        given: Mapping[str, str | None] | None = None,
-        fallback: Mapping[str, str] | None = None,
-    ) -> tuple[str, bytes, dict[str, str | None]]:
-        """Create a customer holding what a contact gave (one write); return ref, key, identity.
-
-        ``fallback`` fills what ``given`` leaves empty, as in ``merge_identity``.
-        """
-        subject_ref = f"sub_{new_id()}"
-        wrapped = self._ring.new_data_key()
-        key = self._ring.unwrap(wrapped)
-        merged: dict[str, str | None] = {**(fallback or {})}
-        merged.update({k: v for k, v in (given or {}).items() if v})
-        sealed = encrypt_identity(merged, key, aad=subject_ref.encode())
-        await insert_subject(
-            self._store, subject_ref, data_key=wrapped.model_dump(), identity=sealed, at=at
-        )
-        return subject_ref, key, merged
 
     def draft(self) -> tuple[str, dict[str, Any], bytes]:
         """Return a new customer's ref and data key, wrapped and clear; write nothing."""
@@ -121,10 +96,6 @@ class SubjectVault:
             at=at,
         )
 
-    async def live(self, subject_refs: set[str]) -> set[str]:
-        """Return those of ``subject_refs`` that still have their data key."""
-        return await living(self._store, subject_refs)
-
     async def data_key(self, subject_ref: str) -> bytes:
         """Return the customer's clear data key; raise ``KeyDestroyed`` if they were erased."""
         doc = await self._subject(subject_ref)
@@ -137,29 +108,6 @@ class SubjectVault:
         if not doc.get("identity"):
             return {}
         return decrypt_identity(doc["identity"], key, aad=subject_ref.encode())
-
-    async def merge_identity(
-        self,
-        subject_ref: str,
-        given: Mapping[str, str | None],
-        *,
-        fallback: Mapping[str, str] | None = None,
-        at: datetime,
-    ) -> tuple[dict[str, str | None], bytes]:
-        """Add what a contact gave to the customer's identity; return it and the data key.
-
-        ``fallback`` only fills gaps.
-        """
-        doc = await self._subject(subject_ref)
-        key = self._unwrap(doc)
-        aad = subject_ref.encode()
-        held = decrypt_identity(doc["identity"], key, aad=aad) if doc.get("identity") else {}
-        merged: dict[str, str | None] = {**(fallback or {}), **held}
-        merged.update({k: v for k, v in given.items() if v})
-        await set_identity(
-            self._store, subject_ref, identity=encrypt_identity(merged, key, aad=aad), at=at
-        )
-        return merged, key
 
     def seal(self, clear: Clear, data_key: bytes, *, subject_ref: str) -> dict[str, Any]:
         """Return ``clear`` encrypted for storage beside a contact of ``subject_ref``."""

@@ -29,8 +29,6 @@ from services.privacy.store.consent import (
     PendingConsent,
 )
 from services.privacy.store.subjects import (
-    add_indexes,
-    add_name_index,
     subjects_for,
     subjects_named,
 )
@@ -50,8 +48,6 @@ __all__ = [
     "HeldConsent",
     "MongoConsents",
     "PendingConsent",
-    "add_indexes",
-    "add_name_index",
     "append_audit",
     "audit_entries",
     "subjects_for",

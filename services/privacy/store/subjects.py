@@ -12,9 +12,8 @@ from datetime import datetime
 from typing import Any
 
 from pymongo import UpdateOne
-from pymongo.errors import BulkWriteError, DuplicateKeyError
+from pymongo.errors import BulkWriteError
 
-from services.privacy.identifiers import IdentifierKind
 from services.privacy.store.collections import BLIND, NAMES, SUBJECTS
 from shared.store import Store
 
@@ -28,30 +27,10 @@ async def subjects_for(store: Store, indexes: list[str]) -> list[dict[str, Any]]
     return [doc async for doc in store[BLIND].find({"_id": {"$in": indexes}})]
 
 
-async def add_name_index(store: Store, subject_ref: str, index: str) -> None:
-    """Record that the customer ``subject_ref`` gave a name with ``index``."""
-    await store[NAMES].update_one(
-        {"_id": f"{index}:{subject_ref}"},
-        {"$setOnInsert": {"index": index, "subject_ref": subject_ref}},
-        upsert=True,
-    )
-
-
 async def subjects_named(store: Store, index: str, *, limit: int) -> list[str]:
     """Return the customers who gave a name with ``index``."""
     cursor = store[NAMES].find({"index": index}, {"subject_ref": 1}).limit(limit)
     return [str(doc["subject_ref"]) async for doc in cursor]
-
-
-async def add_indexes(
-    store: Store, subject_ref: str, indexes: Mapping[IdentifierKind, str]
-) -> None:
-    """Point each blind index at ``subject_ref`` unless it already points somewhere."""
-    for kind, value in indexes.items():
-        try:
-            await store[BLIND].insert_one({"_id": value, "subject_ref": subject_ref, "kind": kind})
-        except DuplicateKeyError:
-            continue
 
 
 async def add_index_entries(store: Store, entries: Sequence[Mapping[str, str]]) -> set[str]:
@@ -110,26 +89,6 @@ async def drop_indexes(store: Store, subject_ref: str) -> None:
     await store[NAMES].delete_many({"subject_ref": subject_ref})
 
 
-async def insert_subject(
-    store: Store,
-    subject_ref: str,
-    *,
-    data_key: dict[str, Any],
-    identity: dict[str, Any] | None = None,
-    at: datetime,
-) -> None:
-    """Create the customer ``subject_ref`` with its wrapped data key and sealed identity."""
-    await store[SUBJECTS].insert_one(
-        {
-            "_id": subject_ref,
-            "data_key": data_key,
-            "identity": identity,
-            "created_at": at,
-            "updated_at": at,
-        }
-    )
-
-
 async def insert_subjects(store: Store, docs: Sequence[Mapping[str, Any]]) -> None:
     """Create customers (``_id``, ``data_key``, ``identity``, times) in one write."""
     if docs:
@@ -158,26 +117,6 @@ async def subject_doc(store: Store, subject_ref: str) -> dict[str, Any] | None:
 async def subject_exists(store: Store, subject_ref: str) -> bool:
     """Return True if privacy knows the customer ``subject_ref`` (erased or not)."""
     return await store[SUBJECTS].find_one({"_id": subject_ref}, {"_id": 1}) is not None
-
-
-async def living(store: Store, subject_refs: set[str]) -> set[str]:
-    """Return those of ``subject_refs`` that still have their data key."""
-    if not subject_refs:
-        return set()
-    cursor = store[SUBJECTS].find(
-        {"_id": {"$in": sorted(subject_refs)}, "data_key": {"$ne": None}}, {"_id": 1}
-    )
-    return {doc["_id"] async for doc in cursor}
-
-
-async def set_identity(
-    store: Store, subject_ref: str, *, identity: dict[str, Any], at: datetime
-) -> None:
-    """Replace the sealed identity of a customer who still has their data key."""
-    await store[SUBJECTS].update_one(
-        {"_id": subject_ref, "data_key": {"$ne": None}},
-        {"$set": {"identity": identity, "updated_at": at}},
-    )
 
 
 async def set_identities(
