@@ -97,8 +97,11 @@ class Routing:
         """Load what must be current before the first contact: saved rules, overrides, the model.
 
         Cases stored before the workspace's fields existed get them first, so
-        every case is in its queue views.
+        every case is in its queue views; indexes no query uses are dropped.
         """
+        dropped = await case_store.drop_retired_indexes(self.runtime.store)
+        if dropped:
+            log.info("unused case indexes dropped", extra={"indexes": dropped})
         backfilled = await case_store.backfill_lanes(self.runtime.store)
         if backfilled:
             log.info("workspace fields written on older cases", extra={"cases": backfilled})
@@ -140,7 +143,8 @@ def build(
     """Wire the routing service; ``model`` replaces the trained classifier (tests)."""
     taxonomy = load_taxonomy()
     org = org or load_org(runtime.settings.org, taxonomy=taxonomy)
-    cases = MongoCases(runtime.store)
+    # The relay's write of published events also clears their cases' report marks.
+    cases = MongoCases(runtime.store, mark_days=partial(report_store.make_dirty, runtime.store))
     relay = OutboxRelay(runtime, outbox=cases)
     rules = RuleBook(runtime.store, org=org, taxonomy=taxonomy)
     classifier = CaseClassifier(

@@ -10,8 +10,12 @@ import pytest
 
 from services.routing.app import INDEXES, Routing
 from services.routing.assignment.dispatch import TICKET_BLOCK, read_once
-from services.routing.cases import list_store
+from services.routing.cases import lifecycle, list_store
 from services.routing.cases import store as case_store
+from services.routing.reports import days as report_days
+from services.routing.reports import rollups
+from services.routing.reports import store as report_store
+from services.routing.reports.days import report_mark
 from shared.clock import FrozenClock
 from shared.messages import Envelope
 from shared.store import Store
@@ -93,3 +97,61 @@ async def test_round_robin_takes_tickets_by_block_and_still_turns_through_the_me
     counter = await store[case_store.COUNTERS].find_one({"_id": f"round-robin-{NETOPS}"})
     assert counter is not None
     assert counter["value"] == 3 * TICKET_BLOCK
+
+
+async def test_routing_drops_the_case_indexes_no_query_uses_and_keeps_the_rest(
+    routing: tuple[Routing, RecordingBus, FrozenClock],
+) -> None:
+    service, _, _ = routing
+    cases = service.runtime.store[case_store.CASES]
+    # As an older version left them.
+    await cases.create_index([("status", 1), ("updated_at", -1)])
+    await cases.create_index([("unit", 1), ("status", 1)])
+    await cases.create_index([("created_at", -1)])
+    planned = set(await cases.index_information())
+    assert set(case_store.RETIRED_INDEXES) <= planned
+
+    assert sorted(await case_store.drop_retired_indexes(service.runtime.store)) == sorted(
+        case_store.RETIRED_INDEXES
+    )
+    assert set(await cases.index_information()) == planned - set(case_store.RETIRED_INDEXES)
+    assert await case_store.drop_retired_indexes(service.runtime.store) == []
+
+
+async def test_the_relay_clears_report_marks_in_the_write_that_marks_events_published(
+    routing: tuple[Routing, RecordingBus, FrozenClock],
+) -> None:
+    service, _, clock = routing
+    store = service.runtime.store
+    envelopes = [Envelope.of(screened(clock, channel="line", text=OUTAGE)) for _ in range(4)]
+    assert await service.contacts.on_contacts_screened(envelopes) == [None] * 4
+    cases = [await case_of(service, e.data["contact_id"]) for e in envelopes]
+    day = report_mark("pea", cases[0].created_at)[report_days.PENDING]
+    assert await report_store.marked_cases(store, keys=[day], limit=0) != []
+
+    # One case is written again after the relay read it: its newer mark stays.
+    page = await case_store.pending_outbox(store)
+    moved = await service.cases.get_case(cases[0].id)
+    lifecycle.unassign(moved, at=clock.now(), reason="back to the queue")
+    await service.cases.save_case(moved)
+    published = {doc["_id"]: [event["id"] for event in doc["outbox"]] for doc in page}
+    before = await commands(store)
+    await service.cases.mark_published(published, seen=page)
+    after = await commands(store)
+
+    # The day moved on a generation before any mark went.
+    (doc,) = await store[report_store.ROLLUPS].find({"_id": day}).to_list()
+    assert (doc["dirty"], doc["gen"]) == (True, 1)
+    left = await report_store.marked_cases(store, keys=[day], limit=0)
+    assert [mark["_id"] for mark in left] == [moved.id]
+    assert left[0]["version"] == moved.version
+    # The events read are gone from every outbox; the moved case's new one waits.
+    pending = await case_store.pending_outbox(store)
+    assert [doc["_id"] for doc in pending] == [moved.id]
+    assert {event["id"] for event in pending[0]["outbox"]}.isdisjoint(published[moved.id])
+    # One write for the page, one more for the case that moved.
+    assert after[case_store.CASES] - before[case_store.CASES] == 2
+    # The rollups find only that mark and count every case once.
+    assert await rollups.settle(store) == {day}
+    tally = await rollups.rebuild(store, [day])
+    assert tally[day].cases == 4

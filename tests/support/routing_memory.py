@@ -163,7 +163,9 @@ class MemoryCases:
         ]
         return pending[:limit]
 
-    async def mark_published(self, published: Mapping[str, Sequence[str]]) -> None:
+    async def mark_published(
+        self, published: Mapping[str, Sequence[str]], *, seen: Sequence[Mapping[str, Any]] = ()
+    ) -> None:
         """Remove published events from their cases' outboxes (case id -> envelope ids)."""
         for case_id, envelope_ids in published.items():
             done = set(envelope_ids)

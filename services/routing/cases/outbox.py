@@ -64,7 +64,9 @@ class OutboxRelay:
                     return_exceptions=True,
                 )
                 # What the broker confirmed leaves the outboxes in one write, failures or not.
-                await self._outbox.mark_published({k: ids for k, ids in done.items() if ids})
+                await self._outbox.mark_published(
+                    {k: ids for k, ids in done.items() if ids}, seen=page
+                )
                 for result in results:
                     if isinstance(result, BaseException):
                         raise result  # every case of the page has finished; the rest waits

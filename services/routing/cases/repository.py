@@ -20,7 +20,8 @@ holds the in-memory fake the use cases' unit tests run on.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping, Sequence
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -28,6 +29,10 @@ from services.routing.cases import list_store
 from services.routing.cases import store as case_store
 from services.routing.cases.domain import Case
 from shared.store import Store
+
+log = logging.getLogger(__name__)
+# Makes the report days of marks dirty (a new generation); given by the composition root.
+DayMarker = Callable[[Sequence[str]], Awaitable[None]]
 
 
 class CaseRepository(Protocol):
@@ -92,8 +97,14 @@ class CaseOutbox(Protocol):
         """Return ``{"_id": case id, "outbox": [envelope, ...]}`` of cases with pending events."""
         ...
 
-    async def mark_published(self, published: Mapping[str, Sequence[str]]) -> None:
-        """Remove published events from their cases' outboxes (case id -> envelope ids)."""
+    async def mark_published(
+        self, published: Mapping[str, Sequence[str]], *, seen: Sequence[Mapping[str, Any]] = ()
+    ) -> None:
+        """Remove published events from their cases' outboxes (case id -> envelope ids).
+
+        ``seen``: the cases as ``pending_outbox`` returned them, for what else
+        the store may settle in the same write.
+        """
         ...
 
 
@@ -132,8 +143,9 @@ class CaseQueues(Protocol):
 class MongoCases:
     """The cases collection as the four ports (see ``store.py`` for each query)."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, *, mark_days: DayMarker | None = None) -> None:
         self._store = store
+        self._mark_days = mark_days
 
     async def get_case(self, case_id: str) -> Case:
         """Return the case with ``case_id`` or its number; raise ``NotFound``."""
@@ -189,9 +201,29 @@ class MongoCases:
         """Return cases that still have events to publish (only the outbox field)."""
         return await case_store.pending_outbox(self._store, limit=limit)
 
-    async def mark_published(self, published: Mapping[str, Sequence[str]]) -> None:
-        """Remove published events from their cases' outboxes, in one write."""
-        await case_store.mark_published(self._store, published)
+    async def mark_published(
+        self, published: Mapping[str, Sequence[str]], *, seen: Sequence[Mapping[str, Any]] = ()
+    ) -> None:
+        """Remove published events from their cases' outboxes, in one write.
+
+        With ``mark_days``, the report marks of ``seen`` cases go in that write
+        too: their days are made dirty first, as the report rollups would
+        before clearing a mark, so a case is not written once more for it.
+        """
+        marks = {
+            str(doc["_id"]): (int(doc.get("version") or 0), str(doc[case_store.REPORT_MARK]))
+            for doc in seen
+            if doc.get(case_store.REPORT_MARK) and doc["_id"] in published
+        }
+        if marks and self._mark_days is not None:
+            try:
+                await self._mark_days(sorted({mark for _, mark in marks.values()}))
+            except Exception:
+                log.warning("report days not marked; the rollups will take the marks")
+                marks = {}
+        else:
+            marks = {}
+        await case_store.mark_published(self._store, published, marks=marks)
 
     async def due_case_ids(self, *, now: datetime, limit: int) -> list[str]:
         """Return cases whose SLA needs attention by ``now``, the longest due first."""

@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 
 CASES = "cases"
 COUNTERS = "counters"
+# The field a case write leaves for the report rollups (its day's key).
+REPORT_MARK = REPORT_PENDING
 
 SortKeys = case_lists.SortKeys
 # Each order the workspace lists cases in (its last key unique); each is also an index
@@ -42,14 +44,11 @@ CASE_INDEXES = [
     IndexModel("number", unique=True),
     IndexModel("contacts.contact_id", unique=True),
     IndexModel("contacts.message_id", sparse=True),
-    IndexModel([("status", ASCENDING), ("updated_at", DESCENDING)]),
-    IndexModel([("unit", ASCENDING), ("status", ASCENDING)]),
     # Derived on write (see _to_doc): a unit's waiting queue and a member's open cases.
     IndexModel([("queue", ASCENDING), ("created_at", ASCENDING)]),
     IndexModel("holder"),
     IndexModel([("subject_ref", ASCENDING), ("updated_at", DESCENDING)]),
     IndexModel("outbox.id", sparse=True),
-    IndexModel([("created_at", DESCENDING)]),
     # Reports: one organisation's cases opened in a period.
     IndexModel([("org", ASCENDING), ("created_at", ASCENDING)]),
     # Cases written since the report rollups last took their marks (see reports/rollups.py).
@@ -62,6 +61,10 @@ CASE_INDEXES = [
     # A split whose contact is still on its way to the new case (almost always empty).
     IndexModel("moving_contact.contact_id", sparse=True),
 ]
+# Indexes no query uses any more: every index costs each write of a case (the
+# embedded store re-indexes a document in every index on each update), so
+# routing drops these at start where an older version made them.
+RETIRED_INDEXES = ("status_1_updated_at_-1", "unit_1_status_1", "created_at_-1")
 _LIST_PROJECTION = list_store.LIST_PROJECTION
 
 
@@ -393,6 +396,15 @@ async def moving_to(store: Store, contact_id: str) -> Case | None:
     return _from_doc(doc) if doc else None
 
 
+async def drop_retired_indexes(store: Store) -> list[str]:
+    """Drop the ``RETIRED_INDEXES`` the cases still have; return their names."""
+    held = set(await store[CASES].index_information())
+    retired = [name for name in RETIRED_INDEXES if name in held]
+    for name in retired:
+        await store[CASES].drop_index(name)
+    return retired
+
+
 async def backfill_lanes(store: Store) -> int:
     """Write the workspace fields onto cases stored before they existed; return how many."""
     done = 0
@@ -412,21 +424,47 @@ async def backfill_lanes(store: Store) -> int:
 async def pending_outbox(store: Store, limit: int = 100) -> list[dict[str, Any]]:
     """Return cases that still have events to publish (only the outbox field)."""
     # Queried through the sparse outbox.id index: it holds only cases with pending events.
-    cursor = store[CASES].find({"outbox.id": {"$exists": True}}, {"outbox": 1}).limit(limit)
+    # With each case's version and report mark, so the write that marks its
+    # events published may clear the mark too (see ``mark_published``).
+    projection = {"outbox": 1, "version": 1, REPORT_PENDING: 1}
+    cursor = store[CASES].find({"outbox.id": {"$exists": True}}, projection).limit(limit)
     return [doc async for doc in cursor]
 
 
-async def mark_published(store: Store, published: Mapping[str, Sequence[str]]) -> None:
-    """Remove published events from their cases' outboxes (case id -> envelope ids), one write."""
+async def mark_published(
+    store: Store,
+    published: Mapping[str, Sequence[str]],
+    *,
+    marks: Mapping[str, tuple[int, str]] | None = None,
+) -> None:
+    """Remove published events from their cases' outboxes (case id -> envelope ids), one write.
+
+    ``marks`` (case id -> the version and report mark ``pending_outbox`` read)
+    are marks whose days were made dirty since: each goes in the same write,
+    if its case is still at that version. A case written since keeps its
+    newer mark, and its events are then removed by a second write.
+    """
     if not published:
         return
-    await store[CASES].bulk_write(
-        [
-            UpdateOne({"_id": case_id}, {"$pull": {"outbox": {"id": {"$in": list(ids)}}}})
-            for case_id, ids in published.items()
-        ],
-        ordered=False,
-    )
+    marks = {case_id: mark for case_id, mark in (marks or {}).items() if case_id in published}
+
+    def pull(case_id: str) -> dict[str, Any]:
+        return {"$pull": {"outbox": {"id": {"$in": list(published[case_id])}}}}
+
+    ops = []
+    for case_id in published:
+        if case_id in marks:
+            version, mark = marks[case_id]
+            taken = {"_id": case_id, "version": version, REPORT_PENDING: mark}
+            ops.append(UpdateOne(taken, {**pull(case_id), "$unset": {REPORT_PENDING: ""}}))
+        else:
+            ops.append(UpdateOne({"_id": case_id}, pull(case_id)))
+    result = await store[CASES].bulk_write(ops, ordered=False)
+    if marks and result.matched_count < len(ops):
+        # Some case moved on since it was read: its events still go (a no-op for the rest).
+        await store[CASES].bulk_write(
+            [UpdateOne({"_id": case_id}, pull(case_id)) for case_id in marks], ordered=False
+        )
 
 
 async def due_case_ids(store: Store, *, now: datetime, limit: int) -> list[str]:

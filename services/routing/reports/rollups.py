@@ -10,7 +10,10 @@ generation ``gen`` that moves on whenever a case of the day changed, and
   update (``cases/store.py``), so a written case is never left unaccounted.
 - ``settle`` takes the marks: it moves each marked day's ``gen`` on
   (``dirty``), then clears each mark only if the case is still at the
-  version it saw (a newer write keeps its mark).
+  version it saw (a newer write keeps its mark). The outbox relay takes the
+  marks of the cases whose events it publishes the same way, in the write
+  that marks those events published (``cases/repository.py``), so most
+  cases are not written a third time for their mark.
 - ``rebuild`` reads a day's ``gen``, then its cases, and writes their tally
   only if ``gen`` has not moved meanwhile; a case written during the read
   has left a mark, so the day is rebuilt again.
