@@ -20,6 +20,9 @@ from pymongo.errors import BulkWriteError, PyMongoError
 from shared.errors import StoreUnavailable
 
 WriteOp = InsertOne[Any] | UpdateOne
+# A write waiting for its batch: the op, its writer's future, and whether it
+# counts as done only if it inserted a document (see ``insert_new``).
+_Pending = tuple[WriteOp, "asyncio.Future[bool]", bool]
 _DUPLICATE_KEY = 11000
 
 
@@ -32,18 +35,29 @@ class WriteBatcher:
         self._collection = collection
         self._max_batch = max_batch
         self._linger = linger
-        self._pending: list[tuple[WriteOp, asyncio.Future[bool]]] = []
+        self._pending: list[_Pending] = []
         self._oldest = 0.0  # when the oldest pending write came (loop time)
         self._full = asyncio.Event()
         self._flusher: asyncio.Task[None] | None = None
 
     async def write(self, op: WriteOp) -> bool:
         """Apply ``op``; return False on a duplicate key; raise StoreUnavailable on failure."""
+        return await self._submit(op, new_only=False)
+
+    async def insert_new(self, doc: dict[str, Any]) -> bool:
+        """Insert ``doc`` unless its id is taken; return False if it was; raise as ``write``."""
+        # An upsert that only sets on insert: a bulk write of updates and
+        # upserts is one command to the store, inserts beside updates two.
+        fields = {name: value for name, value in doc.items() if name != "_id"}
+        upsert = UpdateOne({"_id": doc["_id"]}, {"$setOnInsert": fields}, upsert=True)
+        return await self._submit(upsert, new_only=True)
+
+    async def _submit(self, op: WriteOp, *, new_only: bool) -> bool:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[bool] = loop.create_future()
         if not self._pending:
             self._oldest = loop.time()
-        self._pending.append((op, future))
+        self._pending.append((op, future, new_only))
         if len(self._pending) >= self._max_batch:
             self._full.set()
         if self._flusher is None or self._flusher.done():
@@ -60,7 +74,7 @@ class WriteBatcher:
 
     async def _flush(self) -> None:
         loop = asyncio.get_running_loop()
-        batch: list[tuple[WriteOp, asyncio.Future[bool]]] = []
+        batch: list[_Pending] = []
         try:
             while self._pending:
                 # A notification's writes come in bursts (a batch of events,
@@ -78,29 +92,31 @@ class WriteBatcher:
         except BaseException as exc:
             # Never leave a writer waiting on a batch that will not finish.
             failure = StoreUnavailable(f"bulk write abandoned: {type(exc).__name__}")
-            for _, future in batch + self._pending:
+            for _, future, _ in batch + self._pending:
                 if not future.done():
                     future.set_exception(failure)
             self._pending.clear()
             raise
 
-    async def _run(self, batch: list[tuple[WriteOp, asyncio.Future[bool]]]) -> None:
+    async def _run(self, batch: list[_Pending]) -> None:
         errors: dict[int, dict[str, Any]] = {}
         try:
-            await self._collection.bulk_write([op for op, _ in batch], ordered=False)
+            result = await self._collection.bulk_write([op for op, _, _ in batch], ordered=False)
+            inserted = set(result.upserted_ids or {})
         except BulkWriteError as exc:
             errors = {error["index"]: error for error in exc.details.get("writeErrors", [])}
+            inserted = {upsert["index"] for upsert in exc.details.get("upserted", [])}
         except PyMongoError as exc:
-            for _, future in batch:
+            for _, future, _ in batch:
                 if not future.done():
                     future.set_exception(StoreUnavailable(str(exc)))
             return
-        for index, (_, future) in enumerate(batch):
+        for index, (_, future, new_only) in enumerate(batch):
             if future.done():  # the writer gave up waiting
                 continue
             error = errors.get(index)
             if error is None:
-                future.set_result(True)
+                future.set_result(index in inserted or not new_only)
             elif error.get("code") == _DUPLICATE_KEY:
                 future.set_result(False)
             else:

@@ -163,6 +163,40 @@ async def test_records_made_within_the_linger_go_in_one_write(store: Store) -> N
     assert await store["deliveries"].count_documents({}) == 10
 
 
+async def test_records_outcomes_and_marks_written_together_are_one_command(store: Store) -> None:
+    deliveries = MongoDeliveries(store, linger=0.2)
+    now = datetime.now(UTC)
+    first = [intent(f"case-first-{n}") for n in range(3)]
+    recorded = [
+        doc
+        for doc in await asyncio.gather(
+            *(deliveries.record_intent(i, at=now, owner="a", lease=LEASE) for i in first)
+        )
+        if doc is not None
+    ]
+    assert len(recorded) == 3
+    before = await commands(store)
+
+    again = intent("case-second")
+    fresh, duplicate, earlier, *_ = await asyncio.gather(
+        deliveries.record_intent(again, at=now, owner="a", lease=LEASE),
+        deliveries.record_intent(again, at=now, owner="b", lease=LEASE),  # redelivered
+        deliveries.record_intent(first[0], at=now, owner="b", lease=LEASE),  # recorded before
+        *(deliveries.settle(doc, fields={"status": "sent", "updated_at": now}) for doc in recorded),
+        deliveries.announced(recorded[1]["_id"]),
+    )
+
+    assert (await commands(store) - before)["deliveries"] == 1
+    assert fresh is not None
+    assert duplicate is None
+    assert earlier is None
+    docs = {doc["_id"]: doc async for doc in store["deliveries"].find({})}
+    assert len(docs) == 4
+    assert [docs[doc["_id"]]["status"] for doc in recorded] == ["sent"] * 3
+    assert docs[fresh["_id"]]["lease_owner"] == "a"  # the redelivery changed nothing
+    assert docs[fresh["_id"]]["intent"] == fresh["intent"]
+
+
 async def test_a_reply_token_seen_taken_is_not_asked_of_the_store_again(store: Store) -> None:
     replica = MongoDeliveries(store)
     before = await commands(store)

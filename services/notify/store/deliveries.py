@@ -143,7 +143,8 @@ class MongoDeliveries:
     ) -> Document | None:
         """Record a notification due now, leased to ``owner``; None if it was recorded before."""
         doc = intent_doc(intent, at=at, owner=owner, lease=lease)
-        return doc if await self._deliveries.write(InsertOne(doc)) else None
+        # Written in the same command as the outcomes and marks of the batch.
+        return doc if await self._deliveries.insert_new(doc) else None
 
     async def settle(
         self,
