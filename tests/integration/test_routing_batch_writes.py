@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -155,3 +156,38 @@ async def test_the_relay_clears_report_marks_in_the_write_that_marks_events_publ
     assert await rollups.settle(store) == {day}
     tally = await rollups.rebuild(store, [day])
     assert tally[day].cases == 4
+
+
+async def test_customers_of_a_batch_are_routed_side_by_side_each_in_order(
+    routing: tuple[Routing, RecordingBus, FrozenClock], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service, _, clock = routing
+    customers = [f"sub_{n}_{clock.now().timestamp()}" for n in range(4)]
+    texts = ["ไฟดับทั้งซอย", "ยังดับอยู่", "ตอนนี้ไฟมาแล้ว"]
+    messages = [
+        screened(clock, channel="line", subject_ref=customer, text=text)
+        for text in texts
+        for customer in customers
+    ]
+    inserting = 0
+    most = 0
+    insert = service.cases.insert_case
+
+    async def counted(case: Any) -> None:
+        nonlocal inserting, most
+        inserting += 1
+        most = max(most, inserting)
+        try:
+            await insert(case)
+        finally:
+            inserting -= 1
+
+    monkeypatch.setattr(service.cases, "insert_case", counted)
+    outcomes = await service.contacts.on_contacts_screened([Envelope.of(m) for m in messages])
+    assert outcomes == [None] * len(messages)
+    assert most > 1  # the four new cases were written side by side
+    for customer in customers:
+        own = [m.contact_id for m in messages if m.subject_ref == customer]
+        case = await case_of(service, own[0])
+        # Each customer's contacts joined their one case in the order they came.
+        assert [c.contact_id for c in case.contacts] == own

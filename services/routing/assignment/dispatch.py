@@ -10,6 +10,7 @@ presence and round-robin tickets through ``assignment/store.py``.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import contextvars
 import logging
@@ -73,6 +74,7 @@ class Dispatcher:
         self._cases = cases
         self._queues = queues
         self._tickets: dict[str, Iterator[int]] = {}
+        self._loads_read = asyncio.Lock()
 
     def unit(self, unit_id: str) -> Unit:
         """Return the unit with the members in force, or raise ``NotFound``."""
@@ -96,14 +98,15 @@ class Dispatcher:
 
     async def _loads(self, unit: Unit) -> dict[str, int]:
         """Return the members' loads (read once per ``read_once``, counted on inside it)."""
-        seen = _loads_seen.get()
-        if seen is not None and unit.id in seen:
-            return seen[unit.id]
         users = [member.user for member in unit.members]
-        loads = await self._queues.member_loads(unit.id, users)
-        if seen is not None:
-            seen[unit.id] = loads
-        return loads
+        seen = _loads_seen.get()
+        if seen is None:
+            return await self._queues.member_loads(unit.id, users)
+        # Contacts of a batch are routed side by side: they must all count on one reading.
+        async with self._loads_read:
+            if unit.id not in seen:
+                seen[unit.id] = await self._queues.member_loads(unit.id, users)
+        return seen[unit.id]
 
     async def fill(self, unit_id: str | None, *, at: datetime) -> int:
         """Hand the unit's waiting cases, oldest first, to members with room; return how many."""
