@@ -140,7 +140,7 @@ _FIELD = re.compile(
     r"|contact|owner|payee|display|th|en|nick|applicant|reporter|sender|user|buyer|recipient"
     r"|receiver|ship(?:ping)?|consignee)[_ ]?)?name|recipient|consignee|ชื่อผู้รับ"
     r"|(?<![A-Za-z_])submitted[_ ]by|ชื่อผู้ยื่น(?:คำขอ)?|ผู้ยื่นคำขอ"
-    r"|ชื่อ(?:-?(?:นาม)?สกุล)?|นามสกุล|ชื่อบัญชี|ผู้แจ้ง|ผู้ติดต่อ"
+    r"|ชื่อ(?:-?(?:นาม)?สกุล)?|นามสกุล|(?<![\u0e01-\u0e4e])สกุล|ชื่อบัญชี|ผู้แจ้ง|ผู้ติดต่อ"
     r"|ผู้ร้อง|ผู้รับเงิน|ชื่อ(?:ลูกค้า|ผู้ติดต่อ|ผู้แจ้ง|ผู้ร้อง|ผู้ใช้ไฟ(?:ฟ้า)?)|ผู้ใช้ไฟ(?:ฟ้า)?"
     # Any other key naming whose name it holds: ชื่อผู้ขอใช้ไฟ, ชื่อผู้ปกครอง, ชื่อเจ้าของบ้าน;
     # not a shop's, a company's or a place's.

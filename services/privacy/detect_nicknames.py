@@ -220,6 +220,7 @@ _FRAMES = (
         rf"(?m:^)[ \t]*[^\s\u0e01-\u0e4e:][^\n\u0e01-\u0e4e:]{{0,20}}?[ \t]{_WORD}(?=[ \t]?:)"
     ),
 )
+_KIN_FRAME, _SENDER_FRAME = 0, 4
 _HINT = re.compile(rf"{_KIN}|ผม|ฉัน|หนู|เรา|ดิฉัน|ชั้น|เค้า|พูด|นะ|:")
 _NOT_NICKNAMES = frozenset(
     {"สาว", "ชาย", "ๆ", "เขา", "เรา", "ทุกคน", "น้อง", "พี่", "ชื่อ", "เอง", "ลูก", "ช่าง"}
@@ -233,10 +234,10 @@ def nicknames(text: str) -> Iterator[Span]:
     for i, frame in enumerate(_FRAMES):
         for match in frame.finditer(text):
             nick = match.group("nick")
-            if i == 0 and not _kin_opens(text, match):
+            if i == _KIN_FRAME and not _kin_opens(text, match):
                 continue
             # Inside a word frame (a kin word) a plain word is a relation, not a name.
-            if _is_nickname(nick, strict=i in (0, 4)):
+            if _is_nickname(nick, strict=i in (_KIN_FRAME, _SENDER_FRAME)):
                 yield Span(match.start("nick"), match.end("nick"), "name")
 
 

@@ -118,10 +118,11 @@ def _atoms(match: re.Match[str]) -> list[_Atom]:
     pieces = _GROUP_SEP.split(match.group("body"))
     atoms: list[_Atom] = []
     offset = match.start("body")
-    listed = _is_list_marker(match.string, match.start("body"), pieces)
+    start = match.start("body")
     for i in range(0, len(pieces), 2):
         group, sep = pieces[i], pieces[i + 1] if i + 1 < len(pieces) else ""
-        if atoms and pieces[i - 1] not in (" ", "\n") and not (i == 2 and listed):
+        listed = i and _after_list_marker(match.string, start, pieces, i)
+        if atoms and pieces[i - 1] not in (" ", "\n") and not listed:
             atom_start, _, lengths = atoms[-1]
             atoms[-1] = (atom_start, offset + len(group), [*lengths, len(group)])
         else:
@@ -130,13 +131,14 @@ def _atoms(match: re.Match[str]) -> list[_Atom]:
     return atoms
 
 
-# A numbered list's marker, "1)" or "2.", at a line's start or after a blank,
-# is no part of the number after it (1) 0812345678).
-
-
-def _is_list_marker(text: str, start: int, pieces: list[str]) -> bool:
-    if len(pieces) < 3 or len(pieces[0]) > 2 or pieces[1].rstrip(" \t") not in (")", "."):
+# A numbered list's marker, "1)" or "2.", opening a line, is no part of the
+# number after it (1) 0812345678).
+def _after_list_marker(text: str, start: int, pieces: list[str], i: int) -> bool:
+    marker, sep = pieces[i - 2], pieces[i - 1]
+    if len(marker) > 2 or sep.rstrip(" \t") not in (")", "."):
         return False
+    if i > 2:
+        return pieces[i - 3] == "\n"
     return start == 0 or text[start - 1] in "\n \t("
 
 

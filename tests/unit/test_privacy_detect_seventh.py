@@ -12,14 +12,14 @@ from services.privacy.detect import detect
 from tests.support.pii_eval import FIXTURES, masked, score
 
 SEVENTH = FIXTURES / "pii_eval_seventh.jsonl"
-SEVENTH_FLOOR = 0.87
-SEVENTH_KEPT_FLOOR = 0.96
+SEVENTH_FLOOR = 0.94
+SEVENTH_KEPT_FLOOR = 0.98
 
 
 def test_seventh_set_keeps_the_measured_floor() -> None:
-    # The floor is the figure measured once after tuning (0.874, from 0.752 before;
-    # look-alikes 0.968, from 0.918); the goal, 0.99 on unseen text, is not met: see
-    # docs/decisions.md, "Masking on a seventh unseen set".
+    # Measured once after tuning: 0.874, from 0.752 before (look-alikes 0.968, from
+    # 0.918); see docs/decisions.md, "Masking on a seventh unseen set". Tuned on since
+    # the eighth set: 0.947 (look-alikes 0.987), "Masking on an eighth unseen set".
     hidden, kept = score(SEVENTH, "holdout")
     assert hidden >= SEVENTH_FLOOR
     assert kept >= SEVENTH_KEPT_FLOOR
