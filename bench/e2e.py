@@ -52,6 +52,7 @@ LINE_SECRET = "bench-line-secret"  # noqa: S105
 ADMIN_PASSWORD = "Bench-Ubon-Ratchathani-7419"  # noqa: S105
 MARK = re.compile(r"BENCH[0-9a-f]{12}")
 OPS = ("insert", "query", "update", "delete", "getmore", "command")
+TOP_KINDS = ("insert", "queries", "update", "remove", "getmore", "commands")
 
 
 class _FakeLine(BaseHTTPRequestHandler):
@@ -189,12 +190,18 @@ class Watch:
         return {k: int(counters.get(k, 0)) for k in OPS}
 
     def store_top(self) -> dict[str, tuple[int, int]]:
-        """Return the store's (commands, microseconds) so far per collection (``top``)."""
+        """Return the store's (commands, microseconds) so far per collection and kind (``top``).
+
+        Keys are ``<database>.<collection>/<kind>``: insert, queries, update,
+        remove, getmore or commands.
+        """
         totals = self.mongo.admin.command("top")["totals"]
         return {
-            ns: (int(v["total"]["count"]), int(v["total"]["time"]))
+            f"{ns}/{kind}": (int(v[kind]["count"]), int(v[kind]["time"]))
             for ns, v in totals.items()
-            if isinstance(v, dict) and "total" in v
+            if isinstance(v, dict)
+            for kind in TOP_KINDS
+            if kind in v
         }
 
     async def spy(self) -> None:
@@ -392,12 +399,12 @@ def _service_lines(rows: list[dict[str, Any]]) -> list[str]:
         f"| {name} | {n:.1f} | {ms:.1f} |"
         for name, (n, ms) in sorted(services.items(), key=lambda kv: -kv[1][1])
     ]
-    lines += ["", "| service | collection | commands per contact | ms per contact |"]
+    lines += ["", "| service | collection / kind | commands per contact | ms per contact |"]
     lines += ["|---|---|---|---|"]
     lines += [
         f"| {r['service']} | {r['collection']} | {r['commands_per_contact']} |"
         f" {r['store_ms_per_contact']} |"
-        for r in rows[:15]
+        for r in rows[:20]
     ]
     return lines
 

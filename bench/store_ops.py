@@ -68,6 +68,7 @@ async def measure(mongo_url: str, tmp: Path, contacts: int) -> dict[str, Any]:
     async with desk_module.running_desk(mongo_url, tmp) as desk:
         await asyncio.sleep(2)
         seen.clear()
+        top_before = await _top(mongo_url)
         started = time.monotonic()
         sent = [line_contact("U" + new_id().lower().rjust(32, "3")[:32]) for _ in range(contacts)]
         for contact in sent:
@@ -79,12 +80,37 @@ async def measure(mongo_url: str, tmp: Path, contacts: int) -> dict[str, Any]:
                 break
             await asyncio.sleep(0.5)
         took = time.monotonic() - started
+        top_after = await _top(mongo_url)
         busy = Counter(seen)
         seen.clear()
         await asyncio.sleep(took)
         idle = Counter(seen)
     per = {k: (busy[k] - idle.get(k, 0)) / contacts for k in busy}
-    return {"took_s": took, "per_contact": per}
+    store_ms = {
+        key: (top_after[key] - top_before.get(key, 0)) / 1000 / contacts for key in top_after
+    }
+    return {"took_s": took, "per_contact": per, "store_ms": store_ms}
+
+
+TOP_OPS = ("insert", "queries", "update", "remove", "getmore", "commands")
+
+
+async def _top(mongo_url: str) -> Counter[tuple[str, str]]:
+    """Return the store's own time (microseconds) by collection and kind of operation."""
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_url)
+    try:
+        totals = (await client.admin.command("top"))["totals"]
+    finally:
+        await client.close()
+    return Counter(
+        {
+            (ns, op): int(counts[op]["time"])
+            for ns, counts in totals.items()
+            if isinstance(counts, dict)
+            for op in TOP_OPS
+            if op in counts
+        }
+    )
 
 
 def main() -> None:
@@ -112,6 +138,12 @@ def main() -> None:
         total = sum(n for k, n in per.items() if k[0] == service)
         print(f"{service}: {total:.1f} round trips per contact")
     print(f"all: {sum(per.values()):.1f} round trips per contact")
+    print("| collection | operation | store ms per contact |\n|---|---|---|")
+    store_ms = result["store_ms"]
+    for (ns, op), ms in sorted(store_ms.items(), key=lambda kv: -kv[1]):
+        if ms >= 0.05:
+            print(f"| {ns} | {op} | {ms:.2f} |")
+    print(f"store time: {sum(store_ms.values()):.1f} ms per contact")
 
 
 if __name__ == "__main__":

@@ -276,3 +276,37 @@ async def test_books_kept_write_by_write_agree_with_a_recount_after_a_reclassifi
         assert kept[lane]["lo"]["due_sort"] == book["lo"]["due_sort"]
     page = await _page(store, "due", skip=0, limit=1)
     assert page.docs[0]["_id"] == moved["_id"]
+
+
+async def test_a_batch_keeps_its_books_in_one_write_a_lane_that_a_recount_agrees_with(
+    store: Store,
+) -> None:
+    docs = _docs(40)
+    moved = docs[3]
+    async with list_store.deferred_books(store):
+        for doc in docs:
+            await store[case_store.CASES].insert_one(dict(doc))
+            await list_store.write_books(store, None, list_store.book_fields(doc))
+        # Nothing reached the books yet.
+        assert await store[list_store.LANES].count_documents({}) == 0
+        before = list_store.book_fields(moved)
+        moved["urgency_rank"] = (moved["urgency_rank"] + 1) % 4
+        moved["due_sort"] = NOW - timedelta(days=900)
+        await store[case_store.CASES].replace_one({"_id": moved["_id"]}, moved)
+        await list_store.write_books(store, before, list_store.book_fields(moved))
+
+    kept = {doc["_id"]: doc async for doc in store[list_store.LANES].find({})}
+    await list_store.rebuild_books(store)
+    recounted = {doc["_id"]: doc async for doc in store[list_store.LANES].find({})}
+    assert set(kept) == set(recounted)
+    for lane, book in recounted.items():
+        assert kept[lane]["n"] == book["n"]
+        assert {k: v for k, v in kept[lane]["u"].items() if v} == book["u"]
+        assert kept[lane]["lo"]["due_sort"] == book["lo"]["due_sort"]
+    # One update per lane, whatever the number of cases in it.
+    changes = [
+        change
+        for doc in docs
+        for change in list_store.lane_changes(None, list_store.book_fields(doc))
+    ]
+    assert len(list_store.merged_ops(changes)) == len(kept) < len(changes)

@@ -35,7 +35,7 @@ BOOK_FIELDS = (*BOUNDED, "urgency_rank")
 # Big, history-only fields a list of cases leaves out.
 LIST_PROJECTION = {"timeline": 0, "sla_history": 0, "outbox": 0}
 # Lane-book writes held for the end of a ``deferred_books`` block.
-_deferred: contextvars.ContextVar[list[UpdateOne] | None] = contextvars.ContextVar(
+_deferred: contextvars.ContextVar[list[tuple[str, dict[str, Any]]] | None] = contextvars.ContextVar(
     "deferred_books", default=None
 )
 log = logging.getLogger(__name__)
@@ -54,52 +54,86 @@ def _rank(fields: Mapping[str, Any] | None) -> str | None:
     return f"u.{rank}" if isinstance(rank, int) else None
 
 
-def lane_ops(before: Mapping[str, Any] | None, after: Mapping[str, Any]) -> list[UpdateOne]:
-    """Return the lane-book writes that take a case from ``before`` (None: new) to ``after``."""
+def lane_changes(
+    before: Mapping[str, Any] | None, after: Mapping[str, Any]
+) -> list[tuple[str, dict[str, Any]]]:
+    """Return the lane-book updates (lane, update) that take a case from ``before`` to ``after``."""
     old = set(before["lanes"]) if before else set()
     new = set(after["lanes"])
     due = after.get("due_sort")
     lows = {f"lo.{key}": after[key] for key in BOUNDED if after.get(key) is not None}
-    ops = []
+    ops: list[tuple[str, dict[str, Any]]] = []
     rank, was = _rank(after), _rank(before)
     for key in sorted(new - old):
         update: dict[str, Any] = {"$inc": {"n": 1, "v": 1, **({rank: 1} if rank else {})}}
         update["$min"] = lows
         if due is not None and due < NEVER_DUE:
             update["$max"] = {"hi.due_sort": due}
-        ops.append(UpdateOne({"_id": key}, update, upsert=True))
+        ops.append((key, update))
     ops.extend(
-        UpdateOne(
-            {"_id": key}, {"$inc": {"n": -1, "v": 1, **({was: -1} if was else {})}}, upsert=True
-        )
+        (key, {"$inc": {"n": -1, "v": 1, **({was: -1} if was else {})}})
         for key in sorted(old - new)
     )
     if before is not None and rank != was:
         # Reclassified: the lanes it stays in count it under its new urgency.
         moves = {"v": 1, **({was: -1} if was else {}), **({rank: 1} if rank else {})}
-        ops.extend(
-            UpdateOne({"_id": key}, {"$inc": moves}, upsert=True) for key in sorted(new & old)
-        )
+        ops.extend((key, {"$inc": moves}) for key in sorted(new & old))
     moved = before is not None and due != before.get("due_sort")
     if moved and due is not None and due < NEVER_DUE:
         # A due time moved for lanes the case stays in: the bounds must still hold it.
         ops.extend(
-            UpdateOne(
-                {"_id": key},
-                {"$inc": {"v": 1}, "$min": {"lo.due_sort": due}, "$max": {"hi.due_sort": due}},
-                upsert=True,
-            )
+            (key, {"$inc": {"v": 1}, "$min": {"lo.due_sort": due}, "$max": {"hi.due_sort": due}})
             for key in sorted(new & old)
         )
     return ops
 
 
-async def apply_ops(store: Store, ops: list[UpdateOne]) -> None:
-    """Write lane-book changes (one round trip; kept for the end inside ``deferred_books``)."""
+def lane_ops(before: Mapping[str, Any] | None, after: Mapping[str, Any]) -> list[UpdateOne]:
+    """Return the lane-book writes that take a case from ``before`` (None: new) to ``after``."""
+    return [
+        UpdateOne({"_id": key}, update, upsert=True) for key, update in lane_changes(before, after)
+    ]
+
+
+def merged_ops(changes: Iterable[tuple[str, Mapping[str, Any]]]) -> list[UpdateOne]:
+    """Return one write per lane doing what ``changes`` do one after the other.
+
+    Counts add up and bounds keep their extreme (``$inc``, ``$min``, ``$max``
+    commute), so a batch of cases in the same few lanes costs a write per lane.
+    """
+    lanes: dict[str, dict[str, dict[str, Any]]] = {}
+    for key, update in changes:
+        into = lanes.setdefault(key, {})
+        for op, fields in update.items():
+            held = into.setdefault(op, {})
+            for field, value in fields.items():
+                if field not in held:
+                    held[field] = value
+                elif op == "$inc":
+                    held[field] += value
+                elif op == "$min":
+                    held[field] = min(held[field], value)
+                elif op == "$max":
+                    held[field] = max(held[field], value)
+                else:
+                    raise ValueError(f"a lane book is never updated with {op}")
+    return [UpdateOne({"_id": key}, update, upsert=True) for key, update in lanes.items()]
+
+
+async def write_books(
+    store: Store, before: Mapping[str, Any] | None, after: Mapping[str, Any]
+) -> None:
+    """Bring the lane books along a case write (kept for the end inside ``deferred_books``)."""
     pending = _deferred.get()
     if pending is not None:
-        pending.extend(ops)
-    elif ops:
+        pending.extend(lane_changes(before, after))
+    else:
+        await apply_ops(store, lane_ops(before, after))
+
+
+async def apply_ops(store: Store, ops: list[UpdateOne]) -> None:
+    """Write lane-book changes (one round trip)."""
+    if ops:
         await store[LANES].bulk_write(ops, ordered=False)
 
 
@@ -108,18 +142,19 @@ async def deferred_books(store: Store) -> AsyncIterator[None]:
     """Keep the lane-book writes of the block and make them in one round trip as it ends.
 
     A batch of contacts routed inside the block writes its cases one by one
-    and the books once; a list read meanwhile counts the batch's new cases a
-    moment late. If that write fails the books are off until rebuilt, as
-    when a single case's book write fails.
+    and the books once, one update per lane (``merged_ops``); a list read
+    meanwhile counts the batch's new cases a moment late. If that write
+    fails the books are off until rebuilt, as when a single case's book
+    write fails.
     """
-    pending: list[UpdateOne] = []
+    pending: list[tuple[str, dict[str, Any]]] = []
     token = _deferred.set(pending)
     try:
         yield
     finally:
         _deferred.reset(token)
         try:
-            await apply_ops(store, pending)
+            await apply_ops(store, merged_ops(pending))
         except Exception:
             log.exception("could not update the lane books of a batch")
 

@@ -166,7 +166,7 @@ async def _update_books(
     after = list_store.book_fields(doc)
     case.stored_lanes = after
     try:
-        await list_store.apply_ops(store, list_store.lane_ops(before, after))
+        await list_store.write_books(store, before, after)
     except Exception:
         # The case is written; its lanes' counts are off until the books are rebuilt.
         log.exception("could not update the lane books", extra={"case": case.number})
