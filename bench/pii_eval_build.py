@@ -1,14 +1,15 @@
 """Build the marked-up evaluation sets into JSONL.
 
-Seven sets are built: the second (``pii_eval_unseen.txt`` into
+Eight sets are built: the second (``pii_eval_unseen.txt`` into
 ``pii_eval_unseen.jsonl``), the third (``pii_eval_third.txt`` into
 ``pii_eval_third.jsonl``), the fourth (``pii_eval_fourth.txt`` into
 ``pii_eval_fourth.jsonl``), the fifth (``pii_eval_fifth.txt`` into
 ``pii_eval_fifth.jsonl``, held out whole), the sixth (``pii_eval_sixth.txt``
 into ``pii_eval_sixth.jsonl``, held out whole), the seventh
-(``pii_eval_seventh.txt`` into ``pii_eval_seventh.jsonl``, held out whole) and
+(``pii_eval_seventh.txt`` into ``pii_eval_seventh.jsonl``, held out whole),
 the eighth (``pii_eval_eighth.txt`` into ``pii_eval_eighth.jsonl``, held out
-whole), each written before the detector was tuned on it.
+whole) and the ninth (``pii_eval_ninth.txt`` into ``pii_eval_ninth.jsonl``, held
+out whole), each written before the detector was tuned on it.
 A source holds one text a line, with
 ``\\n`` for a line break and ``\\t`` for a tab, personal data marked ``⟦kind|text⟧`` and look-alikes
 that must stay visible marked ``⟪kind|text⟫``. Placeholders in braces are
@@ -20,7 +21,8 @@ ID as speech-to-text writes it when it is read out: Thai digit words in its grou
 A line starting with ``#`` is a comment; ``@holdout`` switches the following
 texts to the held-out part, scored but never inspected while tuning.
 
-    python bench/pii_eval_build.py [--set unseen|third|fourth|fifth|sixth|seventh|eighth]
+    python bench/pii_eval_build.py [--set unseen|third|fourth|fifth|sixth|seventh|eighth|
+                                 ninth]
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ SETS = {
     "sixth": ("pii_eval_sixth.txt", "pii_eval_sixth.jsonl", "sixth", 20261206),
     "seventh": ("pii_eval_seventh.txt", "pii_eval_seventh.jsonl", "seventh", 20261207),
     "eighth": ("pii_eval_eighth.txt", "pii_eval_eighth.jsonl", "eighth", 20261208),
+    "ninth": ("pii_eval_ninth.txt", "pii_eval_ninth.jsonl", "ninth", 20261209),
 }
 THAI_DIGITS = str.maketrans("0123456789", "๐๑๒๓๔๕๖๗๘๙")
 THAI_DIGIT_WORDS = ("ศูนย์", "หนึ่ง", "สอง", "สาม", "สี่", "ห้า", "หก", "เจ็ด", "แปด", "เก้า")
