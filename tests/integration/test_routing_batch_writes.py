@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from itertools import pairwise
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 import pytest
 
 from services.routing.app import INDEXES, Routing
+from services.routing.assignment import store as assignment_store
 from services.routing.assignment.dispatch import TICKET_BLOCK, read_once
 from services.routing.cases import lifecycle, list_store
 from services.routing.cases import store as case_store
@@ -75,6 +77,7 @@ async def test_round_robin_takes_tickets_by_block_and_still_turns_through_the_me
 ) -> None:
     service, _, clock = routing
     store = service.runtime.store
+    await service.dispatcher.set_online(NETOPS, "netops.suda", online=True, at=clock.now())
     first = await service.dispatcher.choose(NETOPS)  # the counter is created, a block taken
     before = await commands(store)
     with read_once():
@@ -91,6 +94,15 @@ async def test_round_robin_takes_tickets_by_block_and_still_turns_through_the_me
     counter = await store[case_store.COUNTERS].find_one({"_id": f"round-robin-{NETOPS}"})
     assert counter is not None
     assert counter["value"] == 2 * TICKET_BLOCK
+
+    # Chosen side by side, as a batch's customers are: one reading of loads and presence.
+    before = await commands(store)
+    with read_once():
+        together = await asyncio.gather(*(service.dispatcher.choose(NETOPS) for _ in range(6)))
+    after = await commands(store)
+    assert sorted(Counter(together).values()) == [2, 2, 2]
+    assert after[case_store.CASES] - before[case_store.CASES] == 1
+    assert after[assignment_store.PRESENCE] - before[assignment_store.PRESENCE] == 1
 
     # A second replica takes the next block: the two never hand out one ticket twice.
     other, _ = routing_for(store, clock=clock, tmp_path=tmp_path / "other")

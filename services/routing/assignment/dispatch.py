@@ -75,6 +75,7 @@ class Dispatcher:
         self._queues = queues
         self._tickets: dict[str, Iterator[int]] = {}
         self._loads_read = asyncio.Lock()
+        self._offline_read = asyncio.Lock()
 
     def unit(self, unit_id: str) -> Unit:
         """Return the unit with the members in force, or raise ``NotFound``."""
@@ -171,12 +172,12 @@ class Dispatcher:
     async def offline(self, unit_id: str) -> set[str]:
         """Return the members of ``unit_id`` who are offline (read once per ``read_once``)."""
         seen = _offline_seen.get()
-        if seen is not None and unit_id in seen:
-            return set(seen[unit_id])
-        offline = await assignment_store.offline_members(self._store, unit_id=unit_id)
-        if seen is not None:
-            seen[unit_id] = set(offline)
-        return offline
+        if seen is None:
+            return await assignment_store.offline_members(self._store, unit_id=unit_id)
+        async with self._offline_read:  # one reading for contacts routed side by side
+            if unit_id not in seen:
+                seen[unit_id] = await assignment_store.offline_members(self._store, unit_id=unit_id)
+        return set(seen[unit_id])
 
     async def _return(self, case_id: str, user: str, *, at: datetime, actor: str) -> bool:
         for _ in range(5):
