@@ -11,7 +11,7 @@ import pytest
 from services.privacy import store as pstore
 from services.privacy.screening import Screener, blind_indexer, key_ring
 from services.privacy.vaulting import SubjectVault
-from services.routing.app import INDEXES, Routing
+from services.routing.app import Routing
 from services.routing.cases import store as case_store
 from services.routing.cases.domain import case_number
 from shared.bus import QueueSpec, Subscription, base
@@ -32,7 +32,12 @@ from tests.support.broker import (
 )
 from tests.support.broker import unique_spec as new_spec
 from tests.support.messages import contact, topic_envelope
-from tests.support.routing import RecordingBus, case_of, routing_for, screened
+from tests.support.routing import (
+    RecordingBus,
+    case_of,
+    indexed_routing,
+    screened,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -173,10 +178,7 @@ async def test_a_failing_batch_handler_leaves_each_message_to_be_handled_one_by_
 
 @pytest.fixture
 async def routing(store: Store, tmp_path: Path) -> tuple[Routing, RecordingBus, FrozenClock]:
-    await store.ensure_indexes(INDEXES)
-    clock = FrozenClock(contact().received_at)
-    service, bus = routing_for(store, clock=clock, tmp_path=tmp_path)
-    return service, bus, clock
+    return await indexed_routing(store, tmp_path)
 
 
 async def test_two_contacts_of_one_customer_in_one_batch_share_one_case_as_one_by_one(

@@ -27,6 +27,7 @@ from shared.store import Store
 from tests.support.broker import private_vhost, until, waiting_messages
 from tests.support.messages import screened_message
 from tests.support.notify_stack import NotifyStack, case_event, expiring, notify_stack
+from tests.support.store_commands import server_commands
 
 pytestmark = pytest.mark.integration
 
@@ -38,19 +39,6 @@ async def stack(mongo_url: str) -> AsyncIterator[NotifyStack]:
     # Polling as often as in production: the idle looks are counted too.
     async with notify_stack(mongo_url, notify_poll_interval_s=1.0) as running:
         yield running
-
-
-async def commands(store: Store) -> Counter[str]:
-    """Return the commands the server has run on each collection of ``store``'s database."""
-    totals = (await store.client.admin.command("top"))["totals"]
-    prefix = f"{store.db.name}."
-    return Counter(
-        {
-            ns.removeprefix(prefix): int(counts["total"]["count"])
-            for ns, counts in totals.items()
-            if ns.startswith(prefix) and isinstance(counts, dict)
-        }
-    )
 
 
 def line_contact() -> Contact:
@@ -104,7 +92,7 @@ async def test_a_burst_of_contacts_costs_about_one_store_command_each(
     contacts = [line_contact() for _ in range(10)] + [walk_in() for _ in range(10)]
     stack.line.reply_tokens |= {str(c.meta["reply_token"]) for c in contacts if c.meta}
     screened: list[ContactScreened] = await asyncio.gather(*map(stack.screen, contacts))
-    before = await commands(stack.notify_store)
+    before = await server_commands(stack.notify_store)
 
     # Each case is opened and routed: two notifications a contact, the first
     # on LINE taking the reply token, the second pushed; a walk-in's two
@@ -120,7 +108,7 @@ async def test_a_burst_of_contacts_costs_about_one_store_command_each(
         )
     )
     await asyncio.sleep(0.5)  # the last outcomes and marks are written
-    spent = await commands(stack.notify_store) - before
+    spent = await server_commands(stack.notify_store) - before
 
     deliveries = stack.notify_store["deliveries"]
     statuses = Counter([doc["status"] async for doc in deliveries.find({})])
@@ -148,7 +136,7 @@ def intent(case_id: str) -> Intent:
 
 async def test_records_made_within_the_linger_go_in_one_write(store: Store) -> None:
     deliveries = MongoDeliveries(store, linger=0.2)
-    before = await commands(store)
+    before = await server_commands(store)
 
     async def record(index: int) -> None:
         await asyncio.sleep(index * 0.01)
@@ -159,7 +147,7 @@ async def test_records_made_within_the_linger_go_in_one_write(store: Store) -> N
 
     await asyncio.gather(*map(record, range(10)))
 
-    assert (await commands(store) - before)["deliveries"] == 1
+    assert (await server_commands(store) - before)["deliveries"] == 1
     assert await store["deliveries"].count_documents({}) == 10
 
 
@@ -175,7 +163,7 @@ async def test_records_outcomes_and_marks_written_together_are_one_command(store
         if doc is not None
     ]
     assert len(recorded) == 3
-    before = await commands(store)
+    before = await server_commands(store)
 
     again = intent("case-second")
     fresh, duplicate, earlier, *_ = await asyncio.gather(
@@ -186,7 +174,7 @@ async def test_records_outcomes_and_marks_written_together_are_one_command(store
         deliveries.announced(recorded[1]["_id"]),
     )
 
-    assert (await commands(store) - before)["deliveries"] == 1
+    assert (await server_commands(store) - before)["deliveries"] == 1
     assert fresh is not None
     assert duplicate is None
     assert earlier is None
@@ -199,7 +187,7 @@ async def test_records_outcomes_and_marks_written_together_are_one_command(store
 
 async def test_a_reply_token_seen_taken_is_not_asked_of_the_store_again(store: Store) -> None:
     replica = MongoDeliveries(store)
-    before = await commands(store)
+    before = await server_commands(store)
 
     now = datetime.now(UTC)
     first, second = await asyncio.gather(
@@ -207,10 +195,10 @@ async def test_a_reply_token_seen_taken_is_not_asked_of_the_store_again(store: S
     )
     assert (first, second) == (True, False)
     assert await replica.claim_reply_token("rh-1", at=now) is False
-    assert (await commands(store) - before)["reply_tokens_used"] == 1
+    assert (await server_commands(store) - before)["reply_tokens_used"] == 1
     # Another replica knows nothing of it: the store says it is taken.
     assert await MongoDeliveries(store).claim_reply_token("rh-1", at=now) is False
-    assert (await commands(store) - before)["reply_tokens_used"] == 2
+    assert (await server_commands(store) - before)["reply_tokens_used"] == 2
 
 
 async def test_outcomes_waiting_to_be_written_are_written_when_deliveries_are_released(
@@ -259,14 +247,14 @@ async def test_case_events_from_the_broker_are_recorded_in_batches_once_each(
             Envelope.of(case_event(screened_message(channel="line"), "case.opened"))
             for _ in range(20)
         ]
-        before = await commands(store)
+        before = await server_commands(store)
         for envelope in [*envelopes, envelopes[0]]:  # the first one comes twice
             await bus.publish(envelope)
         for subscription in consumer.subscriptions():
             await bus.subscribe(subscription)
         await until(lambda: len(recorded) == 20, timeout=10)
         await asyncio.sleep(0.3)  # the duplicate is handled too
-        spent = await commands(store) - before
+        spent = await server_commands(store) - before
     finally:
         await bus.close()
 

@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from pymongo import AsyncMongoClient, monitoring
 
 from services.privacy import store as pstore
 from services.privacy.audit import verify_chain
@@ -24,27 +23,11 @@ from shared.messages import ContactScreened, Identity
 from shared.settings import Settings
 from shared.store import Store
 from tests.support.messages import contact
+from tests.support.store_commands import Commands, watched_store
 
 pytestmark = pytest.mark.integration
 
 SETTINGS = Settings(vault_kek="k1:lookup-kek", blind_index_key="lookup-index-key")
-
-
-class Commands(monitoring.CommandListener):
-    """Record the name and collection of each command a client sends."""
-
-    def __init__(self) -> None:
-        self.seen: list[tuple[str, str]] = []
-
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
-        target = event.command.get(event.command_name)
-        self.seen.append((event.command_name, target if isinstance(target, str) else ""))
-
-    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        pass
-
-    def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        pass
 
 
 class Privacy:
@@ -77,15 +60,8 @@ class Privacy:
 
 @pytest.fixture
 async def privacy(mongo_url: str) -> AsyncIterator[Privacy]:
-    commands = Commands()
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
-        mongo_url, tz_aware=True, event_listeners=[commands]
-    )
-    store = Store(client, f"test_{new_id().lower()}")
-    await store.ensure_indexes(pstore.INDEXES)
-    yield Privacy(store, commands)
-    await client.drop_database(store.db.name)
-    await client.close()
+    async with watched_store(mongo_url, pstore.INDEXES) as (store, commands):
+        yield Privacy(store, commands)
 
 
 async def test_a_look_up_alone_is_one_read_and_one_audit_append(privacy: Privacy) -> None:

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from pymongo import AsyncMongoClient, monitoring
+from pymongo import AsyncMongoClient
 
 from services.privacy import recognition, screening
 from services.privacy import store as pstore
@@ -20,40 +20,17 @@ from shared.messages import Contact, ContactScreened, Identity
 from shared.settings import Settings
 from shared.store import Store
 from tests.support.messages import contact
+from tests.support.store_commands import Commands, watched_store
 
 pytestmark = pytest.mark.integration
 
 SETTINGS = Settings(vault_kek="k1:batch-screen-kek", blind_index_key="batch-screen-index-key")
 
 
-class Commands(monitoring.CommandListener):
-    """Record the name and collection of each command a client sends."""
-
-    def __init__(self) -> None:
-        self.seen: list[tuple[str, str]] = []
-
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
-        target = event.command.get(event.command_name)
-        self.seen.append((event.command_name, target if isinstance(target, str) else ""))
-
-    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        pass
-
-    def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        pass
-
-
 @pytest.fixture
 async def watched(mongo_url: str) -> AsyncIterator[tuple[Store, Commands]]:
-    commands = Commands()
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
-        mongo_url, tz_aware=True, event_listeners=[commands]
-    )
-    store = Store(client, f"test_{new_id().lower()}")
-    await store.ensure_indexes(pstore.INDEXES)
-    yield store, commands
-    await client.drop_database(store.db.name)
-    await client.close()
+    async with watched_store(mongo_url, pstore.INDEXES) as held:
+        yield held
 
 
 def _screener(store: Store) -> Screener:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from services.routing.app import INDEXES, Routing
+from services.routing.app import Routing
 from services.routing.assignment import store as assignment_store
 from services.routing.assignment.dispatch import TICKET_BLOCK, read_once
 from services.routing.cases import lifecycle, list_store
@@ -22,8 +22,14 @@ from services.routing.reports.days import report_mark
 from shared.clock import FrozenClock
 from shared.messages import Envelope
 from shared.store import Store
-from tests.support.messages import contact
-from tests.support.routing import RecordingBus, case_of, routing_for, screened
+from tests.support.routing import (
+    RecordingBus,
+    case_of,
+    indexed_routing,
+    routing_for,
+    screened,
+)
+from tests.support.store_commands import server_commands
 
 pytestmark = pytest.mark.integration
 
@@ -33,23 +39,7 @@ OUTAGE = "ไฟดับทั้งซอย"
 
 @pytest.fixture
 async def routing(store: Store, tmp_path: Path) -> tuple[Routing, RecordingBus, FrozenClock]:
-    await store.ensure_indexes(INDEXES)
-    clock = FrozenClock(contact().received_at)
-    service, bus = routing_for(store, clock=clock, tmp_path=tmp_path)
-    return service, bus, clock
-
-
-async def commands(store: Store) -> Counter[str]:
-    """Return the commands the server has run on each collection of ``store``'s database."""
-    totals = (await store.client.admin.command("top"))["totals"]
-    prefix = f"{store.db.name}."
-    return Counter(
-        {
-            ns.removeprefix(prefix): int(counts["total"]["count"])
-            for ns, counts in totals.items()
-            if ns.startswith(prefix) and isinstance(counts, dict)
-        }
-    )
+    return await indexed_routing(store, tmp_path)
 
 
 async def test_a_batch_writes_its_lane_books_once_and_they_count_every_new_case(
@@ -58,9 +48,9 @@ async def test_a_batch_writes_its_lane_books_once_and_they_count_every_new_case(
     service, _, clock = routing
     store = service.runtime.store
     envelopes = [Envelope.of(screened(clock, channel="line", text=OUTAGE)) for _ in range(10)]
-    before = await commands(store)
+    before = await server_commands(store)
     outcomes = await service.contacts.on_contacts_screened(envelopes)
-    after = await commands(store)
+    after = await server_commands(store)
     assert outcomes == [None] * 10
     assert after[list_store.LANES] - before[list_store.LANES] == 1
     # Each lane's book counts what the lane holds, as if written case by case.
@@ -79,11 +69,11 @@ async def test_round_robin_takes_tickets_by_block_and_still_turns_through_the_me
     store = service.runtime.store
     await service.dispatcher.set_online(NETOPS, "netops.suda", online=True, at=clock.now())
     first = await service.dispatcher.choose(NETOPS)  # the counter is created, a block taken
-    before = await commands(store)
+    before = await server_commands(store)
     with read_once():
         # The rest of the first block and one ticket of the next.
         assignees = [await service.dispatcher.choose(NETOPS) for _ in range(TICKET_BLOCK)]
-    after = await commands(store)
+    after = await server_commands(store)
     assignees.insert(0, first)
     # Three members in turn, whatever ticket the first block started at.
     assert len(set(assignees)) == 3
@@ -96,10 +86,10 @@ async def test_round_robin_takes_tickets_by_block_and_still_turns_through_the_me
     assert counter["value"] == 2 * TICKET_BLOCK
 
     # Chosen side by side, as a batch's customers are: one reading of loads and presence.
-    before = await commands(store)
+    before = await server_commands(store)
     with read_once():
         together = await asyncio.gather(*(service.dispatcher.choose(NETOPS) for _ in range(6)))
-    after = await commands(store)
+    after = await server_commands(store)
     assert sorted(Counter(together).values()) == [2, 2, 2]
     assert after[case_store.CASES] - before[case_store.CASES] == 1
     assert after[assignment_store.PRESENCE] - before[assignment_store.PRESENCE] == 1
@@ -148,9 +138,9 @@ async def test_the_relay_clears_report_marks_in_the_write_that_marks_events_publ
     lifecycle.unassign(moved, at=clock.now(), reason="back to the queue")
     await service.cases.save_case(moved)
     published = {doc["_id"]: [event["id"] for event in doc["outbox"]] for doc in page}
-    before = await commands(store)
+    before = await server_commands(store)
     await service.cases.mark_published(published, seen=page)
-    after = await commands(store)
+    after = await server_commands(store)
 
     # The day moved on a generation before any mark went.
     (doc,) = await store[report_store.ROLLUPS].find({"_id": day}).to_list()

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from services.routing.app import Routing, build, create_app
+from services.routing.app import INDEXES, Routing, build, create_app
 from services.routing.cases import store as case_store
 from services.routing.cases.domain import Case
 from services.routing.classification.hazards import find_hazards
@@ -21,7 +21,7 @@ from shared.runtime import Runtime
 from shared.settings import Settings
 from shared.store import Store, connect
 from tests.support.acting import acting_headers
-from tests.support.messages import screened_message
+from tests.support.messages import contact, screened_message
 from tests.support.recording_bus import RecordingBus
 
 TOKEN = "service-token-test"
@@ -86,6 +86,16 @@ def routing_for(
         clock=clock,
     )
     return build(runtime, model=KeywordModel()), recorder
+
+
+async def indexed_routing(
+    store: Store, tmp_path: Path
+) -> tuple[Routing, RecordingBus, FrozenClock]:
+    """Wire routing on ``store`` with its indexes, a recording bus and a frozen clock."""
+    await store.ensure_indexes(INDEXES)
+    clock = FrozenClock(contact().received_at)
+    service, bus = routing_for(store, clock=clock, tmp_path=tmp_path)
+    return service, bus, clock
 
 
 def screened(clock: FrozenClock, **overrides: Any) -> ContactScreened:
