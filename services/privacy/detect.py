@@ -22,7 +22,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from services.privacy.detect_address_edges import with_address_edges
 from services.privacy.detect_addresses import addresses
+from services.privacy.detect_banks import with_bank_names
 from services.privacy.detect_cued import answered_names, chat_senders, transfer_names
 from services.privacy.detect_fields import (
     device_signers,
@@ -43,6 +45,7 @@ from services.privacy.detect_nicknames import nicknames
 from services.privacy.detect_normalise import repair
 from services.privacy.detect_numbers import is_national_id, masked_numbers
 from services.privacy.detect_numbers import numbers as _numbers
+from services.privacy.detect_roles import role_names
 from services.privacy.detect_romanised import romanised_cued_names, romanised_names
 from services.privacy.detect_span import Kind, Span
 from services.privacy.detect_tables import table_names
@@ -94,10 +97,12 @@ def detect(text: str, *, known_names: Sequence[str] = ()) -> list[Span]:
         *romanised_names(searched),
         *romanised_cued_names(searched),
         *table_names(searched),
+        *role_names(searched),
         *_known_names(searched, known_names),
     ]
     spans = []
-    for span in _resolve(_with_initials(searched, candidates)):
+    kept = with_bank_names(searched, _resolve(_with_initials(searched, candidates)))
+    for span in with_address_edges(searched, kept):
         start, end = repaired.span(span.start, span.end)
         spans.append(Span(start, end, span.kind))
     return spans

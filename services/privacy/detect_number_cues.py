@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 CARD_CUE = re.compile(r"บัตรเครดิต|บัตรเดบิต|credit|debit|card|visa", re.I)
-_BANK_NAMES = (
+BANK_NAMES = (
     "กสิกร",
     "กรุงไทย",
     "ไทยพาณิชย์",
@@ -67,7 +67,7 @@ _BANK_CUE = re.compile(
     r"บ/ช|บ\.?ช\.|บ(?<![\u0e01-\u0e4e]บ)ช(?![\u0e01-\u0e4e])|บันชี|ออมทรัพย์|กระแสรายวัน|เผื่อเรียก"
     # Each branch opens with a letter, which keeps the search fast.
     r"|acct?\.?(?:[ \t]*no\.?)?(?![A-Za-z])|bay(?![A-Za-z])|"
-    + "|".join(re.escape(name) for name in _BANK_NAMES)
+    + "|".join(re.escape(name) for name in BANK_NAMES)
     # Bangkok Bank, not the city (กรุงเทพฯ, กรุงเทพมหานคร).
     + r"|กรุงเทพ(?!ฯ|มหานคร)",
     re.I,
@@ -100,11 +100,20 @@ _DOCUMENT_CUE = re.compile(
 )
 _OFFICE_CUE = re.compile(
     r"สำนักงาน|บริษัท|บจก|office|สาขา|call[ \t]?cent(?:er|re)|คอลเซ็นเตอร์|hotline"
-    r"|ที่ทำการ|switchboard|ที่ทำงาน|head[ \t]?quarter",
+    r"|ที่ทำการ|switchboard|ที่ทำงาน|head[ \t]?quarter"
+    # Police stations, schools, temples, hospitals, local and utility offices
+    # and a member of parliament's office answer their own landlines.
+    r"|สภ\.|สน\.|สถานีตำรวจ|โรงเรียน|รร\.|วัด|โรงพยาบาล|รพ\.|อบต|เทศบาล|อำเภอ"
+    r"|กฟ[สอจภข]|การไฟฟ้า|ส\.ส\.|มูลนิธิ|สมาคม|มหาวิทยาลัย|police|school|temple|hospital",
     re.I,
 )
-_CUE_GAP = re.compile(r"[^0-9๐-๙\n]{0,12}\Z")
+# Between an office's word and its number: up to 16 letters, a district's or
+# a branch's number (ส.ส. เขต 2, สาขา 3) and, for a landline, โทร.
+_CUE_GAP = re.compile(r"(?:[^0-9๐-๙\n]|(?:(?<=เขต )|(?<=สาขา ))[0-9]{1,2}){0,16}\Z")
 _PERSONAL_GAP = re.compile(r"โทร(?!สาร)|เบอร์|มือถือ|tel|phone|mobile|ติดต่อ|บ้าน|ส่วนตัว", re.I)
+# An office's landline is often written "บจก. … โทร 02-…": the word โทร right
+# before a landline does not make it a person's.
+_LANDLINE_WORD = re.compile(r"(?:โทร(?!สาร)|tel)\.?[ \t:]*\Z", re.I)
 _LOOK_ALIKE_WIDTH = 30
 
 
@@ -116,6 +125,8 @@ def look_alike_cue_is_nearest(before: str, *, landline: bool) -> bool:
     if not cues:
         return False
     gap = before[max(cues) :]
+    if landline:
+        gap = _LANDLINE_WORD.sub("", gap)
     return bool(_CUE_GAP.match(gap)) and not _PERSONAL_GAP.search(gap)
 
 
@@ -125,10 +136,22 @@ def member_cue_is_nearest(before: str) -> bool:
     return bool(member) and max(member) > max(other, default=-1)
 
 
+# A card word close before a number of four groups of four that is no payment
+# card (its check digit fails): a loyalty or fleet card's, "บัตรเลข 6300 1122
+# 9988 7765", "ทำบัตร 7012 … หาย", "fleet card 7088 …".
+_CARD_WORD = re.compile(r"บัตร|card", re.I)
+_CARD_WORD_GAP = re.compile(r"[^0-9๐-๙\n]{0,16}\Z")
+
+
+def card_word_is_near(before: str) -> bool:
+    words = [m.end() for m in _CARD_WORD.finditer(before)]
+    return bool(words) and bool(_CARD_WORD_GAP.match(before[max(words) :]))
+
+
 # A bank written right after the number, as in a table row or a slip:
 # "1572233445 bbl", "123-4-56789-0<TAB>KBANK".
 _BANK_AFTER = re.compile(
-    r"[ \t,;|\"']{0,3}(?:" + "|".join(re.escape(name) for name in _BANK_NAMES) + r"|ธ\.|ธนาคาร)",
+    r"[ \t,;|\"']{0,3}(?:" + "|".join(re.escape(name) for name in BANK_NAMES) + r"|ธ\.|ธนาคาร)",
     re.I,
 )
 

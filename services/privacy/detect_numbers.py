@@ -16,6 +16,7 @@ from services.privacy.detect_number_cues import (
     CARD_CUE,
     bank_cue_is_nearest,
     bank_follows,
+    card_word_is_near,
     look_alike_cue_is_nearest,
     member_cue_is_nearest,
     only_account_word,
@@ -83,8 +84,22 @@ def numbers(text: str) -> Iterator[Span]:
         ):
             continue
         if _GLUED_AFTER.match(text, end):
-            continue
+            head = _before_amount(text, match)
+            if head is None:
+                continue
+            match = head
         yield from _classify_groups(text, match)
+
+
+# An amount written right after a number, a blank apart ("… 4-9218-84103-05-1
+# 9,800 บาท"), takes its first group into the run; the number before it stands.
+def _before_amount(text: str, match: re.Match[str]) -> re.Match[str] | None:
+    if text[match.end()] != ",":
+        return None
+    cut = max(match.group().rfind(" "), match.group().rfind("\t"))
+    if cut <= 0:
+        return None
+    return _NUMBER.match(text, match.start(), match.start() + cut)
 
 
 # A number run cut at whitespace: start, end and the lengths of its groups.
@@ -167,6 +182,8 @@ def _classify(text: str, start: int, end: int, lengths: list[int], *, has_cc: bo
         return "member_card"
     if _is_card(digits, before):
         return "card"
+    if lengths == [4, 4, 4, 4] and not _CARD.fullmatch(digits) and card_word_is_near(before):
+        return "member_card"
     # Savings-bank and agricultural-bank accounts run to 12 digits; a
     # contract-account number has as many, so only a bank word decides.
     contract = len(digits) == 12 and digits.startswith("020") and only_account_word(before)
