@@ -80,8 +80,10 @@ def answered_names(text: str) -> Iterator[Span]:
 # A chat saved from LINE: "09:12<TAB>Nok Siriwan<TAB>message" or "09:12 Nok: message",
 # and its system lines ("Mint unsent a message", "Aof invited Mint to the chat").
 # The sender is a person unless the line is the account's or a role's.
-_STAMP = r"(?m:^)[ \t]*\[?\d{1,2}[:.]\d{2}(?::\d{2})?\]?"
-_SENDER_WORD = r"(?:[A-Za-z][A-Za-z'.-]*|[\u0e01-\u0e4e]+)"
+# A line's time opens it, or follows a screenshot's caption ("[ภาพหน้าจอ LINE] 10:42",
+# "แคปจอ: 16:40").
+_STAMP = r"(?:(?m:^)|(?<=\] )|(?<=: ))[ \t]*\[?\d{1,2}[:.]\d{2}(?::\d{2})?\]?"
+_SENDER_WORD = r"(?:[A-Za-z][A-Za-z0-9_'.-]*|[\u0e01-\u0e4e]+)"
 _SENDER_WORDS = rf"{_SENDER_WORD}(?:[ \t]{_SENDER_WORD}){{0,3}}"
 _CHAT_LINES = (
     re.compile(rf"{_STAMP}\t(?P<name>{_SENDER_WORDS})[^\t\n]{{0,6}}\t"),

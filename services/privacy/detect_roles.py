@@ -7,7 +7,9 @@ The role word is ordinary Thai ("ช่าง ไฟฟ้า", "ผม ไม�
 it counts only when it is on PyThaiNLP's list of given names, and a family
 name on its list after it goes with it. The role word stays outside the span,
 as a kin word does. In Latin letters an academic title (Dr., Prof., Asst.
-Prof. Dr.) before one or two capitalised words makes a name, title and all.
+Prof. Dr.) before one or two capitalised words makes a name, title and all,
+and an e-mail names its reader in the greeting (Dear P'Nok, Hi K.Ploy,) and
+its writer in the sign-off (Best, Ton).
 """
 
 from __future__ import annotations
@@ -41,11 +43,28 @@ _ACADEMIC = re.compile(
 )
 
 
+# The greeting's name closes with a comma; the sign-off's is the last word of
+# its line. A team or a role there is no one's name.
+_GREETING = re.compile(
+    r"(?<![A-Za-z])(?:Dear|Hi|Hello)[ \t]+(?:P'|K\.[ \t]?|Khun[ \t]+)?"
+    r"(?P<name>[A-Z][a-z]{2,})(?=[ \t]*,)"
+)
+_SIGN_OFF = re.compile(
+    r"(?<![A-Za-z])(?:Best(?:[ \t]regards)?|Regards|Thanks|Thank you|Cheers|BR),?[ \t]*\n?[ \t]*"
+    r"(?:P'|K\.[ \t]?)?(?P<name>[A-Z][a-z]{2,})(?=[ \t]*(?:\n|\Z))"
+)
+_NOT_A_READER = frozenset({"Team", "Sir", "Madam", "All", "Admin", "Staff", "Support", "Customer"})
+
+
 def role_names(text: str) -> Iterator[Span]:
     """Yield listed given names after a role word or a pronoun, and academics' names."""
     if "Dr." in text or "Prof." in text:
         for match in _ACADEMIC.finditer(text):
             yield Span(match.start(), match.end(), "name")
+    for pattern in (_GREETING, _SIGN_OFF):
+        for match in pattern.finditer(text):
+            if match["name"] not in _NOT_A_READER:
+                yield Span(match.start("name"), match.end("name"), "name")
     if not _HINT.search(text):
         return
     given = given_names()

@@ -217,3 +217,20 @@ def test_an_address_takes_the_parts_at_its_edges(text: str, address: str) -> Non
 )
 def test_edge_parts_alone_are_no_address(text: str) -> None:
     assert of_kind(text, "address") == []
+
+
+# --- a chat line's sender after a screenshot's caption, an e-mail's greeting and sign-off ---
+
+
+def test_a_sender_after_a_screenshots_caption_and_time_is_masked() -> None:
+    text = "[ภาพหน้าจอ LINE] 10:42 Warisa_K: ไฟดับค่ะ\n10:45 PEA: รบกวนขอเบอร์ค่ะ"
+    assert of_kind(text, "name") == ["Warisa_K"]
+
+
+def test_a_greeting_and_a_sign_off_name_their_reader_and_writer() -> None:
+    text = "Dear P'Nam, pls confirm the meter change.\nBest,\nGolf"
+    assert of_kind(text, "name") == ["Nam", "Golf"]
+
+
+def test_a_team_or_sir_in_a_greeting_or_sign_off_is_no_name() -> None:
+    assert of_kind("Dear Sir, please find the bill attached.\nRegards,\nPEA Team", "name") == []
