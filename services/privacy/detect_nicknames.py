@@ -261,6 +261,11 @@ def _first_token(run: str) -> str:
     return tokens(run)[0]
 
 
+def is_nickname(word: str) -> bool:
+    """Tell whether a Thai word is a nickname when a frame or a label calls it one."""
+    return _is_nickname(word, strict=False)
+
+
 @cache
 def _is_nickname(word: str, *, strict: bool) -> bool:
     if word in _NOT_NICKNAMES or word in PARTICLES or word in CLAUSE_WORDS:

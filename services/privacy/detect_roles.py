@@ -9,7 +9,8 @@ name on its list after it goes with it. The role word stays outside the span,
 as a kin word does. In Latin letters an academic title (Dr., Prof., Asst.
 Prof. Dr.) before one or two capitalised words makes a name, title and all,
 and an e-mail names its reader in the greeting (Dear P'Nok, Hi K.Ploy,) and
-its writer in the sign-off (Best, Ton).
+its writer in the sign-off (Best, Ton). After the label ชื่อเล่น the word is a
+nickname when it could be one (บอส, ฝ้าย), dictionary word or not.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import re
 from collections.abc import Iterator
 
 from services.privacy.detect_lexicon import family_names, given_names
+from services.privacy.detect_nicknames import is_nickname
 from services.privacy.detect_span import Span
 
 _ROLE = (
@@ -53,6 +55,7 @@ _SIGN_OFF = re.compile(
     r"(?<![A-Za-z])(?:Best(?:[ \t]regards)?|Regards|Thanks|Thank you|Cheers|BR),?[ \t]*\n?[ \t]*"
     r"(?:P'|K\.[ \t]?)?(?P<name>[A-Z][a-z]{2,})(?=[ \t]*(?:\n|\Z))"
 )
+_NICK_LABEL = re.compile(rf"ชื่อเล่น[ \t]*:?[ \t]*(?P<nick>{_WORD})")
 _NOT_A_READER = frozenset({"Team", "Sir", "Madam", "All", "Admin", "Staff", "Support", "Customer"})
 
 
@@ -65,6 +68,10 @@ def role_names(text: str) -> Iterator[Span]:
         for match in pattern.finditer(text):
             if match["name"] not in _NOT_A_READER:
                 yield Span(match.start("name"), match.end("name"), "name")
+    if "ชื่อเล่น" in text:
+        for match in _NICK_LABEL.finditer(text):
+            if is_nickname(match["nick"]):
+                yield Span(match.start("nick"), match.end("nick"), "name")
     if not _HINT.search(text):
         return
     given = given_names()

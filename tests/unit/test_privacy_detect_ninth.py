@@ -234,3 +234,11 @@ def test_a_greeting_and_a_sign_off_name_their_reader_and_writer() -> None:
 
 def test_a_team_or_sir_in_a_greeting_or_sign_off_is_no_name() -> None:
     assert of_kind("Dear Sir, please find the bill attached.\nRegards,\nPEA Team", "name") == []
+
+
+def test_a_nickname_after_its_label_is_masked_even_when_it_is_a_word() -> None:
+    assert "บอส" in of_kind("ใบสมัคร | ชื่อเล่น: บอส | ตำแหน่ง แคชเชียร์", "name")
+
+
+def test_a_nickname_label_before_a_clause_names_no_one() -> None:
+    assert of_kind("ชื่อเล่น ไม่มีค่ะ", "name") == []
