@@ -10,7 +10,8 @@ as a kin word does. In Latin letters an academic title (Dr., Prof., Asst.
 Prof. Dr.) before one or two capitalised words makes a name, title and all,
 and an e-mail names its reader in the greeting (Dear P'Nok, Hi K.Ploy,) and
 its writer in the sign-off (Best, Ton). After the label ชื่อเล่น the word is a
-nickname when it could be one (บอส, ฝ้าย), dictionary word or not.
+nickname when it could be one (บอส, ฝ้าย), dictionary word or not, as it is
+after a reporter's label (ผู้แจ้ง: เฟิร์น) or a relative's ชื่อ (หลานชื่อ ไอซ์).
 """
 
 from __future__ import annotations
@@ -55,7 +56,11 @@ _SIGN_OFF = re.compile(
     r"(?<![A-Za-z])(?:Best(?:[ \t]regards)?|Regards|Thanks|Thank you|Cheers|BR),?[ \t]*\n?[ \t]*"
     r"(?:P'|K\.[ \t]?)?(?P<name>[A-Z][a-z]{2,})(?=[ \t]*(?:\n|\Z))"
 )
-_NICK_LABEL = re.compile(rf"ชื่อเล่น[ \t]*:?[ \t]*(?P<nick>{_WORD})")
+_NICK_LABEL = re.compile(
+    rf"(?:ชื่อเล่น[ \t]*:?|(?:ผู้แจ้ง|ผู้ติดต่อ|ผู้ร้อง)[ \t]*:"
+    rf"|(?:หลาน(?:สาว|ชาย)?|ลูก(?:สาว|ชาย)?|ยาย|ตา|แม่|พ่อ|เพื่อน|แฟน)ชื่อ)"
+    rf"[ \t]*(?P<nick>{_WORD})"
+)
 _NOT_A_READER = frozenset({"Team", "Sir", "Madam", "All", "Admin", "Staff", "Support", "Customer"})
 
 
@@ -68,9 +73,10 @@ def role_names(text: str) -> Iterator[Span]:
         for match in pattern.finditer(text):
             if match["name"] not in _NOT_A_READER:
                 yield Span(match.start("name"), match.end("name"), "name")
-    if "ชื่อเล่น" in text:
+    if "ชื่อ" in text or "ผู้" in text:
         for match in _NICK_LABEL.finditer(text):
-            if is_nickname(match["nick"]):
+            # A nickname is short; a longer run is a phrase (ไม่ประสงค์ออกนาม).
+            if len(match["nick"]) <= 8 and is_nickname(match["nick"]):
                 yield Span(match.start("nick"), match.end("nick"), "name")
     if not _HINT.search(text):
         return

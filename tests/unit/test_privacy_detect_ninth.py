@@ -242,3 +242,20 @@ def test_a_nickname_after_its_label_is_masked_even_when_it_is_a_word() -> None:
 
 def test_a_nickname_label_before_a_clause_names_no_one() -> None:
     assert of_kind("ชื่อเล่น ไม่มีค่ะ", "name") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "nick"),
+    [
+        ("ผู้แจ้ง: เฟิร์น 🌿 ไฟดับที่หอ", "เฟิร์น"),
+        ("ยายบอกว่าหลานชื่อ ไอซ์ ๐๖๒-๓๓๔-๙๙๑๐ โทรแทน", "ไอซ์"),
+    ],
+)
+def test_a_nickname_after_a_reporters_label_or_a_relatives_name_word_is_masked(
+    text: str, nick: str
+) -> None:
+    assert nick in of_kind(text, "name")
+
+
+def test_a_relatives_name_word_before_a_question_names_no_one() -> None:
+    assert of_kind("ตาชื่อ อะไรนะ จำไม่ได้", "name") == []
