@@ -12,14 +12,16 @@ from services.privacy.detect import detect
 from tests.support.pii_eval import FIXTURES, masked, score
 
 EIGHTH = FIXTURES / "pii_eval_eighth.jsonl"
-EIGHTH_FLOOR = 0.89
-EIGHTH_KEPT_FLOOR = 0.93
+EIGHTH_FLOOR = 0.93
+EIGHTH_KEPT_FLOOR = 0.95
 
 
 def test_eighth_set_keeps_the_measured_floor() -> None:
     # The floor is the figure measured once after tuning (0.890, from 0.830 before;
     # look-alikes 0.937, 207/221, as before); the goal, 0.99 on unseen text and 0.95 of
     # look-alikes, is not met: see docs/decisions.md, "Masking on an eighth unseen set".
+    # Tuned on since the ninth set: 0.940 (look-alikes 0.959, 212/221), "Masking on a
+    # ninth unseen set".
     hidden, kept = score(EIGHTH, "holdout")
     assert hidden >= EIGHTH_FLOOR
     assert kept >= EIGHTH_KEPT_FLOOR

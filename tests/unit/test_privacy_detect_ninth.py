@@ -13,14 +13,14 @@ from services.privacy.detect import detect
 from tests.support.pii_eval import FIXTURES, score
 
 NINTH = FIXTURES / "pii_eval_ninth.jsonl"
-NINTH_FLOOR = 0.93
+NINTH_FLOOR = 0.94
 NINTH_KEPT_FLOOR = 0.95
 
 
 def test_ninth_set_keeps_the_measured_floor() -> None:
-    # The floor is a little under the figure measured once after tuning on the eighth
-    # set; the goal, 0.99 on unseen text and 0.95 of look-alikes, is not met: see
-    # docs/decisions.md, "Masking on a ninth unseen set".
+    # Measured once after tuning on the eighth set: 0.949, from 0.916 before
+    # (look-alikes 0.957, 336/351, from 334/351); the goal, 0.99 on unseen text, is
+    # not met: see docs/decisions.md, "Masking on a ninth unseen set".
     hidden, kept = score(NINTH, "holdout")
     assert hidden >= NINTH_FLOOR
     assert kept >= NINTH_KEPT_FLOOR
