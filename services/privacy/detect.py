@@ -14,7 +14,12 @@ passports, emails and LINE ids in ``detect_ids``, addresses in
 on ``detect_titles``, ``detect_lexicon`` and ``detect_surnames``),
 ``detect_uncued`` (by what stands around them), ``detect_fields``,
 ``detect_cued`` (turns of a conversation), ``detect_romanised`` (Thai names in
-Latin letters) and ``detect_tables`` (pasted CSV, TSV and sheet rows).
+Latin letters), ``detect_tables`` (pasted CSV, TSV and sheet rows) and
+``detect_roles`` (after a role word, a pronoun, an academic title, a nickname's
+label, an e-mail's greeting and sign-off). Two passes over the spans kept
+widen them: ``detect_banks`` (a bank's name before its account) and
+``detect_address_edges`` (a province, Bangkok, a postcode, a dormitory or a
+soi at an address's edges).
 """
 
 from __future__ import annotations
