@@ -22,8 +22,9 @@ from services.notify.store import MongoDeliveries
 from shared.bus.amqp import AmqpBus
 from shared.clock import SystemClock
 from shared.ids import new_id
-from shared.messages import Contact, ContactScreened, Envelope, Identity, ThreadKeys
+from shared.messages import Contact, ContactScreened, Envelope, Identity
 from shared.store import Store
+from tests.support import messages
 from tests.support.broker import private_vhost, until, waiting_messages
 from tests.support.messages import screened_message
 from tests.support.notify_stack import NotifyStack, case_event, expiring, notify_stack
@@ -42,22 +43,13 @@ async def stack(mongo_url: str) -> AsyncIterator[NotifyStack]:
 
 
 def line_contact() -> Contact:
-    contact_id = new_id()
-    return Contact(
-        id=contact_id,
-        channel="line",
-        org="pea",
-        received_at=datetime.now(UTC),
-        dedupe_key=f"line:{contact_id}",
-        text="ไฟดับทั้งซอย",
-        customer=Identity(line_user_id="U" + secrets.token_hex(16)),
-        thread=ThreadKeys(conversation=f"line-user-{contact_id.lower()}"),
+    return messages.line_contact(
+        "U" + secrets.token_hex(16),
         meta={
             "line_event_type": "message",
             "reply_token": secrets.token_hex(16),
             "reply_token_expires_at": expiring(600),
         },
-        raw_ref=f"raw-{contact_id}",
     )
 
 
