@@ -6,10 +6,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, expect, sync_playwright
 
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.support.cluster import Cluster, running_cluster
+
+# The browser, the five services and their store share two cores with the rest
+# of the suite: a change can take a few seconds to reach the page under load.
+expect.set_options(timeout=15_000)
 
 
 @pytest.fixture(scope="session")
