@@ -401,9 +401,10 @@ def test_damaged_sample_mail_parses_or_is_refused(raw: bytes) -> None:
 # --- SMTP ---------------------------------------------------------------------
 
 
-# Loggers of the code under test and of the servers it runs in; a broker client
-# left reconnecting by another test in the same event loop is not this test's.
-WATCHED = ("services", "shared", "uvicorn", "starlette", "fastapi", "mail.log")
+# Loggers of the code under test (intake and the shared code) and of the servers
+# it runs in; a broker client left reconnecting, or another service's background
+# loop left running, by another test in the same event loop is not this test's.
+WATCHED = ("services.intake", "shared", "uvicorn", "starlette", "fastapi", "mail.log")
 
 
 def assert_no_errors(caplog: pytest.LogCaptureFixture) -> None:
