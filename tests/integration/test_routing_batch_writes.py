@@ -37,6 +37,11 @@ NETOPS = "pea-netops"  # round robin over three members in the demo organisation
 OUTAGE = "ไฟดับทั้งซอย"
 
 
+def outages(clock: FrozenClock, count: int) -> list[Envelope]:
+    """Return ``count`` LINE reports of an outage, each from a customer of its own."""
+    return [Envelope.of(screened(clock, channel="line", text=OUTAGE)) for _ in range(count)]
+
+
 @pytest.fixture
 async def routing(store: Store, tmp_path: Path) -> tuple[Routing, RecordingBus, FrozenClock]:
     return await indexed_routing(store, tmp_path)
@@ -47,7 +52,7 @@ async def test_a_batch_writes_its_lane_books_once_and_they_count_every_new_case(
 ) -> None:
     service, _, clock = routing
     store = service.runtime.store
-    envelopes = [Envelope.of(screened(clock, channel="line", text=OUTAGE)) for _ in range(10)]
+    envelopes = outages(clock, 10)
     before = await server_commands(store)
     outcomes = await service.contacts.on_contacts_screened(envelopes)
     after = await server_commands(store)
@@ -126,7 +131,7 @@ async def test_the_relay_clears_report_marks_in_the_write_that_marks_events_publ
 ) -> None:
     service, _, clock = routing
     store = service.runtime.store
-    envelopes = [Envelope.of(screened(clock, channel="line", text=OUTAGE)) for _ in range(4)]
+    envelopes = outages(clock, 4)
     assert await service.contacts.on_contacts_screened(envelopes) == [None] * 4
     cases = [await case_of(service, e.data["contact_id"]) for e in envelopes]
     day = report_mark("pea", cases[0].created_at)[report_days.PENDING]
